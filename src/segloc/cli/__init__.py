@@ -1,0 +1,1 @@
+"""The `segloc` command line."""
