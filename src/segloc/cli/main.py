@@ -1,7 +1,17 @@
-"""Entry point of the `segloc` command."""
+"""Entry point of the `segloc` command: one sub-command per pipeline stage."""
+from __future__ import annotations
+
+import logging
+import sys
+
 import typer
 
-app = typer.Typer(no_args_is_help=True, help="segloc: X-ray pretraining and detection toolkit.")
+from segloc.cli import data
+from segloc.errors import SeglocError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="segloc: self-supervised pretraining and prohibited-item detection on X-ray scans.")
+app.add_typer(data.app, name="data")
 
 
 @app.command()
@@ -10,3 +20,13 @@ def version() -> None:
     from segloc import __version__
 
     typer.echo(__version__)
+
+
+def main() -> None:
+    """Run the CLI, turning segloc's own errors into one clear line and exit code 2."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    try:
+        app()
+    except SeglocError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
