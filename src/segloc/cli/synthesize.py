@@ -1,0 +1,56 @@
+"""`segloc regions` and `segloc synthesize`: authentic regions and offline pair shards."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+
+def regions_cmd(
+    folder: Path = typer.Argument(..., help="Folder of background scans (searched recursively)."),
+    out: Path = typer.Option(..., "--out", help="regions.json to write; an existing one is reused, only new files are computed."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Parallel processes."),
+    kernel: int = typer.Option(9, "--kernel", min=1, help="Erosion kernel size (paper: 9)."),
+    threshold: int = typer.Option(50, "--threshold", min=0, max=254, help="Darkness threshold (paper: 50)."),
+    pattern: str = typer.Option("*", "--glob", help="Only files whose name matches, e.g. 'N*.jpg' for SIXray negatives."),
+) -> None:
+    """Compute the authentic region (box around the bag) of every scan of FOLDER, cached in --out."""
+    from segloc.synthesis.region import compute_regions
+
+    table = compute_regions(folder, out, workers, kernel, threshold, pattern)
+    typer.echo(f"wrote {out}: {len(table.regions)} regions, {len(table.no_region)} without region, "
+               f"{len(table.unreadable)} unreadable")
+
+
+def synthesize_cmd(
+    method: str = typer.Option("segloc", "--method", help="segloc (segments of a labelled set) or insloc (baseline crops)."),
+    backgrounds: Path = typer.Option(..., "--backgrounds", help="Folder of background scans (e.g. SIXray JPEGImage)."),
+    labelled: Path = typer.Option(None, "--labelled", help="COCO json of the labelled set (segments; InsLoc: its images)."),
+    images: Path = typer.Option(None, "--images", help="Image folder of --labelled (InsLoc alone: any foreground folder)."),
+    pairs: int = typer.Option(..., "--pairs", min=1, help="Number of pairs to write."),
+    out: Path = typer.Option(..., "--out", help="Output folder of shards; rerun to resume an interrupted run."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Parallel processes."),
+    shard_size: int = typer.Option(1000, "--shard-size", min=1, help="Pairs per shard folder."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Pair i is a function of (seed, i)."),
+    preview: Path = typer.Option(None, "--preview", help="Also draw a gallery of the first pairs into this PNG."),
+    regions: Path = typer.Option(None, "--regions", help="regions.json from `segloc regions` (else computed on the fly)."),
+    background_glob: str = typer.Option("*", "--background-glob", help="Only backgrounds whose name matches, e.g. 'N*.jpg'."),
+    mode: str = typer.Option("blend", "--mode", help="SegLoc paste: blend (paper) or multiply (Beer-Lambert)."),
+    target_width: int = typer.Option(500, "--target-width", min=16, help="SegLoc views are resized to this width."),
+    jpeg_quality: int = typer.Option(None, "--jpeg-quality", min=1, max=100, help="Store views as JPEG (smaller, lossy) instead of PNG."),
+) -> None:
+    """Write synthesised positive pairs (SegLoc Algorithm 1 or the InsLoc baseline) as resumable shards."""
+    from segloc.synthesis.builder import synthesize
+    from segloc.synthesis.insloc import InsLocConfig
+    from segloc.synthesis.pairs import SegLocConfig
+
+    if method not in ("segloc", "insloc"):
+        raise typer.BadParameter("--method must be segloc or insloc")
+    if mode not in ("blend", "multiply"):
+        raise typer.BadParameter("--mode must be blend or multiply")
+    config = SegLocConfig(target_width=target_width, mode=mode) if method == "segloc" else InsLocConfig()
+    summary = synthesize(method, backgrounds, out, pairs, labelled, images, workers, shard_size, seed,
+                         regions, preview, background_glob=background_glob, config=config,
+                         jpeg_quality=jpeg_quality)
+    typer.echo(json.dumps(summary))
