@@ -19,8 +19,6 @@ from segloc.models import (
 )
 from segloc.models.backbone import BackboneWithFPN
 
-torch.set_num_threads(2)
-
 
 def trained_like(model: BackboneWithFPN, seed: int = 1) -> BackboneWithFPN:
     """Give every parameter and buffer a distinct non-default value, so equality means real loading."""
@@ -144,3 +142,17 @@ def test_missing_and_corrupt_files_raise(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(b"\x00garbage" * 10)
         with pytest.raises(WeightsError, match=name):
             load_backbone_weights(model, tmp_path / name)
+
+
+def test_moco_style_checkpoint_loads_query_encoder(tmp_path: Path) -> None:
+    query, key = build_resnet("resnet18"), build_resnet("resnet18")
+    state = {f"module.encoder_q.{k}": v for k, v in query.state_dict().items()}
+    state |= {f"module.encoder_k.{k}": v for k, v in key.state_dict().items()}
+    state["module.queue"] = torch.randn(128, 16)
+    path = tmp_path / "moco_v2.pth.tar"
+    torch.save({"epoch": 200, "arch": "resnet18", "state_dict": state}, path)
+    model = build_backbone("resnet18")
+    report = load_backbone_weights(model, path)
+    assert report.trunk_fraction == 1.0
+    assert "queue" in report.unexpected and "encoder_k.conv1.weight" in report.unexpected
+    assert torch.equal(model.body.layer3[0].conv1.weight, query.layer3[0].conv1.weight)

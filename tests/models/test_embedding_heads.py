@@ -1,25 +1,24 @@
 """RoI and global embedding heads: unit-norm outputs, RoIAlign equals torchvision's, level batching."""
 from __future__ import annotations
 
+import pytest
 import torch
 from torchvision.ops import roi_align
 
 from segloc.models import GlobalEmbeddingHead, RoIEmbeddingHead, build_backbone
 
-torch.set_num_threads(2)
-
 BOXES = [torch.tensor([[10.0, 12.0, 70.0, 80.0]]), torch.tensor([[0.0, 0.0, 130.0, 96.0], [40.5, 20.25, 60.0, 50.0]])]
 
 
-def features() -> dict[str, torch.Tensor]:
+@pytest.fixture(scope="module")
+def feats() -> dict[str, torch.Tensor]:
     torch.manual_seed(0)
     model = build_backbone("resnet18").eval()
     with torch.no_grad():
         return model(torch.randn(2, 3, 97, 131))
 
 
-def test_unit_norm_128d_per_level() -> None:
-    feats = features()
+def test_unit_norm_128d_per_level(feats: dict[str, torch.Tensor]) -> None:
     head = RoIEmbeddingHead().train()
     out = head(feats, BOXES)
     assert list(out) == ["p2", "p3", "p4", "p5"]
@@ -29,8 +28,7 @@ def test_unit_norm_128d_per_level() -> None:
     assert not torch.allclose(out["p2"], out["p5"])
 
 
-def test_pooling_equals_torchvision_roi_align_with_level_scale() -> None:
-    feats = features()
+def test_pooling_equals_torchvision_roi_align_with_level_scale(feats: dict[str, torch.Tensor]) -> None:
     pooled = RoIEmbeddingHead().pool(feats, BOXES)
     rois = torch.cat([torch.cat([torch.full((len(b), 1), float(i)), b], dim=1) for i, b in enumerate(BOXES)])
     for level, stride in (("p2", 4), ("p3", 8), ("p4", 16), ("p5", 32)):
@@ -39,8 +37,7 @@ def test_pooling_equals_torchvision_roi_align_with_level_scale() -> None:
         torch.testing.assert_close(pooled[level], direct)
 
 
-def test_batched_levels_equal_per_level_calls_in_eval() -> None:
-    feats = features()
+def test_batched_levels_equal_per_level_calls_in_eval(feats: dict[str, torch.Tensor]) -> None:
     head = RoIEmbeddingHead().eval()
     batched = head(feats, BOXES)
     head.batch_levels = False

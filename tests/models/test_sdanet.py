@@ -1,13 +1,12 @@
 """SDANet attention: shapes, softmax over levels, zero-initialised context block, residual structure."""
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.nn.functional as F
 
 from segloc.models import ContextBlock, SDAAttention
 from segloc.models.sdanet import gather_levels
-
-torch.set_num_threads(2)
 
 
 def pyramid(batch: int = 2, sizes: tuple[tuple[int, int], ...] = ((25, 33), (13, 17), (7, 9), (4, 5), (2, 3))) -> list[torch.Tensor]:
@@ -73,3 +72,12 @@ def test_no_module_shared_between_levels() -> None:
     ids = [{id(p) for p in m.parameters()} for m in attention.levels]
     assert all(not (ids[i] & ids[j]) for i in range(5) for j in range(i + 1, 5))
     assert len(attention.levels[0].channel.expand) == 5 and len(attention.levels[0].spatial.convs) == 5
+
+
+def test_batch_of_one_needs_non_bn_attention_norm() -> None:
+    feats = pyramid(batch=1, sizes=((8, 8), (4, 4), (2, 2)))
+    with pytest.raises(ValueError, match="at least 2 images"):
+        SDAAttention(256, num_levels=3).train()(feats)
+    for norm in ("gn", "frozenbn"):
+        out = SDAAttention(256, num_levels=3, norm=norm).train()(feats)
+        assert [o.shape for o in out] == [f.shape for f in feats]

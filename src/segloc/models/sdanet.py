@@ -13,6 +13,11 @@ MindSpore port ``R1_feature.py``), followed here:
 - the sum goes through an mmcv GCNet ``ContextBlock(256, 1/16)`` (attention pooling, channel_add
   fusion, LayerNorm, last conv zero-initialised, its own residual ``x + context``), and the result
   is added to the original P_l. The reference's final adaptive max-pool to P_l's size is a no-op.
+- the reference neck's ``init_weights`` Xavier-initialises every Conv2d inside it, which under
+  mmdet >= 2.12 probably overwrites the context block's zero init; this module keeps the GCNet
+  zero init (SPEC section 5), so at start each level gets exactly P_l + fused attention.
+- the reference hard-codes 5 levels and 256 channels; here both are parameters. The weighted
+  sums are accumulated level by level instead of materialising a [B, L, C, H, W] product.
 """
 from __future__ import annotations
 
@@ -80,6 +85,11 @@ class ChannelAttention(nn.Module):
 
     def forward(self, total: Tensor) -> Tensor:
         """Weights [B, L, C, 1, 1] from the level sum ``total`` [B, C, H, W]; softmax over L."""
+        if self.training and total.shape[0] == 1 and type(self.reduce[1]) is nn.BatchNorm2d:
+            raise ValueError(
+                "SDANet channel attention applies BatchNorm to one pooled vector per image, so training "
+                "needs at least 2 images per batch; use attention_norm='gn' or 'frozenbn' for batch 1"
+            )
         z = self.reduce(F.adaptive_avg_pool2d(total, 1))
         return torch.stack([conv(z) for conv in self.expand], dim=1).softmax(dim=1)
 
@@ -118,7 +128,7 @@ class SelectiveAttention(nn.Module):
         spatial_w = self.spatial(total)
         fused = gathered[0] * (channel_w[:, 0] + spatial_w[:, 0])
         for i in range(1, len(gathered)):
-            fused = fused + gathered[i] * (channel_w[:, i] + spatial_w[:, i])
+            fused = torch.addcmul(fused, gathered[i], channel_w[:, i] + spatial_w[:, i])
         return features[self.target] + self.refine(fused)
 
 

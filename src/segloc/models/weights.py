@@ -26,6 +26,7 @@ TRUNK_PREFIX = "body."
 WRAPPER_KEYS = ("state_dict", "model")
 STRIP_PREFIXES = ("module.", "backbone.", "encoder_q.")
 OPTIONAL_SUFFIX = "num_batches_tracked"
+RESNET_PARTS = ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4")
 
 
 class WeightsError(SeglocError):
@@ -153,8 +154,12 @@ def torchvision_layout(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
 
 
 def segloc_layout(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
-    """Torchvision ResNet tensors renamed into the segloc trunk (``body.*``); the classifier is dropped."""
-    return {TRUNK_PREFIX + k: v for k, v in state.items() if not _is_classifier(k)}
+    """Torchvision ResNet tensors renamed into the segloc trunk (``body.*``); other keys kept as they are."""
+    return {(TRUNK_PREFIX + k if _is_resnet_key(k) else k): v for k, v in state.items()}
+
+
+def _is_resnet_key(key: str) -> bool:
+    return key.split(".", 1)[0] in RESNET_PARTS
 
 
 def _check_arch(path: str | Path, model_arch: str | None) -> None:
@@ -216,7 +221,7 @@ def load_backbone_weights(
             f"{path}: only {report.trunk_fraction:.1%} of the trunk's parameters match this network "
             f"(need {min_fraction:.0%}); wrong file or architecture?\n{report.summary()}"
         )
-    extra_trunk = [k for k in report.unexpected if k.startswith(TRUNK_PREFIX) or not segloc_model]
+    extra_trunk = [k for k in report.unexpected if k.startswith(TRUNK_PREFIX) or _is_resnet_key(k)]
     if strict_trunk and extra_trunk:
         raise WeightsError(
             f"{path}: the file has {len(extra_trunk)} trunk tensors this network lacks "
