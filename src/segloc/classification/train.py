@@ -1,0 +1,166 @@
+"""Train a CHR classifier on a SIXray subset: SGD, AMP on CUDA, DDP under torchrun, atomic
+checkpoints and exact resume; evaluates on the test split at the end."""
+from __future__ import annotations
+
+import logging
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from segloc.classification.chr import CHRNet, get_variant
+from segloc.classification.config import ChrConfig
+from segloc.classification.data import EpochSampler, SixrayClassification, positive_weights, sample_weights
+from segloc.classification.evaluate import evaluate_model, write_reports
+from segloc.classification.loss import ClassBalancedLoss
+from segloc.config import save_config
+from segloc.engine import (
+    RunLogger, atomic_save, get_rng_state, init_distributed, is_main, latest_checkpoint, load_checkpoint,
+    multistep_with_warmup, prepare_run_dir, seed_everything, set_rng_state,
+)
+from segloc.errors import SeglocError
+
+log = logging.getLogger("segloc")
+
+
+def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
+    """bf16 on CUDA GPUs that support it, else fp16 on CUDA; None (full precision) on CPU."""
+    if not enabled or device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def _barrier() -> None:
+    if dist.is_initialized():
+        dist.barrier()
+
+
+def _prune_checkpoints(folder: Path, keep: int) -> None:
+    files = sorted(folder.glob("step_*.pt"), key=lambda p: int(p.stem.split("_")[1]))
+    for old in files[:-keep]:
+        old.unlink(missing_ok=True)
+
+
+def train(config: ChrConfig, out: Path | str, resume: bool = False, overwrite: bool = False) -> Path:
+    """Train as ``config`` says into run folder ``out``; returns the folder.
+
+    Writes ``config.yaml``, ``checkpoints/step_N.pt`` every ``run.checkpoint_every`` steps and at
+    the end, ``model.pt`` (weights + config), ``metrics.csv``/TensorBoard logs and, with
+    ``run.evaluate``, ``metrics.json`` + ``report.md``. ``resume`` continues from the latest
+    checkpoint exactly (model, optimizer, schedule, scaler, RNG, position within the epoch).
+    """
+    if config.data.root is None:
+        raise SeglocError("no SIXray folder given: pass --data or set data.root in the config")
+    info = init_distributed(config.run.device)
+    run_dir = Path(out)
+    if is_main():
+        prepare_run_dir(run_dir, resume=resume, overwrite=overwrite)
+        save_config(config, run_dir / "config.yaml")
+    _barrier()
+    if config.run.threads:
+        torch.set_num_threads(config.run.threads)
+    seed_everything(config.run.seed)
+
+    train_set = SixrayClassification(config.data.root, config.data.subset, "train", train=True,
+                                     size=config.data.image_size, resize=config.data.resize, seed=config.run.seed)
+    per_rank = len(train_set) // info.world_size
+    steps_per_epoch = per_rank // config.optim.batch_size
+    if steps_per_epoch == 0:
+        raise SeglocError(f"{train_set.root.root}: {len(train_set)} training images are fewer than one batch "
+                          f"of {config.optim.batch_size} per process; lower optim.batch_size")
+    total = config.optim.epochs * steps_per_epoch
+    if config.optim.max_steps is not None:
+        total = min(total, config.optim.max_steps)
+
+    variant = get_variant(config.model.variant)
+    model = CHRNet(config.model.backbone, len(train_set.class_names), config.model.variant,
+                   weights=config.model.weights).to(info.device)
+    pos_weight = positive_weights(train_set.labels) if config.data.pos_weight else None
+    criterion = ClassBalancedLoss(variant.balanced, config.model.threshold, config.model.hierarchical_mask,
+                                  pos_weight).to(info.device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.optim.lr, momentum=config.optim.momentum,
+                                weight_decay=config.optim.weight_decay)
+    milestones = [m * steps_per_epoch for m in config.optim.milestones]
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, multistep_with_warmup(milestones, config.optim.gamma, config.optim.warmup_steps))
+    dtype = amp_dtype(info.device, config.run.amp)
+    scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
+
+    step = 0
+    ckpt_dir = run_dir / "checkpoints"
+    latest = latest_checkpoint(ckpt_dir) if resume else None
+    if latest is not None:
+        state = load_checkpoint(latest, map_location=info.device)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        set_rng_state(state["rng"])
+        step = int(state["step"])
+        log.info("resumed from %s at step %d", latest, step)
+
+    net = DistributedDataParallel(model, device_ids=[info.device.index] if info.device.type == "cuda" else None) \
+        if info.distributed else model
+    logger = RunLogger(run_dir, enabled=is_main())
+    if latest is not None:
+        logger.truncate_after(step)
+    weights = sample_weights(train_set.labels) if config.data.sampler == "weighted" else None
+    progress = tqdm(total=total, initial=step, desc="chr train", disable=not is_main(), dynamic_ncols=True)
+
+    def save(step: int) -> None:
+        if not is_main():
+            return
+        atomic_save({
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(), "rng": get_rng_state(),
+            "step": step, "config": config.model_dump(mode="json"), "class_names": train_set.class_names,
+        }, ckpt_dir / f"step_{step}.pt")
+        _prune_checkpoints(ckpt_dir, config.run.keep_checkpoints)
+
+    while step < total:
+        epoch, position = divmod(step, steps_per_epoch)
+        sampler = EpochSampler(len(train_set), epoch, config.run.seed, weights, info.rank, info.world_size,
+                               start=position * config.optim.batch_size)
+        loader = DataLoader(train_set, batch_size=config.optim.batch_size, sampler=sampler, drop_last=True,
+                            num_workers=config.data.workers, pin_memory=info.device.type == "cuda")
+        net.train()
+        for images, labels, _ in loader:
+            images, labels = images.to(info.device, non_blocking=True), labels.to(info.device, non_blocking=True)
+            autocast = torch.autocast("cuda", dtype=dtype) if dtype is not None else nullcontext()
+            with autocast:
+                logits = net(images)
+            parts = criterion(logits, labels)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(parts.total).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            step += 1
+            progress.update(1)
+            if step % config.run.log_every == 0 or step == total:
+                scalars = {"train/loss": parts.total.item(), "train/lr": optimizer.param_groups[0]["lr"],
+                           "train/kept_fraction": parts.kept.item(), "train/epoch": epoch}
+                scalars.update({f"train/loss_level{i}": v.item() for i, v in enumerate(parts.levels)})
+                logger.log(step, **scalars)
+                progress.set_postfix(loss=f"{scalars['train/loss']:.4f}")
+            if step % config.run.checkpoint_every == 0 or step == total:
+                save(step)
+            if step >= total:
+                break
+    progress.close()
+    logger.close()
+
+    if is_main():
+        atomic_save({"model": model.state_dict(), "config": config.model_dump(mode="json"),
+                     "class_names": train_set.class_names, "step": step}, run_dir / "model.pt")
+        if config.run.evaluate:
+            metrics = evaluate_model(model.eval(), config, train_set.class_names, config.data.root,
+                                     config.data.subset)
+            write_reports(metrics, run_dir)
+            log.info("test mAP %.2f%%, pointing %.2f%%", 100 * metrics["mAP"], 100 * metrics["pointing_mean"])
+    _barrier()
+    return run_dir

@@ -1,0 +1,1 @@
+"""Evaluation metrics as pure functions: VOC average precision, CAM pointing accuracy."""

@@ -1,0 +1,120 @@
+"""COCO detection / instance-segmentation metrics with pycocotools, and the COCO results format.
+
+Metrics are the six the paper's Table 1 reports: AP@[.5:.95], AP50, AP75 (maxDets 100) and
+AR@1, AR@10, AR@100 (IoU .5:.95), for ``bbox`` and ``segm``.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from pycocotools import mask as mask_utils
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+from segloc.data import CocoDataset
+from segloc.errors import DatasetError
+
+# metric name -> index in COCOeval.stats
+METRICS = {"AP": 0, "AP50": 1, "AP75": 2, "AR1": 6, "AR10": 7, "AR100": 8}
+IOU_TYPES = ("bbox", "segm")
+
+
+def ground_truth(dataset: CocoDataset) -> COCO:
+    """A pycocotools COCO index of a loaded dataset (the records that survived validation)."""
+    images, annotations = [], []
+    for rec in dataset.images:
+        images.append({"id": rec.id, "file_name": rec.file_name, "width": rec.width, "height": rec.height})
+        for inst in rec.instances:
+            ann = {"id": inst.id, "image_id": rec.id, "category_id": inst.category_id, "bbox": list(inst.bbox),
+                   "area": inst.area, "iscrowd": inst.iscrowd}
+            if inst.has_mask:
+                ann["segmentation"] = inst.segmentation
+            annotations.append(ann)
+    categories = [{"id": i, "name": n} for i, n in sorted(dataset.categories.items())]
+    return coco_from_dict({"images": images, "annotations": annotations, "categories": categories})
+
+
+def coco_from_dict(data: dict) -> COCO:
+    """Build a COCO index from an in-memory dict, without pycocotools' progress prints."""
+    gt = COCO()
+    gt.dataset = data
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt.createIndex()
+    return gt
+
+
+def encode_mask(mask: np.ndarray) -> dict:
+    """A binary (H, W) mask as compressed RLE with a JSON-friendly ``counts`` string."""
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    rle["counts"] = rle["counts"].decode("ascii")
+    return rle
+
+
+def to_coco_results(output: dict[str, torch.Tensor], image_id: int, category_of: Callable[[int], int],
+                    mask_thresh: float = 0.5) -> list[dict]:
+    """One image's detector output (boxes xyxy, scores, labels, optional (N, 1, H, W) mask probabilities)
+    as COCO result records: bbox xywh, score, category_id and RLE segmentation."""
+    boxes = output["boxes"].detach().cpu().numpy()
+    scores = output["scores"].detach().cpu().numpy()
+    labels = output["labels"].detach().cpu().numpy()
+    masks = output["masks"][:, 0].detach().cpu().numpy() >= mask_thresh if "masks" in output else None
+    results = []
+    for k in range(len(boxes)):
+        x1, y1, x2, y2 = (float(v) for v in boxes[k])
+        record = {"image_id": int(image_id), "category_id": int(category_of(int(labels[k]))),
+                  "bbox": [round(x1, 2), round(y1, 2), round(x2 - x1, 2), round(y2 - y1, 2)],
+                  "score": round(float(scores[k]), 5)}
+        if masks is not None:
+            record["segmentation"] = encode_mask(masks[k])
+        results.append(record)
+    return results
+
+
+def coco_metrics(gt: COCO, results: Sequence[dict], iou_type: str) -> dict[str, float]:
+    """The six Table 1 metrics of ``results`` against ``gt``; all zero when there is no detection."""
+    if iou_type not in IOU_TYPES:
+        raise ValueError(f"iou_type must be one of {IOU_TYPES}, got {iou_type!r}")
+    if not results:
+        return {name: 0.0 for name in METRICS}
+    with contextlib.redirect_stdout(io.StringIO()):
+        dt = gt.loadRes(list(results))
+        ev = COCOeval(gt, dt, iou_type)
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return {name: float(ev.stats[i]) for name, i in METRICS.items()}
+
+
+def evaluate_results(gt: COCO, results: Sequence[dict], iou_types: Sequence[str] = IOU_TYPES) -> dict[str, dict[str, float]]:
+    """Metrics per IoU type; ``segm`` needs segmentations in both results and ground truth."""
+    out = {}
+    for iou_type in iou_types:
+        if iou_type == "segm" and results and "segmentation" not in results[0]:
+            raise ValueError("segm metrics need results with 'segmentation'")
+        out[iou_type] = coco_metrics(gt, results, iou_type)
+    return out
+
+
+def write_json(data: object, path: Path) -> Path:
+    """Write JSON (results or metrics) to ``path``, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def read_results(path: Path | str) -> list[dict]:
+    """Read a COCO results json (a list of detection records)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"{path}: cannot read COCO results: {exc}") from exc
+    if not isinstance(data, list):
+        raise DatasetError(f"{path}: a COCO results file is a list of detections")
+    return data
