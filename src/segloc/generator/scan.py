@@ -1,0 +1,206 @@
+"""Composes one scan: a bag with clutter and prohibited items, rendered through the dual-energy physics,
+with exact instance masks (COCO polygons) and boxes for the items and the bag's true extent.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import cv2
+import numpy as np
+from pycocotools import mask as mask_utils
+
+from segloc.generator.bag import Bag, clothes, cover_pile, draw_clutter, make_bag, wire_wrap
+from segloc.generator.geometry import Part, Pose
+from segloc.generator.materials import attenuation, build_palette, colourise
+from segloc.generator.detector import observe
+from segloc.generator.raster import Canvas
+from segloc.generator.shapes import SIZE_BOOST, Parts, Rng, draw_item
+
+STYLES = {  # image size ranges, number of garments and of other benign objects per dataset style
+    "pidray": {"width": (440, 560), "height": (340, 460), "clothes": (0, 3), "clutter": (3, 8)},
+    "sixray": {"width": (460, 640), "height": (340, 480), "clothes": (4, 9), "clutter": (6, 14)},
+}
+POLYGON_TOLERANCE = 0.6  # px, Douglas-Peucker tolerance of the mask outlines
+MAX_ITEM_OVERLAP = 0.25  # IoU cap between the boxes of two prohibited items in one scan
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    """What one scan must contain: dataset style, prohibited item classes, hidden (occluded) or not."""
+
+    style: str
+    classes: tuple[str, ...] = ()
+    hidden: bool = False
+
+
+@dataclass
+class ScanObject:
+    """One prohibited item: class, model, COCO polygons, tight box [x, y, w, h] of their mask, area."""
+
+    class_name: str
+    model: str
+    polygons: list[list[float]]
+    bbox: list[int]
+    area: int
+
+
+@dataclass
+class Scan:
+    """A rendered scan: RGB image, its prohibited items and the tight box (x1, y1, x2, y2) of the bag."""
+
+    image: np.ndarray
+    objects: list[ScanObject] = field(default_factory=list)
+    bag_box: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+
+@lru_cache(maxsize=None)
+def palette(style: str) -> np.ndarray:
+    """The colour table of a dataset style, built once per process."""
+    return build_palette(style)
+
+
+def centred(parts: Parts) -> tuple[Parts, float, float]:
+    """Parts shifted so their bounding box is centred on the origin, with its half length and width."""
+    pts = np.concatenate([p.outline for p in parts])
+    lo, hi = pts.min(0), pts.max(0)
+    mid = (lo + hi) / 2
+    moved = [Part(p.outline - mid, p.material, p.thickness, p.profile, p.width, tuple(h - mid for h in p.holes))
+             for p in parts]
+    half = (hi - lo) / 2 + max(p.width for p in parts) / 2
+    return moved, float(half.max()), float(half.min())
+
+
+def _outline_points(parts: Parts) -> np.ndarray:
+    """All outline vertices of the parts, stacked (N, 2)."""
+    return np.concatenate([p.outline for p in parts])
+
+
+def _fits(pts: np.ndarray, inside: np.ndarray) -> bool:
+    """Whether every (pixel) point falls inside the allowed mask."""
+    x, y = np.round(pts[:, 0]).astype(int), np.round(pts[:, 1]).astype(int)
+    h, w = inside.shape
+    if x.min() < 0 or y.min() < 0 or x.max() >= w or y.max() >= h:
+        return False
+    return bool(inside[y, x].all())
+
+
+def _place(parts: Parts, rng: Rng, bag: Bag, spots: np.ndarray, scale: float,
+           taken: list[tuple[float, ...]] | None = None, tries: int = 60) -> Pose | None:
+    """A random pose (any rotation, mirrored or not) that keeps the parts inside the bag, or None.
+
+    The scale shrinks every 12 failed tries; `taken` boxes of other items must not overlap much.
+    """
+    local = _outline_points(parts)
+    for attempt in range(tries):
+        if attempt and attempt % 12 == 0:
+            scale *= 0.85
+        y, x = spots[int(rng.integers(len(spots)))]
+        pose = Pose(scale, rng.uniform(0, 2 * np.pi), bool(rng.random() < 0.5), float(x), float(y))
+        pts = pose.apply(local)
+        if not _fits(pts, bag.interior):
+            continue
+        box = (*pts.min(0), *pts.max(0))
+        if taken and max(_box_iou(box, t) for t in taken) > MAX_ITEM_OVERLAP:
+            continue
+        return pose
+    return None
+
+
+def _fallback_pose(parts: Parts, rng: Rng, bag: Bag) -> Pose:
+    """A pose that always fits: centred on the interior's deepest point, scaled to its inscribed circle."""
+    depth = cv2.distanceTransform(bag.interior, cv2.DIST_L2, 3)
+    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    reach = float(np.linalg.norm(_outline_points(parts), axis=1).max())
+    return Pose(0.95 * float(depth[y, x]) / max(reach, 1e-6), rng.uniform(0, 2 * np.pi), bool(rng.random() < 0.5),
+                float(x), float(y))
+
+
+def _box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def annotate(mask: np.ndarray) -> tuple[list[list[float]], list[int], int] | None:
+    """COCO polygons of a mask's outer outlines, and the box and area of those polygons rasterised."""
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    polygons = []
+    for contour in contours:
+        pts = cv2.approxPolyDP(contour, POLYGON_TOLERANCE, True).reshape(-1, 2)
+        if len(pts) >= 3:
+            polygons.append([float(v) for v in (pts + 0.5).ravel()])
+    if not polygons:
+        return None
+    h, w = mask.shape
+    rle = mask_utils.merge(mask_utils.frPyObjects(polygons, h, w))
+    area = int(mask_utils.area(rle))
+    if area == 0:
+        return None
+    return polygons, [int(round(v)) for v in mask_utils.toBbox(rle)], area
+
+
+def _hide(canvas: Canvas, bag: Bag, pose: Pose, rng: Rng, half_len: float, half_wid: float) -> None:
+    """Bury an item: wind wire around it and/or lay dense clutter over it (kept inside the bag)."""
+    choice = rng.random()
+    layers = []
+    if choice < 0.45:
+        layers.append((wire_wrap(rng, half_len, half_wid), pose.angle, (0.0, 0.0)))
+    if choice > 0.3:
+        pile, _, _ = centred(cover_pile(rng, half_len, half_wid))
+        layers.append((pile, pose.angle + rng.normal(0, 0.3), tuple(rng.normal(0, 0.15 * half_wid * pose.scale, 2))))
+    for parts, angle, (dx, dy) in layers:
+        local = _outline_points(parts)
+        for shrink in (1.0, 0.85, 0.7, 0.55):
+            layer_pose = Pose(pose.scale * shrink, angle, pose.flip, pose.cx + dx, pose.cy + dy)
+            if _fits(layer_pose.apply(local), bag.interior):
+                canvas.draw(parts, layer_pose)
+                break
+
+
+def render_scan(plan: ScanPlan, rng: Rng) -> Scan:
+    """Render one scan for `plan`, fully determined by `rng`."""
+    style = STYLES[plan.style]
+    width, height = int(rng.integers(*style["width"], endpoint=True)), int(rng.integers(*style["height"], endpoint=True))
+    canvas = Canvas(height, width)
+    bag = make_bag(rng, width, height, plan.style)
+    canvas.draw(bag.parts, Pose(1.0))
+    spots = np.argwhere(bag.interior > 0)
+    masks, objects, taken = [], [], []
+    for class_name in plan.classes:
+        model, parts = draw_item(class_name, rng)
+        parts, half_len, half_wid = centred(parts)
+        scale = bag.scale * rng.uniform(0.85, 1.15) * SIZE_BOOST.get(class_name, 1.0)
+        reach = 0.45 * float(np.ptp(spots, axis=0).max())
+        pose = _place(parts, rng, bag, spots, min(scale, reach / half_len), taken, tries=120)
+        if pose is None:
+            pose = _fallback_pose(parts, rng, bag)
+        mask = np.zeros((height, width), np.uint8)
+        canvas.draw(parts, pose, mask)
+        pts = pose.apply(_outline_points(parts))
+        taken.append((*pts.min(0), *pts.max(0)))
+        masks.append((class_name, model, mask))
+        if plan.hidden:
+            _hide(canvas, bag, pose, rng, half_len, half_wid)
+    inside = bag.inside.astype(np.float32)
+    for _ in range(int(rng.integers(*style["clothes"], endpoint=True))):
+        y, x = spots[int(rng.integers(len(spots)))]
+        canvas.draw(centred(clothes(rng))[0], Pose(bag.scale * rng.uniform(0.8, 1.3), rng.uniform(0, 2 * np.pi),
+                                                   False, float(x), float(y)), clip=inside)
+    for _ in range(int(rng.integers(*style["clutter"], endpoint=True))):
+        parts, _, _ = centred(draw_clutter(rng))
+        pose = _place(parts, rng, bag, spots, bag.scale * rng.uniform(0.8, 1.2), tries=15)
+        if pose is not None:
+            canvas.draw(parts, pose)
+    a_low, a_high = attenuation(canvas.thickness)
+    footprint = a_high > 0
+    image = colourise(*observe(a_low, a_high, rng), palette(plan.style))
+    for class_name, model, mask in masks:
+        ann = annotate(mask)
+        if ann is not None:
+            objects.append(ScanObject(class_name, model, *ann))
+    ys, xs = np.nonzero(footprint.any(axis=1))[0], np.nonzero(footprint.any(axis=0))[0]
+    bag_box = (int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1)
+    return Scan(image, objects, bag_box)
