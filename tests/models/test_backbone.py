@@ -65,7 +65,10 @@ def test_fpn_norm_none_uses_plain_convs_with_bias() -> None:
     assert normed.fpn.lateral[0].conv.bias is None and isinstance(normed.fpn.lateral[0].norm, nn.BatchNorm2d)
 
 
-@pytest.mark.parametrize("trainable, frozen", [(5, ()), (3, ("conv1", "bn1", "layer1")), (0, ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4"))])
+@pytest.mark.parametrize(
+    "trainable, frozen",
+    [(5, ()), (3, ("conv1", "bn1", "layer1")), (0, ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4"))],
+)
 def test_trainable_layers_freeze_params_and_norm_stats(trainable: int, frozen: tuple[str, ...]) -> None:
     model = build_backbone("resnet18", trainable_layers=trainable).train()
     for name in ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4"):
@@ -84,8 +87,8 @@ def test_build_resnet_archs_and_unknown_arch() -> None:
 
 def test_checkpointing_same_output_grads_and_running_stats() -> None:
     torch.manual_seed(0)
-    plain = build_backbone("resnet18", fpn_levels=("p2", "p3", "p4", "p5", "p6"), attention=True).train()
-    ckpt = build_backbone("resnet18", fpn_levels=("p2", "p3", "p4", "p5", "p6"), attention=True, checkpointing=True).train()
+    plain = build_backbone("resnet18").train()
+    ckpt = build_backbone("resnet18", checkpointing=True).train()
     ckpt.load_state_dict(plain.state_dict())
     images = torch.randn(2, 3, 67, 75)
     outputs = []

@@ -9,7 +9,10 @@ from torchvision.ops import FrozenBatchNorm2d
 from segloc.models import build_backbone, convert_to_syncbn, make_norm
 
 
-@pytest.mark.parametrize("kind, cls", [("bn", nn.BatchNorm2d), ("syncbn", nn.SyncBatchNorm), ("frozenbn", FrozenBatchNorm2d), ("gn", nn.GroupNorm)])
+@pytest.mark.parametrize(
+    "kind, cls",
+    [("bn", nn.BatchNorm2d), ("syncbn", nn.SyncBatchNorm), ("frozenbn", FrozenBatchNorm2d), ("gn", nn.GroupNorm)],
+)
 def test_each_kind_builds_and_runs(kind: str, cls: type) -> None:
     layer = make_norm(kind)(64)
     assert isinstance(layer, cls)

@@ -9,7 +9,10 @@ from segloc.models import ContextBlock, SDAAttention
 from segloc.models.sdanet import gather_levels
 
 
-def pyramid(batch: int = 2, sizes: tuple[tuple[int, int], ...] = ((25, 33), (13, 17), (7, 9), (4, 5), (2, 3))) -> list[torch.Tensor]:
+SIZES = ((25, 33), (13, 17), (7, 9), (4, 5), (2, 3))
+
+
+def pyramid(batch: int = 2, sizes: tuple[tuple[int, int], ...] = SIZES) -> list[torch.Tensor]:
     torch.manual_seed(0)
     return [torch.randn(batch, 256, h, w) for h, w in sizes]
 

@@ -40,7 +40,10 @@ class RoIEmbeddingHead(nn.Module):
         self.sampling_ratio = sampling_ratio
         self.batch_levels = batch_levels
         self.convs = nn.Sequential(
-            *(ConvNorm(in_channels if i == 0 else conv_channels, conv_channels, 3, norm, relu=True) for i in range(num_convs))
+            *(
+                ConvNorm(in_channels if i == 0 else conv_channels, conv_channels, 3, norm, relu=True)
+                for i in range(num_convs)
+            )
         )
         width = conv_channels if num_convs else in_channels
         self.fcs = nn.Sequential(

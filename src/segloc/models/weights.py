@@ -58,6 +58,17 @@ class LoadReport:
         return "\n".join(lines)
 
 
+def unwrap(model: nn.Module) -> nn.Module:
+    """The bare network inside DataParallel / DistributedDataParallel / torch.compile wrappers."""
+    while True:
+        if isinstance(model, nn.DataParallel | nn.parallel.DistributedDataParallel):
+            model = model.module
+        elif isinstance(getattr(model, "_orig_mod", None), nn.Module):
+            model = model._orig_mod
+        else:
+            return model
+
+
 def _metadata_strings(config: Mapping[str, Any], meta: Mapping[str, Any]) -> dict[str, str]:
     out = {"format": FORMAT, "config": json.dumps(dict(config))}
     readable = {
@@ -77,6 +88,7 @@ def save_backbone(model: nn.Module, path: str | Path, meta: Mapping[str, Any] | 
     Metadata: format="segloc", arch, norm, fpn_levels, attention, the full build config as JSON
     (``config``), and the caller's ``meta`` (non-string values JSON-encoded).
     """
+    model = unwrap(model)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -189,6 +201,7 @@ def load_backbone_weights(
     the trunk (by element count) would be loaded, or (``strict_trunk``) when the file has trunk
     layers the network lacks (e.g. a resnet34 file for a resnet18, whose shared blocks all fit).
     """
+    model = unwrap(model)
     state = read_state(path)
     _check_arch(path, getattr(model, "config", {}).get("arch"))
     target = model.state_dict()
