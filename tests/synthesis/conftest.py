@@ -22,7 +22,7 @@ def generated(tmp_path_factory) -> Generated:
     if not hasattr(generator, "generate"):
         pytest.skip("segloc.generator.generate is not available yet")
     root = tmp_path_factory.mktemp("generated")
-    generator.generate(root, preset="tiny", seed=0)
+    generator.generate(root, preset="tiny", seed=0, workers=2)
     meta = json.loads((root / "generator_meta.json").read_text())
     bags = {name: tuple(box) for name, box in meta["bags"].items() if name.startswith("sixray/JPEGImage/N")}
     return Generated(root, bags)

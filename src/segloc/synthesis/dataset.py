@@ -24,9 +24,9 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 def normalise(image: np.ndarray) -> torch.Tensor:
     """RGB uint8 HWC -> float CHW normalised with the ImageNet mean and std."""
-    tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
-    mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
+    tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).contiguous().float()
+    mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1) * 255.0
+    std = torch.tensor(IMAGENET_STD).view(3, 1, 1) * 255.0
     return tensor.sub_(mean).div_(std)
 
 
