@@ -91,6 +91,7 @@ def main() -> None:
         "segloc_cold_pairs_per_s_per_core": round(n / cold_s, 2),
         "bare_decode_resize_pairs_per_s": round(n / bare_s, 2),
         "synthesis_over_bare_decode": round(warm_s / bare_s, 3),
+        "cold_synthesis_over_bare_decode": round(cold_s / bare_s, 3),
         "target_ratio_max": 2.0,
         "to_tensor_items_per_s": round(n / item_s, 1),
         "insloc_pairs_per_s_per_core": round(n / insloc_s, 2),

@@ -13,6 +13,9 @@ the object pixels. X-ray scans are dark objects on a white belt, so the recipe o
   neighbourhood: the bag, not the near-white (gray 230-255) margin.
 
 This equals thresholding first and eroding the binary mask (erosion commutes with a threshold).
+On the real SIXray negatives the boxes start below the blank strip above the bag and hold all of
+its dense pixels, while eroding the plain gray image gives boxes touching the image's top rows;
+very faint organics (gray above 205) fall outside, as the paper's threshold of 50 implies.
 A scan with no object pixel has no region: :func:`authentic_region` returns None and callers
 report the file, never guess a box.
 """
