@@ -1,0 +1,88 @@
+"""`segloc finetune | evaluate | report | detect`: the downstream detector, from fine-tuning to Table 1.
+
+Register on the main app with ``detection.register(app)``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from segloc.config import load_config
+from segloc.detection.config import FinetuneConfig
+from segloc.detection.evaluate import evaluate
+from segloc.detection.inference import detect_files
+from segloc.detection.train import CONFIG_FILE, finetune
+from segloc.evaluation.report import write_report
+
+
+def finetune_cmd(
+    config: Path = typer.Option(None, "--config", help="YAML config (configs/finetune/*.yaml); with --resume, "
+                                "defaults to the run folder's saved config.yaml."),
+    init: str = typer.Option(None, "--init", help="'random' or a weights file: segloc export (.safetensors) or "
+                             "torchvision ResNet file. Overrides the config's init."),
+    overrides: list[str] = typer.Option([], "--set", help="Override a config key, e.g. --set train.epochs=2."),
+    out: Path = typer.Option(None, "--out", help="Run folder (default: runs/finetune/<config name>-<init name>)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its latest checkpoint."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Delete a non-empty --out folder and start over."),
+) -> None:
+    """Fine-tune (Cascade) Mask R-CNN with the paper's recipe, then evaluate on the test splits present."""
+    if config is None and not (resume and out is not None and (out / CONFIG_FILE).is_file()):
+        raise typer.BadParameter("--config is required (or --resume --out RUN with a saved config.yaml)")
+    source = config if config is not None else out / CONFIG_FILE
+    cfg = load_config(source, FinetuneConfig, list(overrides) + ([f"init={init}"] if init is not None else []))
+    if out is None:
+        init_label = "random" if cfg.init == "random" else Path(cfg.init).stem
+        out = Path("runs") / "finetune" / f"{Path(source).stem}-{init_label}"
+    run = finetune(cfg, out, resume=resume, overwrite=overwrite)
+    metrics = run / "eval" / "metrics.json"
+    typer.echo(f"run folder: {run}" + (f"\nmetrics: {metrics}" if metrics.is_file() else ""))
+
+
+def evaluate_cmd(
+    model: Path = typer.Argument(..., help="Run folder or model / checkpoint file."),
+    data: Path = typer.Option(None, "--data", help="PIDray root (annotations/xray_test_*.json)."),
+    split: str = typer.Option("all", "--split", help="easy | hard | hidden | all (every test split present)."),
+    coco: Path = typer.Option(None, "--coco", help="Evaluate on this COCO json instead of a PIDray root."),
+    images: Path = typer.Option(None, "--images", help="Image folder of --coco."),
+    out: Path = typer.Option(None, "--out", help="Output folder (default: RUN/eval, or eval_<name> beside a file)."),
+    batch_size: int = typer.Option(2, "--batch-size", help="Images per inference batch."),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | cuda:N"),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip broken records with one warning."),
+) -> None:
+    """COCO bbox / segm AP and AR per split (pycocotools); writes detections and metrics json."""
+    metrics = evaluate(model, data, split, coco, images, out, batch_size, device, skip_bad)
+    typer.echo(json.dumps(metrics, indent=1))
+
+
+def report_cmd(
+    runs: list[Path] = typer.Argument(..., help="Run folders (or metrics.json files), e.g. random, supervised, segloc."),
+    out: Path = typer.Option(Path("report"), "--out", help="Folder for table1.md, table1.json, table1_ap.png."),
+) -> None:
+    """Table 1 of the paper from several runs side by side, with differences to random init."""
+    write_report(runs, out)
+    typer.echo((out / "table1.md").read_text(encoding="utf-8"))
+    typer.echo(f"written to {out}/table1.md, table1.json, table1_ap.png")
+
+
+def detect_cmd(
+    model: Path = typer.Argument(..., help="Run folder or model / checkpoint file."),
+    images: list[Path] = typer.Argument(..., help="Image files or folders of images."),
+    out: Path = typer.Option(..., "--out", help="Predictions json to write."),
+    draw: Path = typer.Option(None, "--draw", help="Folder for overlays with boxes, masks and class names."),
+    score_thr: float = typer.Option(0.5, "--score-thr", help="Keep detections scoring at least this."),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | cuda:N"),
+) -> None:
+    """Run a fine-tuned detector on any scans."""
+    records = detect_files(model, images, out, draw, score_thr, device)
+    total = sum(len(r["detections"]) for r in records)
+    typer.echo(f"{total} detections in {len(records)} images -> {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the four commands to the main ``segloc`` app."""
+    app.command("finetune")(finetune_cmd)
+    app.command("evaluate")(evaluate_cmd)
+    app.command("report")(report_cmd)
+    app.command("detect")(detect_cmd)

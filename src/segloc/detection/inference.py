@@ -1,0 +1,146 @@
+"""Load a fine-tuned detector (run folder or checkpoint) and run it on images or a dataset."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from torchvision.models.detection.generalized_rcnn import GeneralizedRCNN
+from tqdm import tqdm
+
+from segloc.data import read_rgb
+from segloc.detection.builders import build_detector
+from segloc.detection.config import ModelConfig
+from segloc.detection.data import CategoryMap, ImageDataset, collate
+from segloc.detection.draw import draw_detections
+from segloc.engine import latest_checkpoint, load_checkpoint
+from segloc.errors import SeglocError
+from segloc.evaluation.coco_eval import to_coco_results
+
+FINAL_MODEL = "model_final.pt"
+CHECKPOINT_DIR = "checkpoints"
+
+
+@dataclass
+class Detector:
+    """A detector with what it needs to be used on its own: categories, mask flag, config, init name."""
+
+    model: GeneralizedRCNN
+    categories: CategoryMap
+    masks: bool
+    model_config: ModelConfig
+    init_name: str
+    device: torch.device
+
+
+def detector_state(model: GeneralizedRCNN, categories: CategoryMap, masks: bool, model_config: ModelConfig,
+                   init_name: str) -> dict:
+    """What a model file holds (tensors and plain values only, so it loads with weights_only=True)."""
+    return {"model": model.state_dict(), "categories": categories.to_dict(), "masks": masks,
+            "model_config": model_config.model_dump(mode="json"), "init_name": init_name}
+
+
+def resolve_model_path(path: Path | str) -> Path:
+    """A model file, or a run folder's final model (else its latest checkpoint)."""
+    path = Path(path)
+    if path.is_file():
+        return path
+    if path.is_dir():
+        if (path / FINAL_MODEL).is_file():
+            return path / FINAL_MODEL
+        latest = latest_checkpoint(path / CHECKPOINT_DIR)
+        if latest is not None:
+            return latest
+        raise SeglocError(f"{path}: run folder has neither {FINAL_MODEL} nor checkpoints/step_*.pt")
+    raise SeglocError(f"{path}: no such model file or run folder")
+
+
+def load_detector(path: Path | str, device: str | torch.device = "cpu") -> Detector:
+    """Rebuild a detector from a model file / checkpoint / run folder, in eval mode on ``device``."""
+    path = resolve_model_path(path)
+    state = load_checkpoint(path)
+    if "model_config" not in state or "model" not in state:
+        raise SeglocError(f"{path}: not a segloc detector file (no model / model_config)")
+    cfg = ModelConfig.model_validate(state["model_config"])
+    categories = CategoryMap.from_dict(state["categories"])
+    model = build_detector(cfg, categories.num_classes, state["masks"])
+    model.load_state_dict(state["model"])
+    device = torch.device(device)
+    model.to(device).eval()
+    return Detector(model, categories, state["masks"], cfg, state.get("init_name", "unknown"), device)
+
+
+@torch.no_grad()
+def predict(detector: Detector, dataset: ImageDataset, batch_size: int = 2, workers: int = 0,
+            progress: bool = True) -> list[dict]:
+    """Run the detector over a dataset; return COCO result records (bbox, score, category_id, RLE)."""
+    detector.model.eval()
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate)
+    results: list[dict] = []
+    for images, ids in tqdm(loader, desc="inference", disable=not progress, leave=False):
+        outputs = detector.model([im.to(detector.device) for im in images])
+        for out, image_id in zip(outputs, ids):
+            results.extend(to_coco_results(out, image_id, detector.categories.category))
+    return results
+
+
+@torch.no_grad()
+def detect(detector: Detector, images: list[Path | str | np.ndarray], score_thr: float = 0.5) -> list[list[dict]]:
+    """Detections per image above ``score_thr``: bbox xywh, score, category id and name, RLE mask."""
+    detector.model.eval()
+    found = []
+    for image in images:
+        rgb = read_rgb(image) if isinstance(image, (str, Path)) else image
+        tensor = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(255.0)
+        out = detector.model([tensor.to(detector.device)])[0]
+        keep = out["scores"] >= score_thr
+        out = {k: v[keep] for k, v in out.items()}
+        records = to_coco_results(out, 0, detector.categories.category)
+        for rec, label in zip(records, out["labels"].tolist()):
+            del rec["image_id"]
+            rec["category"] = detector.categories.name(label)
+        found.append(records)
+    return found
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+
+def expand_images(paths: list[Path | str]) -> list[Path]:
+    """Image files given directly or found (non-recursively, sorted) in given folders."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES))
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise SeglocError(f"{p}: no such image file or folder")
+    if not found:
+        raise SeglocError(f"no images found in {', '.join(map(str, paths))}")
+    return found
+
+
+def detect_files(model: Path | str, images: list[Path | str], out: Path | str, draw_dir: Path | str | None = None,
+                 score_thr: float = 0.5, device: str = "auto") -> list[dict]:
+    """Detect on image files, write ``[{"file", "detections"}]`` to ``out`` and overlays to ``draw_dir``."""
+    dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+    detector = load_detector(model, dev)
+    files = expand_images(images)
+    records = []
+    for path in tqdm(files, desc="detect", leave=False):
+        rgb = read_rgb(path)
+        dets = detect(detector, [rgb], score_thr)[0]
+        records.append({"file": str(path), "width": rgb.shape[1], "height": rgb.shape[0], "detections": dets})
+        if draw_dir is not None:
+            Path(draw_dir).mkdir(parents=True, exist_ok=True)
+            overlay = draw_detections(rgb, dets)
+            cv2.imwrite(str(Path(draw_dir) / f"{path.stem}.png"), cv2.cvtColor(overlay, cv2.COLOR_RGB2BGR))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(records), encoding="utf-8")
+    return records

@@ -1,0 +1,137 @@
+"""The paper's Table 1 from fine-tuning runs: metric rows per init, detection / segmentation per split.
+
+Reads each run's ``eval/metrics.json`` (written by fine-tuning or ``segloc evaluate``), lays the
+runs side by side (named by their init: random, supervised, insloc, segloc...), adds the
+difference to the random-init run when there is one, and writes Markdown, JSON and a bar chart.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from segloc.errors import SeglocError
+
+METRIC_LABELS = {
+    "AP": "AP @ [IoU = 0.5 : 0.95 maxDets = 100]",
+    "AP50": "AP @ [IoU = 0.50 maxDets = 100]",
+    "AP75": "AP @ [IoU = 0.75 maxDets = 100]",
+    "AR1": "AR @ [IoU = 0.5 : 0.95 maxDets = 1]",
+    "AR10": "AR @ [IoU = 0.5 : 0.95 maxDets = 10]",
+    "AR100": "AR @ [IoU = 0.5 : 0.95 maxDets = 100]",
+}
+TASKS = {"bbox": "Detection", "segm": "Segmentation"}
+PAPER_SPLITS = ("easy", "hard", "hidden")
+BASELINE = "random"
+
+
+@dataclass
+class RunMetrics:
+    """One run's metrics: its report name, where they came from, and metrics per split."""
+
+    name: str
+    source: Path
+    splits: dict[str, dict]
+
+
+def read_run(path: Path | str) -> RunMetrics:
+    """Metrics of a run folder (``eval/metrics.json``), an eval folder, or a metrics json itself."""
+    path = Path(path)
+    candidates = [path] if path.is_file() else [path / "eval" / "metrics.json", path / "metrics.json"]
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None:
+        raise SeglocError(f"{path}: no metrics found (looked for {', '.join(str(c) for c in candidates)}); "
+                          "evaluate the run first with `segloc evaluate`")
+    try:
+        data = json.loads(found.read_text(encoding="utf-8"))
+        return RunMetrics(str(data.get("init", "unknown")), found, dict(data["splits"]))
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise SeglocError(f"{found}: not a segloc metrics file ({exc})") from exc
+
+
+def _unique_names(runs: list[RunMetrics]) -> list[str]:
+    names = [r.name for r in runs]
+    return [f"{r.name} ({r.source.parent.parent.name if r.source.parent.name == 'eval' else r.source.parent.name})"
+            if names.count(r.name) > 1 else r.name for r in runs]
+
+
+def _columns(runs: list[RunMetrics]) -> list[tuple[str, str]]:
+    present = [s for r in runs for s in r.splits]
+    splits = [s for s in PAPER_SPLITS if s in present] + list(dict.fromkeys(s for s in present if s not in PAPER_SPLITS))
+    tasks = [t for t in TASKS if any(t in r.splits.get(s, {}) for r in runs for s in splits)]
+    return [(t, s) for t in tasks for s in splits]
+
+
+def build_table(runs: list[RunMetrics]) -> dict:
+    """Table 1 as data: columns (task, split), rows (init, metric) with values and deltas to random."""
+    if not runs:
+        raise SeglocError("no runs to report")
+    columns = _columns(runs)
+    names = _unique_names(runs)
+    baseline = next((r for r, n in zip(runs, names) if n == BASELINE), None)
+    rows = []
+    for run, name in zip(runs, names):
+        for metric in METRIC_LABELS:
+            values, deltas = {}, {}
+            for task, split in columns:
+                value = run.splits.get(split, {}).get(task, {}).get(metric)
+                values[f"{task}/{split}"] = value
+                base = baseline.splits.get(split, {}).get(task, {}).get(metric) if baseline else None
+                if run is not baseline and value is not None and base is not None:
+                    deltas[f"{task}/{split}"] = value - base
+            rows.append({"init": name, "metric": metric, "values": values, "delta_vs_random": deltas})
+    return {"columns": [f"{t}/{s}" for t, s in columns], "runs": {n: str(r.source) for r, n in zip(runs, names)},
+            "rows": rows}
+
+
+def to_markdown(table: dict) -> str:
+    """Markdown in the layout of the paper's Table 1 (deltas to random init in parentheses)."""
+    cols = table["columns"]
+    head1 = "| Init | Metric | " + " | ".join(f"{TASKS[c.split('/')[0]]} {c.split('/')[1]}" for c in cols) + " |"
+    lines = [head1, "|" + "---|" * (len(cols) + 2)]
+    for row in table["rows"]:
+        cells = []
+        for c in cols:
+            v = row["values"][c]
+            d = row["delta_vs_random"].get(c)
+            cells.append("-" if v is None else f"{v:.3f}" + (f" ({d:+.3f})" if d is not None else ""))
+        lines.append(f"| {row['init']} | {METRIC_LABELS[row['metric']]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def bar_chart(table: dict, path: Path) -> Path:
+    """Grouped bars of AP@[.5:.95] per split, one panel per task, one bar per init."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = table["columns"]
+    tasks = list(dict.fromkeys(c.split("/")[0] for c in cols))
+    ap_rows = [r for r in table["rows"] if r["metric"] == "AP"]
+    fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 3.6), squeeze=False)
+    width = 0.8 / max(1, len(ap_rows))
+    for ax, task in zip(axes[0], tasks):
+        task_cols = [c for c in cols if c.startswith(task + "/")]
+        for i, row in enumerate(ap_rows):
+            xs = [j + (i - (len(ap_rows) - 1) / 2) * width for j in range(len(task_cols))]
+            ax.bar(xs, [row["values"][c] or 0.0 for c in task_cols], width, label=row["init"])
+        ax.set_xticks(range(len(task_cols)), [c.split("/")[1] for c in task_cols])
+        ax.set_title(f"{TASKS[task]} AP@[.5:.95]")
+        ax.set_ylim(0, 1)
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_report(run_paths: list[Path | str], out: Path | str) -> dict:
+    """Write ``table1.md``, ``table1.json`` and ``table1_ap.png`` into ``out``; return the table."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = build_table([read_run(p) for p in run_paths])
+    (out / "table1.md").write_text(to_markdown(table), encoding="utf-8")
+    (out / "table1.json").write_text(json.dumps(table, indent=1), encoding="utf-8")
+    bar_chart(table, out / "table1_ap.png")
+    return table

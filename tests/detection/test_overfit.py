@@ -1,0 +1,102 @@
+"""End to end on four drawn scans: Cascade Mask R-CNN and Mask R-CNN overfit them, the metrics json
+matches pycocotools on the written results, and evaluate / detect / report work on the runs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+from typer.testing import CliRunner
+
+from segloc.cli.detection import register
+from segloc.detection import finetune, load_detector
+from segloc.engine.logger import read_metrics
+
+EPOCHS = 20  # 40 steps of 2 images
+
+
+@pytest.fixture(scope="module")
+def runs(shapes_root: Path, make_config, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("overfit")
+    train = {"epochs": EPOCHS, "lr_steps": [EPOCHS], "log_every": 1}
+    return {
+        kind: finetune(make_config(shapes_root, kind, train=train, init_name=name), out / kind, progress=False)
+        for kind, name in (("cascade", "random"), ("mask_rcnn", "segloc"))
+    }
+
+
+@pytest.mark.parametrize("kind", ["cascade", "mask_rcnn"])
+def test_loss_falls_and_ap_rises(runs: dict[str, Path], kind: str) -> None:
+    losses = [v for _, v in read_metrics(runs[kind] / "metrics.csv")["loss"]]
+    assert len(losses) == 2 * EPOCHS
+    assert np.mean(losses[-5:]) < 0.6 * np.mean(losses[:3])
+    easy = json.loads((runs[kind] / "eval" / "metrics.json").read_text())["splits"]["easy"]
+    assert easy["bbox"]["AP"] > 0.1 and easy["bbox"]["AP50"] > 0.25
+    assert easy["segm"]["AP"] > 0.1 and easy["segm"]["AP50"] > 0.25
+    if kind == "cascade":
+        assert {"loss_classifier_s2", "loss_box_reg_s2", "loss_mask"} <= set(read_metrics(runs[kind] / "metrics.csv"))
+
+
+def test_metrics_json_equals_pycocotools_on_results_json(runs: dict[str, Path], shapes_root: Path) -> None:
+    run = runs["cascade"]
+    metrics = json.loads((run / "eval" / "metrics.json").read_text())["splits"]["easy"]
+    gt = COCO(str(shapes_root / "annotations" / "xray_test_easy.json"))
+    results = json.loads((run / "eval" / metrics["detections"]).read_text())
+    assert results and {"bbox", "score", "category_id", "segmentation", "image_id"} <= set(results[0])
+    for iou_type in ("bbox", "segm"):
+        ev = COCOeval(gt, gt.loadRes(results), iou_type)
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+        expected = dict(zip(["AP", "AP50", "AP75", "AR1", "AR10", "AR100"], ev.stats[[0, 1, 2, 6, 7, 8]]))
+        assert metrics[iou_type] == pytest.approx(expected, abs=1e-12)
+
+
+def _cli() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def test_evaluate_cli_reproduces_training_metrics(runs: dict[str, Path], shapes_root: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(_cli(), ["evaluate", str(runs["cascade"]), "--data", str(shapes_root),
+                                      "--split", "easy", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    fresh = json.loads((tmp_path / "metrics.json").read_text())
+    trained = json.loads((runs["cascade"] / "eval" / "metrics.json").read_text())
+    assert fresh["splits"]["easy"]["bbox"] == pytest.approx(trained["splits"]["easy"]["bbox"])
+    assert fresh["init"] == "random"
+
+
+def test_detect_cli_writes_predictions_and_overlays(runs: dict[str, Path], shapes_root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "preds.json"
+    res = CliRunner().invoke(_cli(), ["detect", str(runs["cascade"]), str(shapes_root / "easy" / "easy_000.png"),
+                                      str(shapes_root / "easy" / "easy_001.png"), "--out", str(out),
+                                      "--draw", str(tmp_path / "draw"), "--score-thr", "0.12"])
+    assert res.exit_code == 0, res.output
+    preds = json.loads(out.read_text())
+    assert [Path(p["file"]).name for p in preds] == ["easy_000.png", "easy_001.png"]
+    dets = [d for p in preds for d in p["detections"]]
+    assert dets and all(d["score"] >= 0.12 and d["category"] in {"Block", "Disc", "Wedge"} for d in dets)
+    assert sorted(p.name for p in (tmp_path / "draw").iterdir()) == ["easy_000.png", "easy_001.png"]
+    detector = load_detector(runs["cascade"])
+    assert detector.categories.names == ("Block", "Disc", "Wedge") and detector.masks
+
+
+def test_report_cli_table_with_delta_to_random(runs: dict[str, Path], tmp_path: Path) -> None:
+    res = CliRunner().invoke(_cli(), ["report", str(runs["cascade"]), str(runs["mask_rcnn"]), "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    table = json.loads((tmp_path / "table1.json").read_text())
+    assert table["columns"] == ["bbox/easy", "segm/easy"]
+    rows = {(r["init"], r["metric"]): r for r in table["rows"]}
+    assert set(rows) == {(i, m) for i in ("random", "segloc") for m in ("AP", "AP50", "AP75", "AR1", "AR10", "AR100")}
+    ap = {i: json.loads((runs[k] / "eval" / "metrics.json").read_text())["splits"]["easy"]["bbox"]["AP"]
+          for k, i in (("cascade", "random"), ("mask_rcnn", "segloc"))}
+    assert rows[("segloc", "AP")]["delta_vs_random"]["bbox/easy"] == pytest.approx(ap["segloc"] - ap["random"])
+    assert rows[("random", "AP")]["delta_vs_random"] == {}
+    assert (tmp_path / "table1_ap.png").stat().st_size > 1000
+    assert "| segloc | AP @ [IoU = 0.5 : 0.95 maxDets = 100] |" in (tmp_path / "table1.md").read_text()
