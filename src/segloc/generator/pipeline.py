@@ -59,7 +59,8 @@ def run_tasks(tasks: list[Task], out: Path, workers: int) -> list[Record]:
     job = partial(render_task, out=out)
     if workers == 1:
         return [job(t) for t in bar(tasks)]
-    with multiprocessing.get_context().Pool(workers, initializer=_init_worker) as pool:
+    # spawn, not fork: a forked child inherits OpenCV's thread pool in a broken state and can hang.
+    with multiprocessing.get_context("spawn").Pool(workers, initializer=_init_worker) as pool:
         return list(bar(pool.imap(job, tasks, chunksize=4)))
 
 

@@ -1,0 +1,101 @@
+"""Generator throughput on one core: scans/s to render, and to render + encode + write, at ~500x400,
+next to a bare baseline measured in the same run (encode + write a same-sized PNG/JPEG of random
+pixels). Target: 1,000 scans in under a minute on 2 cores (>= ~8.5 scans/s/core). Prints one JSON.
+
+    python benchmarks/bench_generator.py [--scans 60] [--seed 0]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from segloc.generator.plan import balanced
+from segloc.generator.scan import ScanPlan, render_scan
+from segloc.generator.shapes import PIDRAY_CLASSES
+from segloc.generator.writer import write_image
+
+
+def _plans(n: int, seed: int) -> list[ScanPlan]:
+    """Alternating PIDray (1-2 items, every third hidden) and SIXray (0-2 items) scans."""
+    rng = np.random.default_rng(seed)
+    stream = balanced(PIDRAY_CLASSES, rng)
+    plans = []
+    for i in range(n):
+        if i % 2 == 0:
+            plans.append(ScanPlan("pidray", tuple(next(stream) for _ in range(1 + i % 3 // 2)), hidden=i % 6 == 0))
+        else:
+            plans.append(ScanPlan("sixray", ("Gun", "Knife")[: i % 3]))
+    return plans
+
+
+def _clock(work) -> tuple[float, float, object]:
+    """(wall seconds, CPU seconds of this process, result) of work()."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scans", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    cv2.setNumThreads(1)
+    plans = _plans(args.scans, args.seed)
+    render_scan(plans[0], np.random.default_rng(0))  # warm-up: palettes and the detector noise bank
+
+    def render_only() -> list:
+        return [render_scan(p, np.random.default_rng([args.seed, i])).image for i, p in enumerate(plans)]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+
+        def render_and_write() -> None:
+            for i, p in enumerate(plans):
+                image = render_scan(p, np.random.default_rng([args.seed, i])).image
+                write_image(image, root / f"scan_{i:05d}{'.png' if p.style == 'pidray' else '.jpg'}")
+
+        r_wall, r_cpu, images = _clock(render_only)
+        w_wall, w_cpu, _ = _clock(render_and_write)
+        noise = [np.random.default_rng(i).integers(0, 256, im.shape, dtype=np.uint8) for i, im in enumerate(images)]
+
+        def baseline() -> None:
+            for i, (im, p) in enumerate(zip(noise, plans)):
+                write_image(im, root / f"base_{i:05d}{'.png' if p.style == 'pidray' else '.jpg'}")
+
+        b_wall, b_cpu, _ = _clock(baseline)
+    n = len(plans)
+    mean_pixels = float(np.mean([im.shape[0] * im.shape[1] for im in images]))
+    render_rate, write_rate, base_rate = n / r_cpu, n / w_cpu, n / b_cpu
+    import torch
+
+    print(json.dumps({
+        "benchmark": "generator",
+        "scans": n,
+        "mean_size_px": round(mean_pixels),
+        "render_scans_per_s_per_core": round(render_rate, 2),
+        "render_encode_write_scans_per_s_per_core": round(write_rate, 2),
+        "baseline_encode_write_random_per_s": round(base_rate, 2),
+        "ratio_render_write_vs_baseline_time": round(base_rate / write_rate, 2),
+        "encode_write_share_of_total": round(1 - write_rate / render_rate, 3),
+        "wall_render_scans_per_s": round(n / r_wall, 2),
+        "wall_render_encode_write_scans_per_s": round(n / w_wall, 2),
+        "projected_seconds_1000_scans_2_cores": round(1000 / (2 * write_rate), 1),
+        "target_met": write_rate >= 8.5,
+        "note": "per-core rates use this process's CPU time (robust to other load); wall rates shown too",
+        "machine": {"cpu_count": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2),
+                    "python": platform.python_version(), "numpy": np.__version__, "opencv": cv2.__version__,
+                    "torch": torch.__version__},
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
