@@ -9,12 +9,18 @@ from typer.testing import CliRunner
 from segloc.data.images import read_rgb
 from segloc.synthesis.region import RegionTable, authentic_region, compute_regions, scale_region
 
-from synthesis_fixtures import box_iou, draw_scan
+
+def box_iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union
 
 
-def test_region_is_the_bag_and_ignores_dark_specks_on_the_margin():
+def test_region_is_the_bag_and_ignores_dark_specks_on_the_margin(scan_drawer):
     rng = np.random.default_rng(3)
-    image = draw_scan(rng, (300, 200), (40, 30, 250, 170))
+    image = scan_drawer(rng, (300, 200), (40, 30, 250, 170))
     region = authentic_region(image)
     # the erosion eats 4 px of the bag per side and every 2x2 speck of the margin
     assert region == (44, 34, 246, 166)
@@ -76,11 +82,11 @@ def _write(folder, name, image):
     cv2.imwrite(str(folder / name), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
 
 
-def test_compute_regions_caches_reuses_and_reports(tmp_path, caplog):
+def test_compute_regions_caches_reuses_and_reports(tmp_path, caplog, scan_drawer):
     rng = np.random.default_rng(0)
     folder = tmp_path / "scans"
     folder.mkdir()
-    _write(folder, "a.png", draw_scan(rng, (200, 150), (20, 20, 180, 130)))
+    _write(folder, "a.png", scan_drawer(rng, (200, 150), (20, 20, 180, 130)))
     _write(folder, "blank.png", np.full((80, 90, 3), 252, np.uint8))
     (folder / "broken.jpg").write_bytes(b"not an image")
     out = tmp_path / "regions.json"
@@ -93,7 +99,7 @@ def test_compute_regions_caches_reuses_and_reports(tmp_path, caplog):
     data = json.loads(out.read_text())
     data["regions"]["a.png"]["region"] = [1, 2, 3, 4]  # a cached entry must be reused, not recomputed
     out.write_text(json.dumps(data))
-    _write(folder, "sub_b.png", draw_scan(rng, (120, 100), (10, 10, 110, 90)))
+    _write(folder, "sub_b.png", scan_drawer(rng, (120, 100), (10, 10, 110, 90)))
     table = compute_regions(folder, out, progress=False)
     assert table.regions["a.png"]["region"] == [1, 2, 3, 4]
     assert table.regions["sub_b.png"]["region"] == [14, 14, 106, 86]
