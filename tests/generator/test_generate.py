@@ -91,3 +91,27 @@ def test_cli_help_documents_presets_and_rejects_bad_preset(tmp_path):
         assert text in result.output
     bad = runner.invoke(app, ["--out", str(tmp_path), "--preset", "huge"])
     assert bad.exit_code != 0 and isinstance(bad.exception, ConfigError)
+
+
+def test_polygons_rasterise_back_to_exactly_the_mask():
+    """Outlines of thin and thick shapes decode (pycocotools) to the very same pixels, holes filled."""
+    import cv2
+    from pycocotools import mask as mask_utils
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        mask = np.zeros((90, 120), np.uint8)
+        for _ in range(3):
+            pts = rng.uniform(5, 85, (int(rng.integers(3, 7)), 2)).astype(np.int32)
+            if rng.random() < 0.5:
+                cv2.polylines(mask, [pts], False, 1, int(rng.integers(1, 3)))
+            else:
+                cv2.fillPoly(mask, [pts], 1)
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        filled = np.zeros_like(mask)
+        cv2.drawContours(filled, contours, -1, 1, -1)
+        polygons, bbox, area = annotate(mask)
+        decoded = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(polygons, 90, 120)))
+        assert np.array_equal(decoded, filled)
+        ys, xs = np.nonzero(filled)
+        assert bbox == [xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1] and area == filled.sum()

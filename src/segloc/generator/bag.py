@@ -44,8 +44,9 @@ def _fabric(outline: Points, rng: Rng, style: str) -> Parts:
         if rng.random() < 0.7:
             parts.append(plate(outline, "aluminium", rng.uniform(0.03, 0.12)))
     else:
-        parts = [plate(outline, "organic", rng.uniform(0.4, 1.2)), hollow(outline, "organic", rng.uniform(0.4, 1.0)),
-                 stroke(closed, rng.uniform(16, 24), "organic", rng.uniform(3.6, 4.8), "flat")]
+        parts = [plate(outline, "organic", rng.uniform(0.3, 1.0)), hollow(outline, "organic", rng.uniform(0.4, 1.0)),
+                 stroke(closed, rng.uniform(14, 20), "organic", rng.uniform(2.6, 3.6), "flat"),
+                 stroke(closed, rng.uniform(6, 12), "aluminium", rng.uniform(0.3, 0.6), "flat")]
     return parts + _seams(closed, rng)
 
 
@@ -158,17 +159,18 @@ def make_bag(rng: Rng, width: int, height: int, style: str) -> Bag:
 
 # --- clutter (millimetres) ---------------------------------------------------------------------
 
-def clothes(rng: Rng) -> Parts:
-    """A folded garment: soft organic mass with a few folds."""
+def clothes(rng: Rng, density: float = 1.0) -> Parts:
+    """A folded garment: a few stacked layers of cloth with crisp hems, creases and sometimes a zip."""
     rx, ry = rng.uniform(60, 170), rng.uniform(40, 110)
-    parts = [solid(blob(rng, 0, 0, rx, ry, 0.25), "organic", rng.uniform(1.5, 5.0))]
+    parts = [plate(blob(rng, 0, 0, rx, ry, 0.35), "organic", density * rng.uniform(1.0, 3.0))]
     for _ in range(int(rng.integers(1, 4))):
-        fold = rotate(ellipse(0, 0, rx * rng.uniform(0.4, 0.9), ry * rng.uniform(0.06, 0.2), 16), rng.uniform(0, np.pi))
-        parts.append(solid(shift(fold, rng.uniform(-rx, rx) * 0.3, rng.uniform(-ry, ry) * 0.3), "organic", rng.uniform(0.8, 2.0)))
+        layer = blob(rng, rng.uniform(-0.3, 0.3) * rx, rng.uniform(-0.3, 0.3) * ry, rx * rng.uniform(0.3, 0.7),
+                     ry * rng.uniform(0.3, 0.7), 0.3)
+        parts.append(plate(layer, "organic", density * rng.uniform(0.5, 1.5)))
     for _ in range(int(rng.integers(2, 6))):
         start = (rng.uniform(-0.6, 0.6) * rx, rng.uniform(-0.6, 0.6) * ry)
         crease = wander(rng, start, int(rng.integers(3, 7)), min(rx, ry) * 0.25, 0.35)
-        parts.append(stroke(crease, rng.uniform(4, 12), "organic", rng.uniform(0.4, 1.2)))
+        parts.append(stroke(crease, rng.uniform(3, 9), "organic", density * rng.uniform(0.3, 0.9)))
     if rng.random() < 0.3:
         seam = ellipse(0, 0, rx * 0.8, ry * 0.8, 20, rng.uniform(0, 3), rng.uniform(3.5, 6))
         parts.append(stroke(seam, 2.0, "iron", 0.12, "flat"))

@@ -8,8 +8,8 @@ import numpy as np
 
 NOISE_BANK_SIZE = 1024
 NOISE_BANK_SEED = 20210101  # fixed: the bank is the same in every process, so output stays deterministic
-EDGE_GAIN = 0.6  # scanner displays sharpen edges: outlines of objects read darker
-PHOTON_NOISE = 0.012  # std of the attenuation noise on the empty belt; grows as less beam gets through
+EDGE_GAIN = 0.9  # scanner displays sharpen edges: outlines of objects read darker
+PHOTON_NOISE = 0.012  # default std of the attenuation noise on the empty belt; grows as less beam gets through
 
 
 @lru_cache(maxsize=1)
@@ -19,7 +19,8 @@ def noise_bank() -> np.ndarray:
     return rng.standard_normal((2, NOISE_BANK_SIZE, NOISE_BANK_SIZE), dtype=np.float32)
 
 
-def observe(a_low: np.ndarray, a_high: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def observe(a_low: np.ndarray, a_high: np.ndarray, rng: np.random.Generator,
+            photon_noise: float = PHOTON_NOISE) -> tuple[np.ndarray, np.ndarray]:
     """Observed attenuations: blurred by the detector, edge-sharpened, with photon noise and faint belt streaks."""
     h, w = a_high.shape
     if h > NOISE_BANK_SIZE or w > NOISE_BANK_SIZE:
@@ -41,7 +42,7 @@ def observe(a_low: np.ndarray, a_high: np.ndarray, rng: np.random.Generator) -> 
         noise *= np.float32(0.5)
         cv2.exp(noise, noise)
         noise *= bank[k, oy:oy + h, ox:ox + w]
-        cv2.scaleAdd(noise, PHOTON_NOISE, a, dst=a)
+        cv2.scaleAdd(noise, photon_noise, a, dst=a)
         cv2.scaleAdd(streaks, 1.75 if k == 0 else 1.0, a, dst=a)
         out.append(cv2.max(a, 0.0))
     return out[0], out[1]
