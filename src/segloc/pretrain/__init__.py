@@ -1,0 +1,1 @@
+"""Contrastive pretraining: MoCo v2, InsLoc and SegLoc (one queue per class) on synthesised pairs."""

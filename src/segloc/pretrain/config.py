@@ -1,0 +1,149 @@
+"""Pretraining configuration (YAML under ``configs/pretrain/``), validated with pydantic.
+
+``method`` is the one switch between the three models: ``segloc`` (RoI head, one queue per
+class and level), ``insloc`` (RoI head, one queue per level) and ``moco`` (global pooling, one
+queue). Everything else is spelled out in the file.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from segloc.config import Config
+
+Method = Literal["segloc", "insloc", "moco"]
+
+
+class BackboneConfig(Config):
+    """The network that is exported to the detector: ResNet trunk + FPN (+ SDANet attention)."""
+
+    arch: Literal["resnet18", "resnet34", "resnet50", "resnet101"] = "resnet50"
+    norm: Literal["bn", "syncbn", "frozenbn", "gn"] = "bn"
+    fpn_levels: list[str] = Field(default_factory=lambda: ["p2", "p3", "p4", "p5"])
+    fpn_norm: Literal["bn", "syncbn", "frozenbn", "gn"] | None = "bn"
+    attention: bool = False
+    trainable_layers: int = Field(5, ge=0, le=5)
+    checkpointing: bool = False
+    weights: Path | None = None
+
+
+class HeadConfig(Config):
+    """Embedding head: InsLoc's RoI head (segloc, insloc) or MoCo v2's MLP (moco).
+
+    ``levels``: pyramid levels the RoI head pools and embeds, one loss and queue each (default:
+    all of the backbone's; e.g. P2-P5 as InsLoc while the backbone also makes P6 for SDANet).
+    """
+
+    levels: list[str] | None = None
+    dim: int = Field(128, gt=0)
+    roi_size: int = Field(7, gt=0)
+    num_convs: int = Field(4, ge=0)
+    fc_dim: int = Field(1024, gt=0)
+    norm: Literal["bn", "syncbn", "gn"] = "bn"
+    batch_levels: bool = True
+
+
+class ContrastConfig(Config):
+    """MoCo's momentum, temperature and the dictionary (queue size per queue, initialisation)."""
+
+    momentum: float = Field(0.999, ge=0.0, le=1.0)
+    temperature: float = Field(0.2, gt=0.0)
+    queue_size: int = Field(65536, gt=0)
+    queue_init: Literal["keys", "random"] = "random"
+    init_max_steps: int | None = Field(None, gt=0)
+
+
+class DataConfig(Config):
+    """Where pairs come from: synthesised on the fly from folders, or offline shards.
+
+    Segments (SegLoc) come from ``pidray`` (a PIDray root; its train split) or from a COCO
+    ``labelled`` json with its ``images`` folder; InsLoc foregrounds from the same, or from every
+    image under ``images``. ``backgrounds`` is a folder of benign scans (SIXray ``JPEGImage``),
+    ``regions`` its optional authentic-region cache. ``shards`` replaces all of these.
+    ``target_width``: SegLoc pairs' width; ``canvas``, ``crop_side``: InsLoc pairs' square side and
+    the range of their pasted crops' sides.
+    """
+
+    source: Literal["synthesis", "shards"] = "synthesis"
+    pairs: Literal["segloc", "insloc"] = "segloc"
+    pidray: Path | None = None
+    labelled: Path | None = None
+    images: Path | None = None
+    backgrounds: Path | None = None
+    background_glob: str = "*"
+    regions: Path | None = None
+    shards: Path | None = None
+    pairs_per_epoch: int = Field(200_000, gt=0)
+    target_width: int | None = Field(500, gt=0)
+    canvas: int = Field(256, gt=0)
+    crop_side: tuple[int, int] = (128, 255)
+    workers: int = Field(2, ge=0)
+
+    @model_validator(mode="after")
+    def _sources(self) -> DataConfig:
+        if self.source == "shards" and self.shards is None:
+            raise ValueError("data.source is 'shards' but data.shards is not set")
+        if self.source == "synthesis" and self.backgrounds is None:
+            raise ValueError("data.backgrounds (a folder of background scans) is required for synthesis")
+        if self.source == "synthesis" and self.pidray is None and self.labelled is None and \
+                not (self.pairs == "insloc" and self.images is not None):
+            raise ValueError("set data.pidray, or data.labelled + data.images (InsLoc: data.images alone)")
+        return self
+
+
+class OptimConfig(Config):
+    """SGD with momentum; the learning rate is ``lr_per_256 * batch_size / 256`` (linear scaling)."""
+
+    lr_per_256: float = Field(0.03, gt=0.0)
+    momentum: float = Field(0.9, ge=0.0)
+    weight_decay: float = Field(1e-4, ge=0.0)
+    nesterov: bool = False
+    warmup_steps: int = Field(0, ge=0)
+
+
+class TrainConfig(Config):
+    """Length, batch (global, over ranks and accumulation steps), precision and bookkeeping."""
+
+    batch_size: int = Field(64, gt=0)
+    accum_steps: int = Field(1, gt=0)
+    epochs: float = Field(30.0, gt=0.0)
+    steps: int | None = Field(None, gt=0)
+    seed: int = 0
+    device: str = "auto"
+    amp: Literal["none", "bf16", "fp16"] = "bf16"
+    channels_last: bool = False
+    key_bn: Literal["shuffle", "sync", "plain"] = "shuffle"
+    shuffle_groups: int = Field(1, gt=0)
+    log_every: int = Field(10, gt=0)
+    ckpt_every: int = Field(1000, gt=0)
+    keep_checkpoints: int = Field(3, gt=0)
+    progress: bool = True
+    tensorboard: bool = True
+
+    @model_validator(mode="after")
+    def _batch(self) -> TrainConfig:
+        if self.batch_size % self.accum_steps:
+            raise ValueError(f"batch_size {self.batch_size} is not divisible by accum_steps {self.accum_steps}")
+        return self
+
+
+class PretrainConfig(Config):
+    """A whole pretraining run (``segloc pretrain --config``)."""
+
+    method: Method = "segloc"
+    backbone: BackboneConfig = Field(default_factory=BackboneConfig)
+    head: HeadConfig = Field(default_factory=HeadConfig)
+    contrast: ContrastConfig = Field(default_factory=ContrastConfig)
+    data: DataConfig
+    optim: OptimConfig = Field(default_factory=OptimConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+
+    @model_validator(mode="after")
+    def _method(self) -> PretrainConfig:
+        if self.head.levels and not set(self.head.levels) <= set(self.backbone.fpn_levels):
+            raise ValueError(f"head.levels {self.head.levels} must be among backbone.fpn_levels {self.backbone.fpn_levels}")
+        if self.method == "segloc" and self.data.source == "synthesis" and self.data.pairs != "segloc":
+            raise ValueError("method 'segloc' needs class-labelled pairs: set data.pairs to 'segloc'")
+        return self

@@ -1,0 +1,113 @@
+"""Training runs on tiny fake pairs: queue invariant from the file, exact resume, NaN stop, export, modes."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import torchvision
+from pretrain_fakes import FakePairs, tiny_config
+from safetensors.torch import load_file
+
+from segloc.config import load_config
+from segloc.engine import load_checkpoint
+from segloc.models import build_backbone, load_backbone_weights
+from segloc.pretrain.config import PretrainConfig
+from segloc.pretrain.data import StepBatchSampler
+from segloc.pretrain.export import export_backbone
+from segloc.pretrain.queues import class_queue_violations
+from segloc.pretrain.trainer import TrainingDiverged, pretrain
+
+torch.set_num_threads(2)
+CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "pretrain"
+CLASSES = [1, 2, 3]
+
+
+def run(path: Path, *overrides: str, **kwargs):
+    pairs = kwargs.pop("pairs", None) or FakePairs()
+    return pretrain(tiny_config("segloc", *overrides), path, pairs=(pairs, CLASSES), **kwargs)
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory: pytest.TempPathFactory):
+    """Four steps in one go, a checkpoint every two."""
+    return run(tmp_path_factory.mktemp("straight"))
+
+
+def test_class_queue_invariant_holds_in_the_checkpoint_file(straight) -> None:
+    state = load_checkpoint(straight.checkpoint)["model"]
+    labels, classes, ptr = state["queues.labels"], state["queues.classes"], state["queues.ptr"]
+    assert classes.tolist() == CLASSES
+    assert class_queue_violations(labels, classes) == 0
+    assert (labels >= 0).all()  # dictionary initialisation filled every entry with real keys
+    size = labels.shape[1]
+    assert torch.equal(ptr, state["queues.written"] % size)
+    assert (state["queues.written"] > 2 * size).all()  # the pointers wrapped around during training
+    # the newest entries of queue c are the last step's keys of the other classes, in batch order
+    sampler = StepBatchSampler(len(FakePairs()), 8, 0, 3, 4)
+    last_labels = [CLASSES[i % 3] for _, i in next(iter(sampler))]
+    for q, c in enumerate(CLASSES):
+        others = [lab for lab in last_labels if lab != c]
+        slots = [(int(ptr[q]) - len(others) + j) % size for j in range(len(others))]
+        assert labels[q, slots].tolist() == others
+    keys = state["queues.keys"]
+    assert torch.allclose(keys.norm(dim=-1), torch.ones(()), atol=1e-4)
+
+
+def test_resume_continues_exactly(straight, tmp_path: Path) -> None:
+    first = run(tmp_path, stop_after=2)
+    assert first.step == 2
+    second = run(tmp_path, resume=True)
+    assert [h["step"] for h in first.history + second.history] == [1, 2, 3, 4]
+    for a, b in zip(straight.history, first.history + second.history):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-6, abs=1e-6)
+        assert a["lr"] == pytest.approx(b["lr"], rel=1e-9)
+    want, got = load_checkpoint(straight.checkpoint), load_checkpoint(second.checkpoint)
+    for name, tensor in want["model"].items():
+        assert torch.allclose(tensor.float(), got["model"][name].float(), atol=1e-6), name
+    rows = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert sum(r.startswith("2,loss,") for r in rows) == 1  # no duplicated steps in the log
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
+    poisoned = FakePairs(length=16, poison_epoch=1)  # 2 steps per epoch: step 3 is the first bad one
+    with pytest.raises(TrainingDiverged, match=r"step 3.*step_00000002\.pt"):
+        run(tmp_path, "train.ckpt_every=1", "contrast.queue_init=random", pairs=poisoned)
+    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("*.pt")) == ["step_00000001.pt", "step_00000002.pt"]
+
+
+def test_export_loads_into_a_fresh_backbone_key_for_key(straight, tmp_path: Path) -> None:
+    state = load_checkpoint(straight.checkpoint)["model"]
+    out = export_backbone(straight.checkpoint, tmp_path / "backbone.safetensors")
+    fresh = build_backbone("resnet18")
+    report = load_backbone_weights(fresh, out)
+    assert report.missing == [] and report.unexpected == [] and report.shape_mismatch == []
+    for name, tensor in fresh.state_dict().items():
+        assert torch.equal(tensor, state[f"encoder_q.backbone.{name}"]), name
+    tv = export_backbone(straight.checkpoint, tmp_path / "resnet.safetensors", "torchvision")
+    weights = load_file(str(tv))
+    resnet = torchvision.models.resnet18(weights=None)
+    result = resnet.load_state_dict(weights, strict=False)
+    assert result.unexpected_keys == [] and sorted(result.missing_keys) == ["fc.bias", "fc.weight"]
+    assert torch.equal(resnet.layer3[1].conv2.weight, state["encoder_q.backbone.body.layer3.1.conv2.weight"])
+
+
+@pytest.mark.parametrize("method", ["insloc", "moco"])
+def test_baselines_train_and_log(method: str, tmp_path: Path) -> None:
+    result = pretrain(tiny_config(method, "train.steps=2", "train.ckpt_every=5"), tmp_path,
+                      pairs=(FakePairs(labelled=False), []))
+    levels = ["global"] if method == "moco" else ["p2", "p3", "p4", "p5"]
+    row = result.history[-1]
+    assert {f"loss_{lv}" for lv in levels} <= set(row)
+    assert row["loss"] == pytest.approx(sum(row[f"loss_{lv}"] for lv in levels), rel=1e-5)
+    assert row["queue_fill"] == pytest.approx(2 * 8 / 16) and row["pairs_per_s"] > 0
+    model = load_checkpoint(result.checkpoint)["model"]
+    assert model["queues.keys"].shape[:2] == (len(levels), 1)
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_shipped_configs_validate(path: Path) -> None:
+    config = load_config(path, PretrainConfig)
+    assert config.train.batch_size % config.train.accum_steps == 0
+    if "paper" in path.stem:
+        assert config.backbone.arch == "resnet101" and config.backbone.attention and config.train.batch_size == 64
