@@ -7,11 +7,16 @@ import sys
 import typer
 
 from segloc.cli import data
+from segloc.cli.generate import generate_cmd
+from segloc.cli.synthesize import regions_cmd, synthesize_cmd
 from segloc.errors import SeglocError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="segloc: self-supervised pretraining and prohibited-item detection on X-ray scans.")
 app.add_typer(data.app, name="data")
+app.command("generate")(generate_cmd)
+app.command("regions")(regions_cmd)
+app.command("synthesize")(synthesize_cmd)
 
 
 @app.command()
