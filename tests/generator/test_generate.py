@@ -59,6 +59,9 @@ def test_bad_arguments_are_clear_errors(tmp_path):
         generate(tmp_path, "huge")
     with pytest.raises(ConfigError, match="workers"):
         generate(tmp_path, "tiny", workers=0)
+    with pytest.raises(ConfigError, match="seed"):
+        generate(tmp_path, "tiny", seed=-1)
+    assert not (tmp_path / "pidray").exists()
 
 
 def test_preview_is_a_contact_sheet(tiny):

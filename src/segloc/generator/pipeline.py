@@ -79,6 +79,8 @@ def generate(out: Path, preset: str = "tiny", seed: int = 0, preview: Path | Non
     spec = get_preset(preset)
     if workers < 1:
         raise ConfigError(f"workers must be at least 1, got {workers}")
+    if seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {seed}")
     out = Path(out)
     prepare_output(out, overwrite)
     for split in PIDRAY_ANNOTATION_FILES:

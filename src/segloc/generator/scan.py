@@ -162,47 +162,60 @@ def _hide(canvas: Canvas, bag: Bag, pose: Pose, rng: Rng, half_len: float, half_
                 break
 
 
-def render_scan(plan: ScanPlan, rng: Rng) -> Scan:
-    """Render one scan for `plan`, fully determined by `rng`."""
-    style = STYLES[plan.style]
-    width, height = int(rng.integers(*style["width"], endpoint=True)), int(rng.integers(*style["height"], endpoint=True))
-    canvas = Canvas(height, width)
-    bag = make_bag(rng, width, height, plan.style)
-    canvas.draw(bag.parts, Pose(1.0))
-    spots = np.argwhere(bag.interior > 0)
-    masks, objects, taken = [], [], []
+def _add_items(canvas: Canvas, bag: Bag, spots: np.ndarray, plan: ScanPlan, rng: Rng) -> list[tuple[str, str, np.ndarray]]:
+    """Draw the plan's prohibited items inside the bag; returns (class, model, coverage mask) per item."""
+    drawn, taken = [], []
+    reach = 0.45 * float(np.ptp(spots, axis=0).max())
     for class_name in plan.classes:
         model, parts = draw_item(class_name, rng)
         parts, half_len, half_wid = centred(parts)
         scale = bag.scale * rng.uniform(0.85, 1.15) * SIZE_BOOST.get(class_name, 1.0)
-        reach = 0.45 * float(np.ptp(spots, axis=0).max())
         pose = _place(parts, rng, bag, spots, min(scale, reach / half_len), taken, tries=120)
         if pose is None:
             pose = _fallback_pose(parts, rng, bag)
-        mask = np.zeros((height, width), np.uint8)
+        mask = np.zeros((canvas.height, canvas.width), np.uint8)
         canvas.draw(parts, pose, mask)
         pts = pose.apply(_outline_points(parts))
         taken.append((*pts.min(0), *pts.max(0)))
-        masks.append((class_name, model, mask))
+        drawn.append((class_name, model, mask))
         if plan.hidden:
             _hide(canvas, bag, pose, rng, half_len, half_wid)
+    return drawn
+
+
+def _pack(canvas: Canvas, bag: Bag, spots: np.ndarray, style: dict, rng: Rng) -> None:
+    """Fill the bag with garments (squeezed to the bag's shape) and other benign objects."""
     inside = bag.inside.astype(np.float32)
     for _ in range(int(rng.integers(*style["clothes"], endpoint=True))):
         y, x = spots[int(rng.integers(len(spots)))]
-        canvas.draw(centred(clothes(rng, style["cloth_density"]))[0], Pose(bag.scale * rng.uniform(0.8, 1.3), rng.uniform(0, 2 * np.pi),
-                                                   False, float(x), float(y)), clip=inside)
+        garment, _, _ = centred(clothes(rng, style["cloth_density"]))
+        pose = Pose(bag.scale * rng.uniform(0.8, 1.3), rng.uniform(0, 2 * np.pi), False, float(x), float(y))
+        canvas.draw(garment, pose, clip=inside)
     for _ in range(int(rng.integers(*style["clutter"], endpoint=True))):
         parts, _, _ = centred(draw_clutter(rng))
         pose = _place(parts, rng, bag, spots, bag.scale * rng.uniform(0.8, 1.2), tries=15)
         if pose is not None:
             canvas.draw(parts, pose)
+
+
+def render_scan(plan: ScanPlan, rng: Rng) -> Scan:
+    """Render one scan for `plan`, fully determined by `rng`."""
+    style = STYLES[plan.style]
+    width = int(rng.integers(*style["width"], endpoint=True))
+    height = int(rng.integers(*style["height"], endpoint=True))
+    canvas = Canvas(height, width)
+    bag = make_bag(rng, width, height, plan.style)
+    canvas.draw(bag.parts, Pose(1.0))
+    spots = np.argwhere(bag.interior > 0)
+    items = _add_items(canvas, bag, spots, plan, rng)
+    _pack(canvas, bag, spots, style, rng)
     a_low, a_high = attenuation(canvas.thickness)
     footprint = a_high > 0
     image = colourise(*observe(a_low, a_high, rng, style["noise"]), palette(plan.style))
-    for class_name, model, mask in masks:
+    objects = []
+    for class_name, model, mask in items:
         ann = annotate(mask)
         if ann is not None:
             objects.append(ScanObject(class_name, model, *ann))
     ys, xs = np.nonzero(footprint.any(axis=1))[0], np.nonzero(footprint.any(axis=0))[0]
-    bag_box = (int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1)
-    return Scan(image, objects, bag_box)
+    return Scan(image, objects, (int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from segloc.generator.geometry import (
-    Part, Points, capsule, coil, ellipse, mirror_y, poly, rect, rotate, rounded_rect, shift, taper,
+    Part, Points, capsule, coil, ellipse, mirror_y, poly, rect, rotate, rounded_rect, shift,
 )
 
 PIDRAY_CLASSES = ("Baton", "Pliers", "Hammer", "Powerbank", "Scissors", "Wrench", "Gun", "Bullet",
