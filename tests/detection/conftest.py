@@ -102,7 +102,7 @@ def draw_coco():
     return draw_split
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def one_thread():
     """Detection tests run single-threaded: small batches gain little from threads, and a shared
     2-core machine makes multi-threaded runs many times slower."""

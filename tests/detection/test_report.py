@@ -1,0 +1,55 @@
+"""Table 1 report: layout, naming by init, deltas to random init, files written."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from segloc.errors import SeglocError
+from segloc.evaluation.report import METRIC_LABELS, build_table, read_run, to_markdown, write_report
+
+SPLITS = ("hidden", "easy", "hard")
+
+
+def _run(folder: Path, init: str, base: float) -> Path:
+    splits = {}
+    for i, split in enumerate(SPLITS):
+        splits[split] = {task: {m: round(base + 0.1 * i + 0.01 * j + (0.05 if task == "segm" else 0), 4)
+                                for j, m in enumerate(METRIC_LABELS)} for task in ("bbox", "segm")}
+    (folder / "eval").mkdir(parents=True)
+    (folder / "eval" / "metrics.json").write_text(json.dumps({"init": init, "splits": splits}))
+    return folder
+
+
+def test_table_layout_and_deltas(tmp_path: Path) -> None:
+    runs = [_run(tmp_path / "a", "segloc", 0.3), _run(tmp_path / "b", "random", 0.2), _run(tmp_path / "c", "supervised", 0.5)]
+    table = write_report(runs, tmp_path / "out")
+    assert table["columns"] == [f"{t}/{s}" for t in ("bbox", "segm") for s in ("easy", "hard", "hidden")]
+    assert [r["init"] for r in table["rows"]][::6] == ["segloc", "random", "supervised"]
+    rows = {(r["init"], r["metric"]): r for r in table["rows"]}
+    assert rows[("segloc", "AP75")]["values"]["segm/hidden"] == pytest.approx(0.3 + 0.02 + 0.05)
+    assert rows[("supervised", "AR10")]["delta_vs_random"]["bbox/hard"] == pytest.approx(0.3)
+    assert rows[("random", "AP")]["delta_vs_random"] == {}
+    md = (tmp_path / "out" / "table1.md").read_text().splitlines()
+    assert md[0] == ("| Init | Metric | Detection easy | Detection hard | Detection hidden | "
+                     "Segmentation easy | Segmentation hard | Segmentation hidden |")
+    assert len(md) == 2 + 3 * 6
+    assert md[2].startswith("| segloc | AP @ [IoU = 0.5 : 0.95 maxDets = 100] | 0.400 (+0.100) |")
+    assert json.loads((tmp_path / "out" / "table1.json").read_text()) == table
+    assert (tmp_path / "out" / "table1_ap.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_duplicate_inits_are_told_apart_and_missing_cells_dashed(tmp_path: Path) -> None:
+    a = _run(tmp_path / "run1", "random", 0.2)
+    b = tmp_path / "run2"
+    b.mkdir()
+    (b / "metrics.json").write_text(json.dumps({"init": "random", "splits": {"easy": {"bbox": {"AP": 0.5}}}}))
+    table = build_table([read_run(a), read_run(b)])
+    assert {r["init"] for r in table["rows"]} == {"random (run1)", "random (run2)"}
+    assert "| random (run2) | AP @ [IoU = 0.50 maxDets = 100] | - |" in to_markdown(table)
+
+
+def test_run_without_metrics_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SeglocError, match="no metrics found.*segloc evaluate"):
+        read_run(tmp_path)
