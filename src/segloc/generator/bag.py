@@ -38,7 +38,7 @@ def _fabric(outline: Points, rng: Rng, style: str) -> Parts:
     """
     closed = np.concatenate([outline, outline[:1]])
     if style == "pidray":
-        parts = [plate(outline, "organic", rng.uniform(0.3, 1.0)), hollow(outline, "organic", rng.uniform(0.2, 0.6)),
+        parts = [plate(outline, "organic", rng.uniform(0.2, 0.6)), hollow(outline, "organic", rng.uniform(0.2, 0.5)),
                  stroke(closed, rng.uniform(14, 18), "organic", rng.uniform(0.8, 1.4), "flat"),
                  stroke(closed, rng.uniform(14, 18), "aluminium", rng.uniform(0.75, 1.0), "flat")]
         if rng.random() < 0.7:
@@ -47,6 +47,8 @@ def _fabric(outline: Points, rng: Rng, style: str) -> Parts:
         parts = [plate(outline, "organic", rng.uniform(0.3, 1.0)), hollow(outline, "organic", rng.uniform(0.4, 1.0)),
                  stroke(closed, rng.uniform(14, 20), "organic", rng.uniform(2.6, 3.6), "flat"),
                  stroke(closed, rng.uniform(6, 12), "aluminium", rng.uniform(0.3, 0.6), "flat")]
+        if rng.random() < 0.8:  # hard shells and coated nylon read green over their whole area
+            parts.append(plate(outline, "aluminium", rng.uniform(0.3, 0.7)))
     return parts + _seams(closed, rng)
 
 
@@ -174,6 +176,8 @@ def clothes(rng: Rng, density: float = 1.0) -> Parts:
     if rng.random() < 0.3:
         seam = ellipse(0, 0, rx * 0.8, ry * 0.8, 20, rng.uniform(0, 3), rng.uniform(3.5, 6))
         parts.append(stroke(seam, 2.0, "iron", 0.12, "flat"))
+    if rng.random() < 0.45:  # coated fabric, leather, PVC (chlorine), mineral fillers: reads yellow-green to green
+        parts.append(plate(parts[0].outline, "aluminium", parts[0].thickness * rng.uniform(0.25, 0.6)))
     return parts
 
 
@@ -182,7 +186,8 @@ def shoe(rng: Rng) -> Parts:
     length = rng.uniform(240, 290)
     sole = np.concatenate([ellipse(length * 0.7, 0, length * 0.3, 45, 14, -np.pi / 2, np.pi / 2),
                            ellipse(length * 0.18, 0, length * 0.18, 36, 12, np.pi / 2, 3 * np.pi / 2)])
-    parts = [solid(sole, "organic", rng.uniform(3.5, 6.0)), plate(rect(length * 0.25, -5, length * 0.5, 5), "iron", 0.15)]
+    parts = [solid(sole, "organic", rng.uniform(3.5, 6.0)), solid(sole, "aluminium", rng.uniform(0.2, 0.6)),
+             plate(rect(length * 0.25, -5, length * 0.5, 5), "iron", 0.15)]
     parts += [disc(length * (0.5 + 0.05 * k), s * 14, 2, "iron", 0.2) for k in range(4) for s in (-1, 1)]
     return parts
 
@@ -278,7 +283,7 @@ def book(rng: Rng) -> Parts:
 def toiletries(rng: Rng) -> Parts:
     """Toiletry bag contents: a tube, a small bottle, a razor."""
     return [hollow(taper(0, 120, 35, 45), "organic", 1.2), plate(rect(118, -10, 128, 10), "organic", 1.0),
-            hollow(rounded_rect(0, 40, 90, 80, 8), "organic", 0.5), solid(rect(5, 42, 70, 78), "organic", 2.5),
+            hollow(rounded_rect(0, 40, 90, 80, 8), "aluminium", 0.5), solid(rect(5, 42, 70, 78), "organic", 2.5),
             plate(rect(0, -50, 110, -42), "organic", 1.0), plate(rect(110, -56, 125, -36), "iron", 0.2)]
 
 

@@ -18,7 +18,7 @@ from segloc.generator.raster import Canvas
 from segloc.generator.shapes import SIZE_BOOST, Parts, Rng, draw_item
 
 STYLES = {  # per dataset style: image size ranges, garments (count, density), other benign objects, noise
-    "pidray": {"width": (440, 560), "height": (340, 460), "clothes": (0, 3), "cloth_density": 0.6,
+    "pidray": {"width": (440, 560), "height": (340, 460), "clothes": (0, 2), "cloth_density": 0.45,
                "clutter": (3, 8), "noise": 0.02},
     "sixray": {"width": (460, 640), "height": (340, 480), "clothes": (4, 9), "cloth_density": 1.0,
                "clutter": (6, 14), "noise": 0.012},
