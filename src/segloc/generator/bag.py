@@ -176,8 +176,8 @@ def clothes(rng: Rng, density: float = 1.0) -> Parts:
     if rng.random() < 0.3:
         seam = ellipse(0, 0, rx * 0.8, ry * 0.8, 20, rng.uniform(0, 3), rng.uniform(3.5, 6))
         parts.append(stroke(seam, 2.0, "iron", 0.12, "flat"))
-    if rng.random() < 0.45:  # coated fabric, leather, PVC (chlorine), mineral fillers: reads yellow-green to green
-        parts.append(plate(parts[0].outline, "aluminium", parts[0].thickness * rng.uniform(0.25, 0.6)))
+    if rng.random() < 0.3:  # coated fabric, leather, PVC (chlorine), mineral fillers: reads yellow-green to green
+        parts.append(plate(parts[0].outline, "aluminium", parts[0].thickness * rng.uniform(0.2, 0.45)))
     return parts
 
 
