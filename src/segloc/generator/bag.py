@@ -132,7 +132,7 @@ BELT_MARGIN = 8  # px of empty belt kept around the bag's footprint
 def make_bag(rng: Rng, width: int, height: int, style: str) -> Bag:
     """Lay one bag on a width x height belt image, leaving a white margin around it."""
     if style == "pidray":
-        w, h = width * rng.uniform(0.64, 0.9), height * rng.uniform(0.6, 0.88)
+        w, h = width * rng.uniform(0.7, 0.92), height * rng.uniform(0.66, 0.9)
     else:
         w, h = width * rng.uniform(0.86, 0.96), height * rng.uniform(0.84, 0.95)
     angle = rng.normal(0, 0.06 if style == "pidray" else 0.04)
