@@ -98,7 +98,7 @@ def evaluate_model(model: CHRNet, config: ChrConfig, class_names: list[str], dat
                    subset: str) -> dict:
     """mAP and pointing accuracy of ``model`` on ``ImageSet/<subset>/test.csv``, as a JSON-able dict."""
     test_set = SixrayClassification(data_root, subset, "test", size=config.data.image_size, class_names=class_names)
-    scores = predict_scores(model, test_set, config.run.eval_batch_size)
+    scores = predict_scores(model, test_set, config.run.eval_batch_size, config.data.workers)
     ap, mean_ap = mean_average_precision(scores, test_set.labels.numpy(), config.run.ap_method)
     counts = pointing_counts(model, test_set, config.run.pointing_tolerance)
     acc, mean_acc = counts.accuracy()
@@ -148,11 +148,23 @@ def report_markdown(metrics: dict) -> str:
     ])
 
 
+def _json_safe(value: object) -> object:
+    """NaN (a class without positives or boxes) becomes null, so the file is strict JSON."""
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def write_reports(metrics: dict, out_dir: Path | str) -> None:
     """Write ``metrics.json`` and ``report.md`` into ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, allow_nan=True), encoding="utf-8")
+    text = json.dumps(_json_safe(metrics), indent=2, allow_nan=False)
+    (out_dir / "metrics.json").write_text(text, encoding="utf-8")
     (out_dir / "report.md").write_text(report_markdown(metrics), encoding="utf-8")
 
 

@@ -162,5 +162,4 @@ def train(config: ChrConfig, out: Path | str, resume: bool = False, overwrite: b
                                      config.data.subset)
             write_reports(metrics, run_dir)
             log.info("test mAP %.2f%%, pointing %.2f%%", 100 * metrics["mAP"], 100 * metrics["pointing_mean"])
-    _barrier()
     return run_dir

@@ -1,0 +1,91 @@
+"""CHR throughput on CPU: training and inference images/s next to the bare torchvision backbone.
+
+For each backbone the same batch goes through (a) the bare torchvision classifier (forward, or
+forward + backward + SGD step) and (b) CHR (three levels, reversed connections, class-balanced
+loss); the ratios bare/CHR show what the hierarchy costs. Prints one JSON object.
+
+    python benchmarks/bench_chr.py [--archs resnet18 resnet34] [--size 224] [--batch 8] [--iters 3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+
+import torch
+from torchvision import models
+
+from segloc.classification.chr import CHRNet
+from segloc.classification.loss import ClassBalancedLoss
+
+
+def _time(step, iters: int) -> float:
+    """Median seconds of ``step()`` over ``iters`` runs after one warm-up."""
+    step()
+    times = []
+    for _ in range(iters):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def _bench_pair(arch: str, size: int, batch: int, iters: int) -> dict:
+    torch.manual_seed(0)
+    x = torch.randn(batch, 3, size, size)
+    labels = torch.randint(-1, 2, (batch, 5)).float()
+    bare = getattr(models, arch)(weights=None, num_classes=5)
+    chr_net = CHRNet(arch, num_classes=5, variant="chr")
+    criterion = ClassBalancedLoss(balanced=True)
+    result = {}
+    for name, net, loss_fn in (
+        ("bare", bare, lambda out: torch.nn.functional.binary_cross_entropy_with_logits(out, (labels >= 0).float())),
+        ("chr", chr_net, lambda out: criterion(out, labels).total),
+    ):
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+
+        def train_step() -> None:
+            net.train()
+            loss = loss_fn(net(x))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+        def infer_step() -> None:
+            net.eval()
+            with torch.no_grad():
+                net.predict(x) if isinstance(net, CHRNet) else net(x)
+
+        result[f"{name}_train_img_s"] = batch / _time(train_step, iters)
+        result[f"{name}_infer_img_s"] = batch / _time(infer_step, iters)
+        result[f"{name}_params_m"] = sum(p.numel() for p in net.parameters()) / 1e6
+    result["train_ratio_chr_over_bare"] = result["chr_train_img_s"] / result["bare_train_img_s"]
+    result["infer_ratio_chr_over_bare"] = result["chr_infer_img_s"] / result["bare_infer_img_s"]
+    return {k: round(v, 3) for k, v in result.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--archs", nargs="+", default=["resnet18", "resnet34"])
+    parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--iters", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    report = {
+        "benchmark": "chr",
+        "machine": {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                    "torch": torch.__version__, "python": platform.python_version(),
+                    "processor": platform.processor() or platform.machine()},
+        "settings": {"size": args.size, "batch": args.batch, "iters": args.iters},
+        "results": {arch: _bench_pair(arch, args.size, args.batch, args.iters) for arch in args.archs},
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
