@@ -15,21 +15,44 @@ import platform
 import time
 
 import torch
+import torch.nn.functional as F
 from torchvision import models
 
 from segloc.classification.chr import CHRNet
 from segloc.classification.loss import ClassBalancedLoss
 
 
-def _time(step, iters: int) -> float:
-    """Median seconds of ``step()`` over ``iters`` runs after one warm-up."""
-    step()
-    times = []
-    for _ in range(iters):
-        start = time.perf_counter()
+def _median_times(steps: dict, iters: int) -> dict[str, float]:
+    """Median seconds of each step over ``iters`` rounds after one warm-up each; the steps are
+    interleaved round by round so that a busy machine slows all of them alike."""
+    for step in steps.values():
         step()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(iters):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+    return {name: sorted(t)[len(t) // 2] for name, t in times.items()}
+
+
+def _steps(net: torch.nn.Module, x: torch.Tensor, loss_fn) -> tuple:
+    """(train step, inference step) closures for ``net`` on batch ``x``."""
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+
+    def train_step() -> None:
+        net.train()
+        loss = loss_fn(net(x))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    def infer_step() -> None:
+        net.eval()
+        with torch.no_grad():
+            net.predict(x) if isinstance(net, CHRNet) else net(x)
+
+    return train_step, infer_step
 
 
 def _bench_pair(arch: str, size: int, batch: int, iters: int) -> dict:
@@ -39,28 +62,13 @@ def _bench_pair(arch: str, size: int, batch: int, iters: int) -> dict:
     bare = getattr(models, arch)(weights=None, num_classes=5)
     chr_net = CHRNet(arch, num_classes=5, variant="chr")
     criterion = ClassBalancedLoss(balanced=True)
-    result = {}
-    for name, net, loss_fn in (
-        ("bare", bare, lambda out: torch.nn.functional.binary_cross_entropy_with_logits(out, (labels >= 0).float())),
-        ("chr", chr_net, lambda out: criterion(out, labels).total),
-    ):
-        optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-
-        def train_step() -> None:
-            net.train()
-            loss = loss_fn(net(x))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-
-        def infer_step() -> None:
-            net.eval()
-            with torch.no_grad():
-                net.predict(x) if isinstance(net, CHRNet) else net(x)
-
-        result[f"{name}_train_img_s"] = batch / _time(train_step, iters)
-        result[f"{name}_infer_img_s"] = batch / _time(infer_step, iters)
-        result[f"{name}_params_m"] = sum(p.numel() for p in net.parameters()) / 1e6
+    bare_train, bare_infer = _steps(bare, x, lambda out: F.binary_cross_entropy_with_logits(out, (labels >= 0).float()))
+    chr_train, chr_infer = _steps(chr_net, x, lambda out: criterion(out, labels).total)
+    seconds = _median_times({"bare_train": bare_train, "chr_train": chr_train,
+                             "bare_infer": bare_infer, "chr_infer": chr_infer}, iters)
+    result = {f"{name}_img_s": batch / t for name, t in seconds.items()}
+    result["bare_params_m"] = sum(p.numel() for p in bare.parameters()) / 1e6
+    result["chr_params_m"] = sum(p.numel() for p in chr_net.parameters()) / 1e6
     result["train_ratio_chr_over_bare"] = result["chr_train_img_s"] / result["bare_train_img_s"]
     result["infer_ratio_chr_over_bare"] = result["chr_infer_img_s"] / result["bare_infer_img_s"]
     return {k: round(v, 3) for k, v in result.items()}

@@ -76,3 +76,17 @@ def test_unknown_names_are_rejected():
         CHRNet("resnet18", variant="chrr")
     with pytest.raises(ValueError, match="unknown backbone"):
         CHRNet("vgg16")
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "densenet121"])
+def test_user_weights_file_in_torchvision_layout(arch, tmp_path):
+    from torchvision import models
+
+    reference = getattr(models, arch)(weights=None)
+    path = tmp_path / f"{arch}.pth"
+    torch.save(reference.state_dict(), path)
+    model = CHRNet(arch, variant="chr", weights=path)
+    body = model.trunk.body
+    first = body.conv1.weight if arch == "resnet18" else body.conv0.weight
+    expected = reference.conv1.weight if arch == "resnet18" else reference.features.conv0.weight
+    assert torch.equal(first, expected)

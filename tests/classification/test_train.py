@@ -21,7 +21,7 @@ def tiny_config(root, **sections) -> ChrConfig:
         "model": {"backbone": "resnet18", "variant": "chr"},
         "data": {"root": str(root), "subset": "10", "image_size": 64, "resize": 72, "workers": 0},
         "optim": {"batch_size": 4, "epochs": 50, "max_steps": 4},
-        "run": {"threads": 2, "checkpoint_every": 2, "log_every": 1, "evaluate": False, "amp": False},
+        "run": {"checkpoint_every": 2, "log_every": 1, "evaluate": False, "amp": False},
     }
     for name, values in sections.items():
         data[name].update(values)
@@ -94,3 +94,14 @@ def test_short_training_beats_chance(sixray_tiny, tmp_path):
     per_class, mean_ap = mean_average_precision(predict_scores(model, test_set), labels)
     chance = np.mean([(labels[:, c] > 0).mean() for c, ap in enumerate(per_class) if not np.isnan(ap)])
     assert mean_ap > max(2.5 * chance, chance + 0.15), (per_class, chance)
+
+
+def test_cli_rejects_bad_options_before_training(sixray_tiny, tmp_path):
+    from segloc.errors import ConfigError, SeglocError
+
+    bad_variant = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "a"), "--data", str(sixray_tiny),
+                                           "--variant", "chrr"])
+    assert isinstance(bad_variant.exception, ConfigError) and "unknown variant" in str(bad_variant.exception)
+    no_data = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "b")])
+    assert isinstance(no_data.exception, SeglocError) and "--data" in str(no_data.exception)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

@@ -38,7 +38,12 @@ TAPS = {
     "densenet121": ("denseblock2", "denseblock3", "norm5"),
     "inception_v3": ("Mixed_5d", "Mixed_6e", "Mixed_7c"),
 }
-HEADS = {"resnet": ("fc", "avgpool"), "inception_v3": ("fc", "avgpool", "dropout")}
+# Head modules removed from each body (DenseNet's body is its ``features``, which has no head).
+HEADS = {
+    **{arch: ("fc", "avgpool") for arch in RESNETS},
+    "densenet121": (),
+    "inception_v3": ("fc", "avgpool", "dropout"),
+}
 
 
 @dataclass(frozen=True)
@@ -100,24 +105,23 @@ def build_trunk(arch: str, weights: str | Path | None = None) -> tuple[Trunk, tu
     """
     if arch not in BACKBONES:
         raise ValueError(f"unknown backbone {arch!r}; expected one of {', '.join(BACKBONES)}")
-    relu_last = False
     if arch in RESNETS:
-        body: nn.Module = getattr(models, arch)(weights=None)
-        head = HEADS["resnet"]
-        top = body.fc.in_features
+        full: nn.Module = getattr(models, arch)(weights=None)
+        top = full.fc.in_features
         channels = (top // 4, top // 2, top)
     elif arch == "densenet121":
-        body = models.densenet121(weights=None).features
-        head, channels, relu_last = (), (512, 1024, 1024), True
+        full, channels = models.densenet121(weights=None), (512, 1024, 1024)
     else:
-        body = models.inception_v3(weights=None, aux_logits=False, init_weights=True)
-        head, channels = HEADS["inception_v3"], (288, 768, 2048)
-    for name in head:
-        delattr(body, name)
+        full = models.inception_v3(weights=None, aux_logits=False, init_weights=True)
+        channels = (288, 768, 2048)
     if weights is not None:
         from segloc.models.weights import load_backbone_weights
 
-        log.info("%s", load_backbone_weights(body, weights).summary())
+        log.info("%s", load_backbone_weights(full, weights).summary())
+    body = full.features if arch == "densenet121" else full
+    for name in HEADS[arch]:
+        delattr(body, name)
+    relu_last = arch == "densenet121"
     return Trunk(body, TAPS[arch], relu_last), channels
 
 
