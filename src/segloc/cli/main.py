@@ -7,6 +7,7 @@ import sys
 import typer
 
 from segloc.cli import data
+from segloc.cli.experiment import demo_cmd, experiment_cmd
 from segloc.cli.generate import generate_cmd
 from segloc.cli.synthesize import regions_cmd, synthesize_cmd
 from segloc.errors import SeglocError
@@ -17,6 +18,8 @@ app.add_typer(data.app, name="data")
 app.command("generate")(generate_cmd)
 app.command("regions")(regions_cmd)
 app.command("synthesize")(synthesize_cmd)
+app.command("experiment")(experiment_cmd)
+app.command("demo")(demo_cmd)
 
 
 @app.command()

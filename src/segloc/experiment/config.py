@@ -1,0 +1,101 @@
+"""Experiment configuration (``configs/experiment/*.yaml``): data, methods, inits and report."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from segloc.config import Config
+
+STAGES = ("data", "regions", "synthesis", "pretrain", "chr", "finetune", "evaluate", "report")
+PRETRAIN_METHODS = ("segloc", "insloc", "moco")
+
+
+class GenerateSpec(Config):
+    """Generate the built-in X-ray data into the run folder."""
+
+    preset: Literal["tiny", "small", "medium"] = "tiny"
+    seed: int = 0
+    workers: int = Field(2, gt=0)
+
+
+class DataSpec(Config):
+    """Either generated data, or real PIDray (labelled) and SIXray (backgrounds) roots."""
+
+    generate: GenerateSpec | None = None
+    pidray: Path | None = None
+    sixray: Path | None = None
+    background_glob: str = Field("N*", description="which SIXray images are backgrounds (benign scans)")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSpec:
+        if self.generate is None and (self.pidray is None or self.sixray is None):
+            raise ValueError("set data.generate, or both data.pidray and data.sixray")
+        return self
+
+
+class PretrainSpec(Config):
+    """Which contrastive methods to pretrain, each from its own pretraining config file."""
+
+    methods: list[Literal["segloc", "insloc", "moco"]] = Field(default_factory=lambda: list(PRETRAIN_METHODS))
+    configs: dict[str, Path] = Field(default_factory=dict, description="method -> configs/pretrain/*.yaml")
+    overrides: list[str] = Field(default_factory=list, description="--set overrides applied to every method")
+
+    @model_validator(mode="after")
+    def _configs_given(self) -> PretrainSpec:
+        missing = [m for m in self.methods if m not in self.configs]
+        if missing:
+            raise ValueError(f"pretrain.configs lacks a config file for {missing}")
+        return self
+
+
+class ChrSpec(Config):
+    """Optionally train the CHR classifier on SIXray and use its trunk as a domain-supervised init."""
+
+    enabled: bool = False
+    config: Path | None = None
+    subset: str = "10"
+    overrides: list[str] = Field(default_factory=list)
+
+
+class FinetuneSpec(Config):
+    """The detector recipe and the initialisations compared under the same fine-tuning budget."""
+
+    config: Path
+    inits: list[str] = Field(default_factory=lambda: ["random", *PRETRAIN_METHODS],
+                             description="random, segloc, insloc, moco, supervised, chr")
+    supervised: Path | None = Field(None, description="a torchvision ResNet weights file on disk")
+    overrides: list[str] = Field(default_factory=list)
+
+
+class ReportSpec(Config):
+    gallery_pairs: int = Field(4, ge=0)
+    detection_images: int = Field(4, ge=0)
+    score_thr: float = 0.3
+
+
+class ExperimentConfig(Config):
+    """The whole protocol of the paper on one dataset (``segloc experiment --config``)."""
+
+    name: str
+    out: Path | None = Field(None, description="run folder; default runs/<name>")
+    seed: int = 0
+    data: DataSpec
+    pretrain: PretrainSpec = Field(default_factory=PretrainSpec)
+    chr: ChrSpec = Field(default_factory=ChrSpec)
+    finetune: FinetuneSpec
+    report: ReportSpec = Field(default_factory=ReportSpec)
+
+    @model_validator(mode="after")
+    def _inits_available(self) -> ExperimentConfig:
+        for init in self.finetune.inits:
+            if init in PRETRAIN_METHODS and init not in self.pretrain.methods:
+                raise ValueError(f"finetune init {init!r} needs pretrain.methods to include it")
+            if init == "supervised" and self.finetune.supervised is None:
+                raise ValueError("finetune init 'supervised' needs finetune.supervised (a weights file)")
+            if init == "chr" and not self.chr.enabled:
+                raise ValueError("finetune init 'chr' needs chr.enabled: true")
+            if init not in ("random", "supervised", "chr", *PRETRAIN_METHODS):
+                raise ValueError(f"unknown finetune init {init!r}")
+        return self

@@ -1,0 +1,70 @@
+"""Bookkeeping of an experiment's stages: which are done, how long they took, what they wrote.
+
+The record lives in ``<run>/stages.json`` and is rewritten atomically after every stage, so an
+interrupted experiment resumes at the first stage that is not marked done.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import torch
+
+
+def machine_info() -> dict:
+    """The machine a stage ran on, for the report."""
+    info = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "device": "cpu",
+    }
+    if torch.cuda.is_available():
+        info["device"] = torch.cuda.get_device_name(0)
+    return info
+
+
+class StageRecord:
+    """Done-markers, wall times and outputs of the stages of one run folder."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = Path(run_dir) / "stages.json"
+        self.data: dict[str, dict] = json.loads(self.path.read_text()) if self.path.is_file() else {}
+
+    def done(self, name: str) -> bool:
+        return self.data.get(name, {}).get("done", False)
+
+    def outputs(self, name: str) -> dict:
+        return self.data.get(name, {}).get("outputs", {})
+
+    def forget(self, names: list[str]) -> None:
+        """Mark stages (and their sub-stages ``name/...``) as not done."""
+        for key in list(self.data):
+            if key.split("/")[0] in names:
+                del self.data[key]
+        self._write()
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[dict]:
+        """Time the body and mark ``name`` done with the outputs the body put in the yielded dict."""
+        outputs: dict = {}
+        start = time.perf_counter()
+        yield outputs
+        self.data[name] = {"done": True, "seconds": round(time.perf_counter() - start, 2),
+                           "finished": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine_info(),
+                           "outputs": {k: str(v) if isinstance(v, Path) else v for k, v in outputs.items()}}
+        self._write()
+
+    def _write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.data, indent=2))
+        os.replace(tmp, self.path)
