@@ -72,8 +72,9 @@ def test_stage_loss_is_weighted() -> None:
 def test_inference_scores_average_the_stages_and_boxes_come_from_the_last() -> None:
     torch.manual_seed(0)
     pool = MultiScaleRoIAlign(["p2"], 2, 2)
+    stds = ((0.1, 0.1, 0.2, 0.2), (0.05, 0.05, 0.1, 0.1), (0.033, 0.033, 0.067, 0.067))
     stages = [CascadeStage(nn.Flatten(), AgnosticBoxPredictor(8 * 4, 3), iou, std, 1.0)
-              for iou, std in zip((0.5, 0.6, 0.7), ((0.1, 0.1, 0.2, 0.2), (0.05, 0.05, 0.1, 0.1), (0.033, 0.033, 0.067, 0.067)))]
+              for iou, std in zip((0.5, 0.6, 0.7), stds)]
     for s in stages:
         nn.init.normal_(s.predictor.cls_score.weight, std=0.5)
         nn.init.normal_(s.predictor.bbox_pred.weight, std=0.05)

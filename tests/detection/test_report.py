@@ -23,7 +23,8 @@ def _run(folder: Path, init: str, base: float) -> Path:
 
 
 def test_table_layout_and_deltas(tmp_path: Path) -> None:
-    runs = [_run(tmp_path / "a", "segloc", 0.3), _run(tmp_path / "b", "random", 0.2), _run(tmp_path / "c", "supervised", 0.5)]
+    runs = [_run(tmp_path / "a", "segloc", 0.3), _run(tmp_path / "b", "random", 0.2),
+            _run(tmp_path / "c", "supervised", 0.5)]
     table = write_report(runs, tmp_path / "out")
     assert table["columns"] == [f"{t}/{s}" for t in ("bbox", "segm") for s in ("easy", "hard", "hidden")]
     assert [r["init"] for r in table["rows"]][::6] == ["segloc", "random", "supervised"]

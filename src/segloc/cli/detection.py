@@ -57,7 +57,7 @@ def evaluate_cmd(
 
 
 def report_cmd(
-    runs: list[Path] = typer.Argument(..., help="Run folders (or metrics.json files), e.g. random, supervised, segloc."),
+    runs: list[Path] = typer.Argument(..., help="Run folders (or metrics.json files): random, supervised, segloc..."),
     out: Path = typer.Option(Path("report"), "--out", help="Folder for table1.md, table1.json, table1_ap.png."),
 ) -> None:
     """Table 1 of the paper from several runs side by side, with differences to random init."""

@@ -57,7 +57,7 @@ def maskrcnn(num_classes: int, cfg: ModelConfig | None = None, masks: bool = Tru
     cfg = cfg or ModelConfig(kind="mask_rcnn")
     backbone = _backbone(cfg)
     ch = backbone.out_channels
-    mask_pool, mask_head, mask_predictor = _mask_parts(ch, cfg.mask_head_dim, num_classes) if masks else (None, None, None)
+    mask_pool, mask_head, mask_predictor = _mask_parts(ch, cfg.mask_head_dim, num_classes) if masks else (None,) * 3
     heads = RoIHeads(
         MultiScaleRoIAlign(ROI_LEVELS, 7, 2), TwoMLPHead(ch * 7 * 7, cfg.box_head_dim),
         FastRCNNPredictor(cfg.box_head_dim, num_classes + 1),
@@ -78,7 +78,7 @@ def cascade_maskrcnn(num_classes: int, cfg: ModelConfig | None = None, masks: bo
                      iou, stds, weight, batch_size_per_image=cfg.roi_batch_per_image)
         for iou, stds, weight in zip(cfg.cascade_ious, cfg.cascade_stds, cfg.cascade_weights)
     ]
-    mask_pool, mask_head, mask_predictor = _mask_parts(ch, cfg.mask_head_dim, num_classes) if masks else (None, None, None)
+    mask_pool, mask_head, mask_predictor = _mask_parts(ch, cfg.mask_head_dim, num_classes) if masks else (None,) * 3
     heads = CascadeRoIHeads(
         MultiScaleRoIAlign(ROI_LEVELS, 7, 2), stages, cfg.score_thresh, cfg.nms_thresh, cfg.detections_per_img,
         mask_pool, mask_head, mask_predictor, cfg.mask_loss_weight)

@@ -90,12 +90,14 @@ class CascadeStage(nn.Module):
             out["targets"].append(self.coder.encode_single(gt_boxes[matched[keep]], boxes[keep]))
         return out
 
-    def loss(self, class_logits: Tensor, deltas: Tensor, labels: list[Tensor], targets: list[Tensor]) -> tuple[Tensor, Tensor]:
+    def loss(self, class_logits: Tensor, deltas: Tensor, labels: list[Tensor],
+             targets: list[Tensor]) -> tuple[Tensor, Tensor]:
         """Weighted cross-entropy and smooth-L1 (beta 1, as mmdetection's cascade) over the sampled RoIs."""
         labels_all, targets_all = torch.cat(labels), torch.cat(targets)
         cls_loss = F.cross_entropy(class_logits, labels_all)
         pos = labels_all > 0
-        box_loss = F.smooth_l1_loss(deltas[pos], targets_all[pos], beta=1.0, reduction="sum") / max(1, labels_all.numel())
+        box_loss = F.smooth_l1_loss(deltas[pos], targets_all[pos], beta=1.0, reduction="sum")
+        box_loss = box_loss / max(1, labels_all.numel())
         return self.loss_weight * cls_loss, self.loss_weight * box_loss
 
     def refine(self, deltas: Tensor, boxes: list[Tensor], image_shapes: list[tuple[int, int]]) -> list[Tensor]:
@@ -128,7 +130,8 @@ class CascadeRoIHeads(nn.Module):
     def has_mask(self) -> bool:
         return self.mask_head is not None
 
-    def _mask_logits(self, features: dict[str, Tensor], boxes: list[Tensor], image_shapes: list[tuple[int, int]]) -> Tensor:
+    def _mask_logits(self, features: dict[str, Tensor], boxes: list[Tensor],
+                     image_shapes: list[tuple[int, int]]) -> Tensor:
         return self.mask_predictor(self.mask_head(self.mask_roi_pool(features, boxes, image_shapes)))
 
     def forward(self, features: dict[str, Tensor], proposals: list[Tensor], image_shapes: list[tuple[int, int]],

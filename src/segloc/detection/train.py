@@ -97,7 +97,7 @@ def _rng_states() -> list[dict]:
 
 
 class Trainer:
-    """Holds one fine-tuning run's state; :meth:`run` trains, checkpoints, saves and evaluates."""
+    """One fine-tuning run: :meth:`train` trains and checkpoints, :meth:`finish` saves and evaluates."""
 
     def __init__(self, cfg: FinetuneConfig, run_dir: Path, dist_info: DistInfo, progress: bool = True) -> None:
         self.cfg, self.run_dir, self.dist, self.progress = cfg, run_dir, dist_info, progress
@@ -115,9 +115,11 @@ class Trainer:
         self.net = self.model
         if self.dist.distributed:
             self.net = DistributedDataParallel(self.model, device_ids=[self.dist.local_rank] if self.cuda else None)
-        self.dataset = DetectionDataset(train, self.categories, training_transforms(cfg.model.image_size, cfg.data.flip),
-                                        self.masks, seed=tc.seed, max_images=cfg.data.max_train_images)
-        self.sampler = DistributedSampler(self.dataset, self.dist.world_size, self.dist.rank, shuffle=True, seed=tc.seed)
+        transforms = training_transforms(cfg.model.image_size, cfg.data.flip)
+        self.dataset = DetectionDataset(train, self.categories, transforms, self.masks, seed=tc.seed,
+                                        max_images=cfg.data.max_train_images)
+        self.sampler = DistributedSampler(self.dataset, self.dist.world_size, self.dist.rank, shuffle=True,
+                                          seed=tc.seed)
         self.iters_per_epoch = math.ceil(len(self.sampler) / tc.batch_size)
         self.total_steps = self.iters_per_epoch * tc.epochs
         lr = tc.lr * tc.batch_size * self.dist.world_size / tc.lr_batch
@@ -180,7 +182,8 @@ class Trainer:
             losses = self.net(images, targets)
         loss = sum(losses.values())
         if not torch.isfinite(loss):
-            raise SeglocError(f"loss is {loss.item()} at step {self.step} ({ {k: v.item() for k, v in losses.items()} })")
+            parts = {k: round(v.item(), 4) for k, v in losses.items()}
+            raise SeglocError(f"loss is {loss.item()} at step {self.step} ({parts})")
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.unscale_(self.optimizer)
@@ -194,7 +197,8 @@ class Trainer:
     def train(self, logger: RunLogger, stop_at_step: int | None = None) -> bool:
         """Train to the end (True) or until ``stop_at_step`` (False), checkpointing on the way."""
         tc = self.cfg.train
-        bar = tqdm(total=self.total_steps, initial=self.step, desc="finetune", disable=not (self.progress and is_main()))
+        bar = tqdm(total=self.total_steps, initial=self.step, desc="finetune",
+                   disable=not (self.progress and is_main()))
         tick = time.perf_counter()
         while self.epoch < tc.epochs:
             for images, targets in self._loader():

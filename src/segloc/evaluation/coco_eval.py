@@ -91,7 +91,8 @@ def coco_metrics(gt: COCO, results: Sequence[dict], iou_type: str) -> dict[str, 
     return {name: float(ev.stats[i]) for name, i in METRICS.items()}
 
 
-def evaluate_results(gt: COCO, results: Sequence[dict], iou_types: Sequence[str] = IOU_TYPES) -> dict[str, dict[str, float]]:
+def evaluate_results(gt: COCO, results: Sequence[dict],
+                     iou_types: Sequence[str] = IOU_TYPES) -> dict[str, dict[str, float]]:
     """Metrics per IoU type; ``segm`` needs segmentations in both results and ground truth."""
     out = {}
     for iou_type in iou_types:

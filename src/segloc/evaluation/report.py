@@ -57,7 +57,8 @@ def _unique_names(runs: list[RunMetrics]) -> list[str]:
 
 def _columns(runs: list[RunMetrics]) -> list[tuple[str, str]]:
     present = [s for r in runs for s in r.splits]
-    splits = [s for s in PAPER_SPLITS if s in present] + list(dict.fromkeys(s for s in present if s not in PAPER_SPLITS))
+    others = dict.fromkeys(s for s in present if s not in PAPER_SPLITS)
+    splits = [s for s in PAPER_SPLITS if s in present] + list(others)
     tasks = [t for t in TASKS if any(t in r.splits.get(s, {}) for r in runs for s in splits)]
     return [(t, s) for t in tasks for s in splits]
 
