@@ -103,3 +103,19 @@ def test_empty_annotation_file_fails_before_training(tmp_path: Path, make_config
                                                                          "categories": []}))
     with pytest.raises(DatasetError, match="xray_train.json: the annotation file lists no images"):
         finetune(make_config(tmp_path), tmp_path / "run", progress=False)
+
+
+def test_box_only_coco_trains_a_box_detector_and_reports_bbox_only(tmp_path: Path, draw_coco, make_config) -> None:
+    path = draw_coco(tmp_path, "imgs", "boxes.json", 2, seed=4)
+    data = json.loads(path.read_text())
+    for a in data["annotations"]:
+        del a["segmentation"]
+    path.write_text(json.dumps(data))
+    source = {"json_path": str(path), "images": str(tmp_path / "imgs")}
+    cfg = make_config(tmp_path, data={"root": None, "train": source, "test": {"boxes": source}, "workers": 0},
+                      train={"epochs": 1})
+    run = finetune(cfg, tmp_path / "run", progress=False)
+    metrics = json.loads((run / "eval" / "metrics.json").read_text())["splits"]["boxes"]
+    assert "bbox" in metrics and "segm" not in metrics and metrics["images"] == 2
+    results = json.loads((run / "eval" / "boxes" / "detections.json").read_text())
+    assert all("segmentation" not in r for r in results)

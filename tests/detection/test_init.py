@@ -8,7 +8,7 @@ import pytest
 import torch
 from torchvision.models import resnet18
 
-from segloc.detection import ModelConfig, build_detector, initialize_backbone
+from segloc.detection import ModelConfig, build_detector, finetune, initialize_backbone
 from segloc.detection.builders import PYRAMID
 from segloc.detection.init import init_name
 from segloc.models import WeightsError, build_backbone, save_backbone
@@ -47,9 +47,11 @@ def test_torchvision_resnet_file_loads_the_trunk(tmp_path: Path) -> None:
     assert torch.equal(detector.backbone.body.layer3[1].conv2.weight, net.layer3[1].conv2.weight)
 
 
-def test_unrelated_file_fails_loudly(tmp_path: Path) -> None:
+def test_unrelated_file_fails_loudly(tmp_path: Path, shapes_root: Path, make_config) -> None:
     path = tmp_path / "other.pth"
     torch.save({"encoder.weight": torch.zeros(3, 3), "head.bias": torch.zeros(3)}, path)
+    with pytest.raises(WeightsError, match="other.pth: only 0.0% of the trunk"):
+        finetune(make_config(shapes_root, init=str(path)), tmp_path / "run", progress=False)
     detector = build_detector(CFG, 3, masks=True)
     before = {k: v.clone() for k, v in detector.backbone.state_dict().items()}
     with pytest.raises(WeightsError, match="other.pth.*0.0% of the trunk"):
