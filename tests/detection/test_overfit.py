@@ -7,12 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import typer
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 from typer.testing import CliRunner
 
-from segloc.cli.detection import register
+from segloc.cli.main import app
 from segloc.detection import finetune, load_detector
 from segloc.engine.logger import read_metrics
 
@@ -56,14 +55,8 @@ def test_metrics_json_equals_pycocotools_on_results_json(runs: dict[str, Path], 
         assert metrics[iou_type] == pytest.approx(expected, abs=1e-12)
 
 
-def _cli() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-    return app
-
-
 def test_evaluate_cli_reproduces_training_metrics(runs: dict[str, Path], shapes_root: Path, tmp_path: Path) -> None:
-    res = CliRunner().invoke(_cli(), ["evaluate", str(runs["cascade"]), "--data", str(shapes_root),
+    res = CliRunner().invoke(app, ["evaluate", str(runs["cascade"]), "--data", str(shapes_root),
                                       "--split", "easy", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     fresh = json.loads((tmp_path / "metrics.json").read_text())
@@ -74,7 +67,7 @@ def test_evaluate_cli_reproduces_training_metrics(runs: dict[str, Path], shapes_
 
 def test_detect_cli_writes_predictions_and_overlays(runs: dict[str, Path], shapes_root: Path, tmp_path: Path) -> None:
     out = tmp_path / "preds.json"
-    res = CliRunner().invoke(_cli(), ["detect", str(runs["cascade"]), str(shapes_root / "easy" / "easy_000.png"),
+    res = CliRunner().invoke(app, ["detect", str(runs["cascade"]), str(shapes_root / "easy" / "easy_000.png"),
                                       str(shapes_root / "easy" / "easy_001.png"), "--out", str(out),
                                       "--draw", str(tmp_path / "draw"), "--score-thr", "0.12"])
     assert res.exit_code == 0, res.output
@@ -88,7 +81,7 @@ def test_detect_cli_writes_predictions_and_overlays(runs: dict[str, Path], shape
 
 
 def test_report_cli_table_with_delta_to_random(runs: dict[str, Path], tmp_path: Path) -> None:
-    res = CliRunner().invoke(_cli(), ["report", str(runs["cascade"]), str(runs["mask_rcnn"]), "--out", str(tmp_path)])
+    res = CliRunner().invoke(app, ["report", str(runs["cascade"]), str(runs["mask_rcnn"]), "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     table = json.loads((tmp_path / "table1.json").read_text())
     assert table["columns"] == ["bbox/easy", "segm/easy"]

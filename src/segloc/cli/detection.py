@@ -1,7 +1,4 @@
-"""`segloc finetune | evaluate | report | detect`: the downstream detector, from fine-tuning to Table 1.
-
-Register on the main app with ``detection.register(app)``.
-"""
+"""`segloc finetune | evaluate | report | detect`: the downstream detector, from fine-tuning to Table 1."""
 from __future__ import annotations
 
 import json
@@ -78,11 +75,3 @@ def detect_cmd(
     records = detect_files(model, images, out, draw, score_thr, device)
     total = sum(len(r["detections"]) for r in records)
     typer.echo(f"{total} detections in {len(records)} images -> {out}")
-
-
-def register(app: typer.Typer) -> None:
-    """Add the four commands to the main ``segloc`` app."""
-    app.command("finetune")(finetune_cmd)
-    app.command("evaluate")(evaluate_cmd)
-    app.command("report")(report_cmd)
-    app.command("detect")(detect_cmd)

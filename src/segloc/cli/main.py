@@ -7,6 +7,7 @@ import sys
 import typer
 
 from segloc.cli import data
+from segloc.cli.detection import detect_cmd, evaluate_cmd, finetune_cmd, report_cmd
 from segloc.cli.experiment import demo_cmd, experiment_cmd
 from segloc.cli.generate import generate_cmd
 from segloc.cli.synthesize import regions_cmd, synthesize_cmd
@@ -18,6 +19,10 @@ app.add_typer(data.app, name="data")
 app.command("generate")(generate_cmd)
 app.command("regions")(regions_cmd)
 app.command("synthesize")(synthesize_cmd)
+app.command("finetune")(finetune_cmd)
+app.command("evaluate")(evaluate_cmd)
+app.command("report")(report_cmd)
+app.command("detect")(detect_cmd)
 app.command("experiment")(experiment_cmd)
 app.command("demo")(demo_cmd)
 

@@ -9,8 +9,6 @@ import yaml
 from segloc.config import load_config
 from segloc.errors import ConfigError, log
 from segloc.pretrain.config import PretrainConfig
-from segloc.pretrain.export import export_backbone
-from segloc.pretrain.trainer import pretrain
 
 
 def resolve_config(config: Path | None, overrides: list[str], out: Path, resume: bool) -> PretrainConfig:
@@ -42,6 +40,8 @@ def pretrain_cmd(
         if config is None:
             raise ConfigError("give --out (the run folder) or --config")
         out = Path("runs") / "pretrain" / config.stem
+    from segloc.pretrain.trainer import pretrain
+
     result = pretrain(resolve_config(config, overrides, out, resume), out, resume=resume, overwrite=overwrite,
                       stop_after=stop_after)
     typer.echo(f"{result.run_dir}: step {result.step}, checkpoint {result.checkpoint}")
@@ -55,4 +55,6 @@ def export_cmd(
     """Export the pretrained query backbone for the detector (or as a torchvision ResNet)."""
     if fmt not in ("segloc", "torchvision"):
         raise typer.BadParameter("--format must be segloc or torchvision")
+    from segloc.pretrain.export import export_backbone
+
     typer.echo(f"wrote {export_backbone(checkpoint, out, fmt)}")  # type: ignore[arg-type]

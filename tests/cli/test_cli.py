@@ -1,0 +1,25 @@
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from segloc.cli.main import app
+from segloc.cli.reference import BEGIN, END, _walk, command_reference
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_readme_command_reference_in_sync():
+    text = README.read_text(encoding="utf-8")
+    block = BEGIN + text.split(BEGIN, 1)[1].split(END, 1)[0] + END
+    assert block == command_reference(app), "run: python -m segloc.cli.reference README.md"
+
+
+def test_every_command_has_help():
+    import typer
+
+    runner = CliRunner()
+    for path, summary in _walk(typer.main.get_command(app), "segloc"):
+        assert summary, f"{path} has no help text"
+        result = runner.invoke(app, [*path.split()[1:], "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "Usage" in result.output
