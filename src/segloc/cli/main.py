@@ -43,3 +43,7 @@ def main() -> None:
     except SeglocError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
