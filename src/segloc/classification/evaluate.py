@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from pydantic import ValidationError
 from torch.utils.data import DataLoader
 
 from segloc.classification.chr import CHRNet
@@ -15,7 +16,7 @@ from segloc.classification.data import SixrayClassification, test_transform
 from segloc.data.images import read_rgb
 from segloc.data.sixray import SixrayRoot
 from segloc.engine import latest_checkpoint, load_checkpoint
-from segloc.errors import SeglocError
+from segloc.errors import ConfigError, SeglocError
 from segloc.evaluation.pointing import PointingCounts
 from segloc.evaluation.voc_ap import mean_average_precision
 
@@ -168,10 +169,21 @@ def write_reports(metrics: dict, out_dir: Path | str) -> None:
     (out_dir / "report.md").write_text(report_markdown(metrics), encoding="utf-8")
 
 
-def evaluate_run(path: Path | str, data_root: Path | str, subset: str | None = None,
-                 device: str = "auto", out_dir: Path | str | None = None) -> dict:
-    """Evaluate a run folder or checkpoint; reports go to ``out_dir`` (default: the run folder)."""
+def evaluate_run(path: Path | str, data_root: Path | str, subset: str | None = None, device: str = "auto",
+                 out_dir: Path | str | None = None, ap_method: str | None = None,
+                 tolerance: float | None = None) -> dict:
+    """Evaluate a run folder or checkpoint; reports go to ``out_dir`` (default: the run folder).
+
+    ``subset``, ``ap_method`` and the pointing ``tolerance`` default to the run's config.
+    """
     model, config, class_names = load_trained(path, resolve_device(device))
+    try:
+        if ap_method is not None:
+            config.run.ap_method = ap_method
+        if tolerance is not None:
+            config.run.pointing_tolerance = tolerance
+    except ValidationError as exc:
+        raise ConfigError(f"invalid evaluation option: {exc.errors()[0]['msg']}") from exc
     subset = str(subset if subset is not None else config.data.subset)
     metrics = evaluate_model(model, config, class_names, data_root, subset)
     path = Path(path)

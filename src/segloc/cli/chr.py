@@ -67,6 +67,8 @@ def evaluate_cmd(
     subset: str = typer.Option(None, "--subset", help="Subset whose test.csv to use (default: the run's)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     out_dir: Path = typer.Option(None, "--out-dir", help="Where to write metrics.json/report.md (default: the run)."),
+    ap_method: str = typer.Option(None, "--ap-method", help="reference (authors' code, default) | voc07 | area."),
+    tolerance: float = typer.Option(None, "--tolerance", help="Pointing tolerance in px (default: the run's, 0)."),
     cam_image: str = typer.Option(None, "--cam-image", help="Image name (e.g. P00024) for a CAM picture."),
     cam_out: Path = typer.Option(None, "--cam-out", help="PNG file for the CAM picture."),
 ) -> None:
@@ -76,7 +78,7 @@ def evaluate_cmd(
 
     if (cam_image is None) != (cam_out is None):
         raise typer.BadParameter("--cam-image and --cam-out go together")
-    metrics = evaluate_run(run, data, subset, device, out_dir)
+    metrics = evaluate_run(run, data, subset, device, out_dir, ap_method, tolerance)
     typer.echo(report_markdown(metrics))
     if cam_image is not None:
         model, config, class_names = load_trained(run, resolve_device(device))

@@ -61,7 +61,8 @@ def mean_average_precision(
 ) -> tuple[list[float], float]:
     """Per-class AP of (N, C) scores against (N, C) 1/-1/0 labels, and their mean.
 
-    Classes without any positive get NaN and are left out of the mean.
+    Classes without any positive get NaN and are left out of the mean (the authors' meter would
+    count them as AP 0, which only matters on tiny test sets).
     """
     scores, labels = np.asarray(scores), np.asarray(labels)
     if scores.ndim != 2 or scores.shape != labels.shape:
