@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from segloc.generator import PRESETS, Preset, generate
+from segloc.generator import PRESETS, Preset
 
 MICRO = Preset("micro", {"train": 6, "easy": 3, "hard": 3, "hidden": 3}, 6, 8, 1)
 
@@ -19,8 +19,6 @@ def micro(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture(scope="session")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """The tiny preset generated once (2 workers) with a preview: (output folder, summary)."""
-    out = tmp_path_factory.mktemp("tiny")
-    summary = generate(out, "tiny", seed=0, preview=out / "preview.png", workers=2)
-    return out, summary
+def tiny(generated_tiny: tuple[Path, dict]) -> tuple[Path, dict]:
+    """The tiny preset generated once per session with a preview: (output folder, summary)."""
+    return generated_tiny

@@ -112,12 +112,8 @@ def handmade(tmp_path_factory) -> HandMade:
 
 
 @pytest.fixture(scope="session")
-def generated(tmp_path_factory) -> Generated:
-    generator = pytest.importorskip("segloc.generator", reason="the X-ray generator is not available")
-    if not hasattr(generator, "generate"):
-        pytest.skip("segloc.generator.generate is not available yet")
-    root = tmp_path_factory.mktemp("generated")
-    generator.generate(root, preset="tiny", seed=0)
+def generated(generated_tiny) -> Generated:
+    root = generated_tiny[0]
     meta = json.loads((root / "generator_meta.json").read_text())
     bags = {name: tuple(box) for name, box in meta["bags"].items() if name.startswith("sixray/JPEGImage/N")}
     return Generated(root, bags)
