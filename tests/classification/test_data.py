@@ -5,7 +5,11 @@ import pytest
 import torch
 
 from segloc.classification.data import (
-    EpochSampler, SixrayClassification, positive_weights, sample_weights, train_transform,
+    EpochSampler,
+    SixrayClassification,
+    positive_weights,
+    sample_weights,
+    train_transform,
 )
 from segloc.errors import DatasetError
 

@@ -50,7 +50,7 @@ def test_loss_value_is_sum_of_masked_level_means():
     parts = ClassBalancedLoss(balanced=True, threshold=-20)([TOP, MID, LOW], LABELS)
     targets = binary_targets(LABELS).double()
     keep = [torch.tensor([[1, 0, 1, 1]]), torch.tensor([[1, 0, 0, 1]]), torch.tensor([[1, 0, 0, 1]])]
-    expected = [(manual_bce(l, targets) * k).sum() / 4 for l, k in zip((TOP, MID, LOW), keep)]
+    expected = [(manual_bce(z, targets) * k).sum() / 4 for z, k in zip((TOP, MID, LOW), keep)]
     assert parts.total.item() == pytest.approx(sum(expected).item(), rel=1e-5)
     assert [v.item() for v in parts.levels] == pytest.approx([e.item() for e in expected], rel=1e-5)
     assert parts.kept.item() == pytest.approx(7 / 12)
@@ -59,7 +59,7 @@ def test_loss_value_is_sum_of_masked_level_means():
 def test_unbalanced_loss_is_plain_bce_and_masked_entries_get_no_gradient():
     plain = ClassBalancedLoss(balanced=False)([TOP, MID, LOW], LABELS).total
     targets = binary_targets(LABELS)
-    expected = sum(F.binary_cross_entropy_with_logits(l, targets) for l in (TOP, MID, LOW))
+    expected = sum(F.binary_cross_entropy_with_logits(z, targets) for z in (TOP, MID, LOW))
     assert plain.item() == pytest.approx(expected.item(), rel=1e-6)
 
     logits = [t.clone().requires_grad_(True) for t in (TOP, MID, LOW)]

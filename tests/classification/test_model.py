@@ -19,7 +19,7 @@ def test_outputs_per_variant(variant):
         logits = model(x)
         maps = model.level_maps(x)
     levels = 1 if variant == "baseline" else 3
-    assert len(logits) == levels and all(l.shape == (2, 5) for l in logits)
+    assert len(logits) == levels and all(z.shape == (2, 5) for z in logits)
     assert [m.shape[-1] for m in maps] == [2, 4, 8][:levels]  # top level first: stride 32, 16, 8
     assert [m.shape[1] for m in maps] == [512, 256, 128][:levels]
     assert torch.allclose(model.predict(x), torch.stack(logits).mean(0), atol=1e-6)

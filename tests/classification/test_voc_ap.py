@@ -25,22 +25,22 @@ def test_voc07_and_area_by_hand():
 
 
 def brute_reference(scores, labels):
-    kept = [(s, l) for s, l in zip(scores, labels) if l != 0]
-    positives = [s for s, l in kept if l == 1]
+    kept = [(s, y) for s, y in zip(scores, labels) if y != 0]
+    positives = [s for s, y in kept if y == 1]
     total = 0.0
     for s in positives:
-        above = [l for t, l in kept if t >= s]
-        total += sum(1 for l in above if l == 1) / len(above)
+        above = [y for t, y in kept if t >= s]
+        total += sum(1 for y in above if y == 1) / len(above)
     return total / len(positives)
 
 
 def _pr_points(scores, labels):
-    kept = [(s, l) for s, l in zip(scores, labels) if l != 0]
-    n_pos = sum(1 for _, l in kept if l == 1)
+    kept = [(s, y) for s, y in zip(scores, labels) if y != 0]
+    n_pos = sum(1 for _, y in kept if y == 1)
     points = []
     for s, _ in kept:
-        above = [l for t, l in kept if t >= s]
-        tp = sum(1 for l in above if l == 1)
+        above = [y for t, y in kept if t >= s]
+        tp = sum(1 for y in above if y == 1)
         points.append((tp / n_pos, tp / len(above)))
     return points
 

@@ -19,8 +19,17 @@ from segloc.classification.evaluate import evaluate_model, write_reports
 from segloc.classification.loss import ClassBalancedLoss
 from segloc.config import save_config
 from segloc.engine import (
-    RunLogger, atomic_save, get_rng_state, init_distributed, is_main, latest_checkpoint, load_checkpoint,
-    multistep_with_warmup, prepare_run_dir, seed_everything, set_rng_state,
+    RunLogger,
+    atomic_save,
+    get_rng_state,
+    init_distributed,
+    is_main,
+    latest_checkpoint,
+    load_checkpoint,
+    multistep_with_warmup,
+    prepare_run_dir,
+    seed_everything,
+    set_rng_state,
 )
 from segloc.errors import SeglocError
 

@@ -51,13 +51,15 @@ def train_cmd(
 ) -> None:
     """Train CHR on ImageSet/<subset>/train.csv, then evaluate on test.csv (metrics.json, report.md)."""
     from segloc.classification.train import train
+    from segloc.engine import is_main
 
     options = {"data": {"root": str(data) if data else None, "subset": subset},
                "model": {"backbone": backbone, "variant": variant}}
     cfg = train_config(config, overrides, out, resume, options)
     run_dir = train(cfg, out, resume=resume, overwrite=overwrite)
     report = run_dir / "report.md"
-    typer.echo(report.read_text(encoding="utf-8") if report.is_file() else f"trained: {run_dir}")
+    if is_main():
+        typer.echo(report.read_text(encoding="utf-8") if report.is_file() else f"trained: {run_dir}")
 
 
 @app.command("evaluate")
@@ -73,8 +75,13 @@ def evaluate_cmd(
     cam_out: Path = typer.Option(None, "--cam-out", help="PNG file for the CAM picture."),
 ) -> None:
     """Per-class AP + mAP and CAM pointing accuracy on the test split; optionally a CAM picture."""
-    from segloc.classification.evaluate import evaluate_run, load_trained, report_markdown, resolve_device, \
-        save_cam_picture
+    from segloc.classification.evaluate import (
+        evaluate_run,
+        load_trained,
+        report_markdown,
+        resolve_device,
+        save_cam_picture,
+    )
 
     if (cam_image is None) != (cam_out is None):
         raise typer.BadParameter("--cam-image and --cam-out go together")
