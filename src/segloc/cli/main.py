@@ -7,6 +7,7 @@ import sys
 import typer
 
 from segloc.cli import data
+from segloc.cli.chr import app as chr_app
 from segloc.cli.detection import detect_cmd, evaluate_cmd, finetune_cmd, report_cmd
 from segloc.cli.experiment import demo_cmd, experiment_cmd
 from segloc.cli.generate import generate_cmd
@@ -16,6 +17,7 @@ from segloc.errors import SeglocError
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="segloc: self-supervised pretraining and prohibited-item detection on X-ray scans.")
 app.add_typer(data.app, name="data")
+app.add_typer(chr_app, name="chr")
 app.command("generate")(generate_cmd)
 app.command("regions")(regions_cmd)
 app.command("synthesize")(synthesize_cmd)
