@@ -83,6 +83,7 @@ class Plan:
 
     @classmethod
     def of(cls, config: PretrainConfig, world: int, pairs: int) -> Plan:
+        """Check the batch splits for ``world`` ranks and derive the plan (``pairs`` per epoch)."""
         train = config.train
         if train.batch_size % (world * train.accum_steps):
             raise ConfigError(f"train.batch_size {train.batch_size} must be divisible by world size {world} "
@@ -245,6 +246,8 @@ def _run(config: PretrainConfig, run_dir: Path, info: DistInfo, resume: bool, ov
     plan = Plan.of(config, info.world_size, len(dataset))
     model = build_model(config, classes, white_value()).to(info.device)
     if config.train.key_bn == "sync" and plan.world > 1:
+        if info.device.type != "cuda":
+            raise ConfigError("train.key_bn: sync needs GPUs (SyncBatchNorm); use shuffle on CPU")
         model.encoder_q, model.encoder_k = convert_to_syncbn(model.encoder_q), convert_to_syncbn(model.encoder_k)
     if config.train.channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -277,7 +280,7 @@ def _run(config: PretrainConfig, run_dir: Path, info: DistInfo, resume: bool, ov
 
     end = plan.total_steps if stop_after is None else min(plan.total_steps, step + stop_after)
     logger = RunLogger(run_dir, tensorboard=config.train.tensorboard, enabled=main)
-    if last is not None:
+    if resume:
         logger.truncate_after(step)
     sampler = StepBatchSampler(len(dataset), config.train.batch_size, config.train.seed, step, end,
                                info.rank, plan.world)
