@@ -3,7 +3,7 @@
 The full step is :func:`segloc.pretrain.trainer.train_step` (momentum update, shuffled key
 forward, query forward/backward through RoIAlign + head + per-class queues, SGD, enqueue). The
 bare step is what any MoCo-style training of the same backbone+FPN must do anyway: query
-backbone forward + backward, SGD and momentum update on the backbone, key backbone forward in
+backbone forward + backward, SGD (same implementation) and momentum update on the backbone, key backbone forward in
 the same BN groups. ``ratio = step / bare`` is the overhead of heads, RoIAlign and queues.
 Steps alternate (bare, full, bare, full, ...) and medians are compared, so drifting machine
 load hits both alike; process CPU time is reported beside wall time (``ratio_cpu_time``), which
@@ -22,7 +22,7 @@ import torch
 
 from segloc.pretrain.builder import build_model
 from segloc.pretrain.config import PretrainConfig
-from segloc.pretrain.trainer import Plan, train_step
+from segloc.pretrain.trainer import Plan, make_sgd, train_step
 
 
 def make_batch(batch: int, size: int, classes: int, seed: int = 0) -> dict:
@@ -67,15 +67,13 @@ def main() -> None:
     model = build_model(config, list(range(1, args.classes + 1))).train()
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    params = [p for p in model.encoder_q.parameters() if p.requires_grad]
-    optimizer = torch.optim.SGD(params, lr=0.01, momentum=0.9, weight_decay=1e-4)
+    optimizer = make_sgd([p for p in model.encoder_q.parameters() if p.requires_grad], plan.lr, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
     scaler = torch.amp.GradScaler("cpu", enabled=False)
     batch = make_batch(args.batch, args.size, args.classes)
 
     backbone_q, backbone_k = model.encoder_q.backbone, model.encoder_k.backbone
-    bare_params = [p for p in backbone_q.parameters() if p.requires_grad]
-    bare_optimizer = torch.optim.SGD(bare_params, lr=0.01, momentum=0.9, weight_decay=1e-4)
+    bare_optimizer = make_sgd([p for p in backbone_q.parameters() if p.requires_grad], plan.lr, config)
     images_q, images_k = batch["view1"]["image"], batch["view2"]["image"]
     if args.channels_last:
         images_q = images_q.contiguous(memory_format=torch.channels_last)

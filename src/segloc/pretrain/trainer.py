@@ -102,6 +102,17 @@ class Plan:
                    config.optim.lr_per_256 * train.batch_size / 256, total)
 
 
+def make_sgd(params: list[torch.nn.Parameter], lr: float, config: PretrainConfig) -> torch.optim.SGD:
+    """SGD with momentum, fused into one kernel where this torch supports it (several times faster
+    on CPU than the per-tensor loop), else the default implementation."""
+    kwargs = dict(lr=lr, momentum=config.optim.momentum, weight_decay=config.optim.weight_decay,
+                  nesterov=config.optim.nesterov)
+    try:
+        return torch.optim.SGD(params, fused=True, **kwargs)
+    except (RuntimeError, TypeError):
+        return torch.optim.SGD(params, **kwargs)
+
+
 def step_generator(seed: int, step: int) -> torch.Generator:
     """The generator of step ``step``'s key shuffle: same on every rank and after a resume."""
     return torch.Generator().manual_seed(int(np.random.SeedSequence([seed, step]).generate_state(1)[0]))
@@ -251,9 +262,7 @@ def _run(config: PretrainConfig, run_dir: Path, info: DistInfo, resume: bool, ov
         model.encoder_q, model.encoder_k = convert_to_syncbn(model.encoder_q), convert_to_syncbn(model.encoder_k)
     if config.train.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    params = [p for p in model.encoder_q.parameters() if p.requires_grad]
-    optimizer = torch.optim.SGD(params, lr=plan.lr, momentum=config.optim.momentum,
-                                weight_decay=config.optim.weight_decay, nesterov=config.optim.nesterov)
+    optimizer = make_sgd([p for p in model.encoder_q.parameters() if p.requires_grad], plan.lr, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, cosine_with_warmup(plan.total_steps, config.optim.warmup_steps))
     scaler = torch.amp.GradScaler(info.device.type,
