@@ -14,7 +14,12 @@ from tqdm import tqdm
 
 from segloc.classification.chr import CHRNet, get_variant
 from segloc.classification.config import ChrConfig
-from segloc.classification.data import EpochSampler, SixrayClassification, positive_weights, sample_weights
+from segloc.classification.data import (
+    EpochSampler,
+    SixrayClassification,
+    positive_weights,
+    sample_weights,
+)
 from segloc.classification.evaluate import evaluate_model, write_reports
 from segloc.classification.loss import ClassBalancedLoss
 from segloc.config import save_config
@@ -25,11 +30,10 @@ from segloc.engine import (
     init_distributed,
     is_main,
     latest_checkpoint,
-    load_checkpoint,
     multistep_with_warmup,
     prepare_run_dir,
+    restore_training_state,
     seed_everything,
-    set_rng_state,
 )
 from segloc.errors import SeglocError
 
@@ -103,12 +107,7 @@ def train(config: ChrConfig, out: Path | str, resume: bool = False, overwrite: b
     ckpt_dir = run_dir / "checkpoints"
     latest = latest_checkpoint(ckpt_dir) if resume else None
     if latest is not None:
-        state = load_checkpoint(latest, map_location=info.device)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
-        set_rng_state(state["rng"])
+        state = restore_training_state(latest, model, optimizer, scheduler, scaler, info.device)
         step = int(state["step"])
         log.info("resumed from %s at step %d", latest, step)
 

@@ -47,3 +47,20 @@ def latest_checkpoint(folder: Path | str, pattern: str = r"step_(\d+)\.pt") -> P
         return None
     found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := re.fullmatch(pattern, p.name))]
     return max(found)[1] if found else None
+
+
+def restore_training_state(path: Path | str, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                           scheduler: Any, scaler: Any, map_location: str | torch.device = "cpu") -> dict:
+    """Load a training checkpoint into model, optimizer, scheduler, scaler and the RNGs; return it.
+
+    The checkpoint holds the keys ``model``, ``optimizer``, ``scheduler``, ``scaler``, ``rng`` and
+    ``step`` (the layout both the pretraining and CHR trainers write)."""
+    from segloc.engine.rng import set_rng_state
+
+    state = load_checkpoint(path, map_location=map_location)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    scaler.load_state_dict(state["scaler"])
+    set_rng_state(state["rng"])
+    return state

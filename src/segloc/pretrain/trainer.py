@@ -39,10 +39,9 @@ from segloc.engine import (
     get_rng_state,
     init_distributed,
     latest_checkpoint,
-    load_checkpoint,
     prepare_run_dir,
+    restore_training_state,
     seed_everything,
-    set_rng_state,
 )
 from segloc.errors import ConfigError, SeglocError, log
 from segloc.models import convert_to_syncbn
@@ -271,12 +270,7 @@ def _run(config: PretrainConfig, run_dir: Path, info: DistInfo, resume: bool, ov
     last = latest_checkpoint(run_dir / CHECKPOINT_DIR) if resume else None
     step = 0
     if last is not None:
-        state = load_checkpoint(last, map_location=info.device)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
-        set_rng_state(state["rng"])
+        state = restore_training_state(last, model, optimizer, scheduler, scaler, info.device)
         step = int(state["step"])
         log.info("resumed %s at step %d", last, step)
     elif config.contrast.queue_init == "keys":
