@@ -1,10 +1,14 @@
-"""CHR throughput on CPU: training and inference images/s next to the bare torchvision backbone.
+"""CHR throughput: training and inference images/s next to the bare torchvision backbone (CPU or CUDA).
 
 For each backbone the same batch goes through (a) the bare torchvision classifier (forward, or
 forward + backward + SGD step) and (b) CHR (three levels, reversed connections, class-balanced
-loss); the ratios bare/CHR show what the hierarchy costs. Prints one JSON object.
+loss); the ratios bare/CHR show what the hierarchy costs. Training runs under autocast with
+``--amp`` on CUDA (as ``segloc chr train``), inference in full precision (as ``segloc chr
+evaluate``). On CUDA the batch is on the GPU before timing starts, timers synchronise the device,
+and one more step of each kind reads its peak memory. Prints one JSON object.
 
     python benchmarks/bench_chr.py [--archs resnet18 resnet34] [--size 224] [--batch 8] [--iters 3]
+    python benchmarks/bench_chr.py --device cuda --amp bf16 --archs resnet101 --batch 32 --iters 10
 """
 from __future__ import annotations
 
@@ -12,8 +16,8 @@ import argparse
 import json
 import os
 import platform
-import time
 
+import devices
 import torch
 import torch.nn.functional as F
 from torchvision import models
@@ -22,7 +26,7 @@ from segloc.classification.chr import CHRNet
 from segloc.classification.loss import ClassBalancedLoss
 
 
-def _median_times(steps: dict, iters: int) -> dict[str, float]:
+def _median_times(steps: dict, iters: int, device: torch.device) -> dict[str, float]:
     """Median seconds of each step over ``iters`` rounds after one warm-up each; the steps are
     interleaved round by round so that a busy machine slows all of them alike."""
     for step in steps.values():
@@ -30,19 +34,19 @@ def _median_times(steps: dict, iters: int) -> dict[str, float]:
     times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(iters):
         for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(devices.timed(step, device)[0])
     return {name: sorted(t)[len(t) // 2] for name, t in times.items()}
 
 
-def _steps(net: torch.nn.Module, x: torch.Tensor, loss_fn) -> tuple:
+def _steps(net: torch.nn.Module, x: torch.Tensor, loss_fn, amp: str) -> tuple:
     """(train step, inference step) closures for ``net`` on batch ``x``."""
     optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
 
     def train_step() -> None:
         net.train()
-        loss = loss_fn(net(x))
+        with devices.autocast(x.device, amp):
+            out = net(x)
+        loss = loss_fn(out)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -55,23 +59,27 @@ def _steps(net: torch.nn.Module, x: torch.Tensor, loss_fn) -> tuple:
     return train_step, infer_step
 
 
-def _bench_pair(arch: str, size: int, batch: int, iters: int) -> dict:
+def _bench_pair(arch: str, size: int, batch: int, iters: int, amp: str, device: torch.device) -> dict:
     torch.manual_seed(0)
-    x = torch.randn(batch, 3, size, size)
-    labels = torch.randint(-1, 2, (batch, 5)).float()
-    bare = getattr(models, arch)(weights=None, num_classes=5)
-    chr_net = CHRNet(arch, num_classes=5, variant="chr")
+    x = torch.randn(batch, 3, size, size).to(device)
+    labels = torch.randint(-1, 2, (batch, 5)).float().to(device)
+    bare = getattr(models, arch)(weights=None, num_classes=5).to(device)
+    chr_net = CHRNet(arch, num_classes=5, variant="chr").to(device)
     criterion = ClassBalancedLoss(balanced=True)
-    bare_train, bare_infer = _steps(bare, x, lambda out: F.binary_cross_entropy_with_logits(out, (labels >= 0).float()))
-    chr_train, chr_infer = _steps(chr_net, x, lambda out: criterion(out, labels).total)
-    seconds = _median_times({"bare_train": bare_train, "chr_train": chr_train,
-                             "bare_infer": bare_infer, "chr_infer": chr_infer}, iters)
-    result = {f"{name}_img_s": batch / t for name, t in seconds.items()}
+    bare_train, bare_infer = _steps(
+        bare, x, lambda out: F.binary_cross_entropy_with_logits(out.float(), (labels >= 0).float()), amp)
+    chr_train, chr_infer = _steps(chr_net, x, lambda out: criterion(out, labels).total, amp)
+    steps = {"bare_train": bare_train, "chr_train": chr_train, "bare_infer": bare_infer, "chr_infer": chr_infer}
+    seconds = _median_times(steps, iters, device)
+    result: dict = {f"{name}_img_s": batch / t for name, t in seconds.items()}
     result["bare_params_m"] = sum(p.numel() for p in bare.parameters()) / 1e6
     result["chr_params_m"] = sum(p.numel() for p in chr_net.parameters()) / 1e6
     result["train_ratio_chr_over_bare"] = result["chr_train_img_s"] / result["bare_train_img_s"]
     result["infer_ratio_chr_over_bare"] = result["chr_infer_img_s"] / result["bare_infer_img_s"]
-    return {k: round(v, 3) for k, v in result.items()}
+    result = {k: round(v, 3) for k, v in result.items()}
+    if device.type == "cuda":
+        result["peak_memory_gib"] = {name: devices.peak_of(step, device) for name, step in steps.items()}
+    return result
 
 
 def main() -> None:
@@ -81,16 +89,21 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--iters", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--amp", default="none", choices=["none", "bf16"], help="training autocast dtype (CUDA only)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    device = devices.pick(args.device)
     report = {
         "benchmark": "chr",
         "machine": {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                     "torch": torch.__version__, "python": platform.python_version(),
-                    "processor": platform.processor() or platform.machine()},
-        "settings": {"size": args.size, "batch": args.batch, "iters": args.iters},
-        "results": {arch: _bench_pair(arch, args.size, args.batch, args.iters) for arch in args.archs},
+                    "processor": platform.processor() or platform.machine(), **devices.describe(device)},
+        "settings": {"size": args.size, "batch": args.batch, "iters": args.iters, "device": args.device,
+                     "amp_train": devices.effective_amp(device, args.amp)},
+        "results": {arch: _bench_pair(arch, args.size, args.batch, args.iters, args.amp, device)
+                    for arch in args.archs},
     }
     print(json.dumps(report, indent=2))
 

@@ -1,11 +1,19 @@
-"""Detector throughput on CPU: training iterations/s and inference images/s next to the bare backbone.
+"""Detector throughput: training iterations/s and inference images/s next to the bare backbone (CPU or CUDA).
 
-The same batch goes through (a) the bare ResNet+FPN backbone (forward, or forward + backward +
-SGD step) and (b) each detector (Cascade Mask R-CNN, Mask R-CNN) with the cpu-demo settings
-(ResNet-18, longer side 320 px); the ratios detector/bare show what RPN + RoI heads + masks cost.
-Prints one JSON object.
+The same batch goes through (a) the bare ResNet+FPN backbone (with SDANet attention when the
+detector has it; forward, or forward + backward + SGD step) and (b) each detector (Cascade Mask
+R-CNN, Mask R-CNN) built from the model section of a fine-tuning config (default cpu-demo:
+ResNet-18, longer side 320 px, light heads; configs/finetune/paper.yaml: ResNet-101 + SDANet,
+500 px, the paper's heads); the ratios detector/bare show what RPN + RoI heads + masks cost.
+Training runs as ``segloc finetune`` does: under autocast with ``--amp`` on CUDA (fp16 with a
+gradient scaler, as train.amp), the detector's gradients clipped at 35; inference runs in full
+precision, as ``segloc evaluate`` does. On CUDA the batch is on the GPU before timing starts,
+timers synchronise the device, and one more step of each kind reads its peak memory. Prints one
+JSON object.
 
     python benchmarks/bench_detection.py [--size 320] [--batch 2] [--iters 3] [--kinds cascade mask_rcnn]
+    python benchmarks/bench_detection.py --config configs/finetune/paper.yaml --device cuda --amp fp16 \\
+        --batch 8 --iters 10 --kinds cascade
 """
 from __future__ import annotations
 
@@ -13,9 +21,9 @@ import argparse
 import json
 import os
 import platform
-import time
 from pathlib import Path
 
+import devices
 import torch
 
 from segloc.config import load_config
@@ -23,104 +31,141 @@ from segloc.detection import FinetuneConfig, ModelConfig, build_detector
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "finetune" / "cpu-demo.yaml"
 NUM_CLASSES = 12
+Targets = list[dict[str, torch.Tensor]]
 
 
-def _time(step, iters: int) -> float:
+def _time(step, iters: int, device: torch.device) -> float:
     """Median seconds of ``step()`` over ``iters`` runs after one warm-up."""
     step()
-    times = []
-    for _ in range(iters):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+    times = sorted(devices.timed(step, device)[0] for _ in range(iters))
+    return times[len(times) // 2]
 
 
-def _batch(size: int, batch: int) -> tuple[list[torch.Tensor], list[dict[str, torch.Tensor]]]:
-    """Images of size x 3/4 size with two boxed, masked objects each (fixed seed)."""
+def _batch(size: int, batch: int, device: torch.device) -> tuple[list[torch.Tensor], Targets]:
+    """Images of size x 3/4 size with two boxed, masked objects each (fixed seed), on ``device``."""
     gen = torch.Generator().manual_seed(0)
     h, w = size * 3 // 4, size
     images, targets = [], []
     for _ in range(batch):
-        images.append(torch.rand(3, h, w, generator=gen))
+        images.append(torch.rand(3, h, w, generator=gen).to(device))
         boxes = torch.tensor([[0.1 * w, 0.2 * h, 0.45 * w, 0.7 * h], [0.5 * w, 0.3 * h, 0.9 * w, 0.9 * h]])
         masks = torch.zeros(2, h, w, dtype=torch.uint8)
         for k, (x1, y1, x2, y2) in enumerate(boxes.int().tolist()):
             masks[k, y1:y2, x1:x2] = 1
-        targets.append({"boxes": boxes, "labels": torch.tensor([3, 7]), "masks": masks})
+        targets.append({k: v.to(device) for k, v in
+                        {"boxes": boxes, "labels": torch.tensor([3, 7]), "masks": masks}.items()})
     return images, targets
 
 
-def _bench(cfg: ModelConfig, kinds: list[str], size: int, batch: int, iters: int) -> dict:
-    images, targets = _batch(size, batch)
-    result: dict[str, float] = {}
+def _bench_bare(cfg: ModelConfig, images: list[torch.Tensor], iters: int, amp: str,
+                device: torch.device) -> tuple[dict[str, float], dict[str, object]]:
+    """Train it/s, inference img/s and parameters (M) of the detector's backbone alone; peak memory."""
     torch.manual_seed(0)
-    bare_model = build_detector(cfg, NUM_CLASSES, masks=True)
+    bare_model = build_detector(cfg, NUM_CLASSES, masks=True).to(device)
     bare = bare_model.backbone
     padded = bare_model.transform(images)[0].tensors  # the exact tensor the detector's backbone sees
     opt = torch.optim.SGD(bare.parameters(), lr=1e-4, momentum=0.9)
+    scaler = torch.amp.GradScaler(device.type, enabled=devices.effective_amp(device, amp) == "fp16")
 
     def bare_train() -> None:
         bare.train()
-        loss = sum(f.float().mean() for f in bare(padded).values())
+        with devices.autocast(device, amp):
+            loss = sum(f.float().mean() for f in bare(padded).values())
         opt.zero_grad()
-        loss.backward()
-        opt.step()
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
 
     def bare_infer() -> None:
         bare.eval()
         with torch.no_grad():
             bare(padded)
 
-    result["bare_train_it_s"] = 1 / _time(bare_train, iters)
-    result["bare_infer_img_s"] = batch / _time(bare_infer, iters)
-    for kind in kinds:
-        torch.manual_seed(0)
-        model = build_detector(cfg.model_copy(update={"kind": kind}), NUM_CLASSES, masks=True)
-        optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+    result = {"bare_train_it_s": 1 / _time(bare_train, iters, device),
+              "bare_infer_img_s": len(images) / _time(bare_infer, iters, device),
+              "bare_params_m": sum(p.numel() for p in bare.parameters()) / 1e6}
+    peaks = {"bare_train": devices.peak_of(bare_train, device), "bare_infer": devices.peak_of(bare_infer, device)}
+    return result, peaks
 
-        def train_step() -> None:
-            model.train()
+
+def _bench_kind(cfg: ModelConfig, kind: str, images: list[torch.Tensor], targets: Targets, iters: int, amp: str,
+                device: torch.device) -> tuple[dict[str, float], dict[str, object]]:
+    """Train it/s, inference img/s and parameters (M) of one detector; peak memory."""
+    torch.manual_seed(0)
+    model = build_detector(cfg.model_copy(update={"kind": kind}), NUM_CLASSES, masks=True).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+    scaler = torch.amp.GradScaler(device.type, enabled=devices.effective_amp(device, amp) == "fp16")
+
+    def train_step() -> None:
+        model.train()
+        with devices.autocast(device, amp):
             loss = sum(model(images, targets).values())
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 35.0)
-            optimizer.step()
+        optimizer.zero_grad()
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 35.0)
+        scaler.step(optimizer)
+        scaler.update()
 
-        def infer_step() -> None:
-            model.eval()
-            with torch.no_grad():
-                model(images)
+    def infer_step() -> None:
+        model.eval()
+        with torch.no_grad():
+            model(images)
 
-        result[f"{kind}_train_it_s"] = 1 / _time(train_step, iters)
-        result[f"{kind}_infer_img_s"] = batch / _time(infer_step, iters)
-        result[f"{kind}_params_m"] = sum(p.numel() for p in model.parameters()) / 1e6
+    result = {f"{kind}_train_it_s": 1 / _time(train_step, iters, device),
+              f"{kind}_infer_img_s": len(images) / _time(infer_step, iters, device),
+              f"{kind}_params_m": sum(p.numel() for p in model.parameters()) / 1e6}
+    return result, {f"{kind}_train": devices.peak_of(train_step, device),
+                    f"{kind}_infer": devices.peak_of(infer_step, device)}
+
+
+def _bench(cfg: ModelConfig, kinds: list[str], batch: int, iters: int, amp: str,
+           device: torch.device) -> tuple[dict[str, float], dict[str, object]]:
+    images, targets = _batch(cfg.image_size, batch, device)
+    result, memory = _bench_bare(cfg, images, iters, amp, device)
+    for kind in kinds:
+        figures, peaks = _bench_kind(cfg, kind, images, targets, iters, amp, device)
+        result.update(figures)
+        memory.update(peaks)
         result[f"{kind}_train_ratio_to_bare"] = result[f"{kind}_train_it_s"] / result["bare_train_it_s"]
         result[f"{kind}_infer_ratio_to_bare"] = result[f"{kind}_infer_img_s"] / result["bare_infer_img_s"]
-    result["bare_params_m"] = sum(p.numel() for p in bare.parameters()) / 1e6
-    return {k: round(v, 4) for k, v in result.items()}
+    return {k: round(v, 4) for k, v in result.items()}, memory
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=320, help="longer image side")
+    parser.add_argument("--config", type=Path, default=CONFIG, help="fine-tuning config whose model is timed")
+    parser.add_argument("--size", type=int, default=None, help="longer image side (default: the config's)")
+    parser.add_argument("--arch", default=None, help="backbone (default: the config's)")
+    parser.add_argument("--attention", action=argparse.BooleanOptionalAction, default=None,
+                        help="SDANet attention on/off (default: the config's)")
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--iters", type=int, default=3)
     parser.add_argument("--kinds", nargs="+", default=["cascade", "mask_rcnn"])
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--amp", default="none", choices=["none", "fp16", "bf16"],
+                        help="training autocast dtype (CUDA only)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = load_config(CONFIG, FinetuneConfig, [f"model.image_size={args.size}"]).model
+    device = devices.pick(args.device)
+    overrides = {"image_size": args.size, "arch": args.arch, "attention": args.attention}
+    sets = [f"model.{k}={v}" for k, v in overrides.items() if v is not None]
+    cfg = load_config(args.config, FinetuneConfig, sets).model
+    results, memory = _bench(cfg, args.kinds, args.batch, args.iters, args.amp, device)
     report = {
         "benchmark": "detection",
         "machine": {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                     "torch": torch.__version__, "python": platform.python_version(),
-                    "processor": platform.processor() or platform.machine()},
-        "settings": {"config": CONFIG.name, "arch": cfg.arch, "size": args.size, "batch": args.batch,
-                     "iters": args.iters, "num_classes": NUM_CLASSES},
-        "results": _bench(cfg, args.kinds, args.size, args.batch, args.iters),
+                    "processor": platform.processor() or platform.machine(), **devices.describe(device)},
+        "settings": {"config": args.config.name, "arch": cfg.arch, "attention": cfg.attention,
+                     "size": cfg.image_size, "batch": args.batch, "iters": args.iters, "num_classes": NUM_CLASSES,
+                     "device": args.device, "amp_train": devices.effective_amp(device, args.amp)},
+        "results": results,
     }
+    if device.type == "cuda":
+        report["peak_memory_gib"] = memory
     print(json.dumps(report, indent=2))
 
 
