@@ -37,3 +37,16 @@ def test_each_query_reads_only_its_queue() -> None:
     poisoned[1] = float("nan")
     clean_rows = index != 1
     assert torch.isfinite(contrastive_logits(q, k, poisoned, index, 0.5)[clean_rows]).all()
+
+
+def test_logits_stay_float32_under_autocast() -> None:
+    """Under AMP (bf16 autocast) the per-queue products are written into one float32 matrix."""
+    torch.manual_seed(0)
+    q = torch.nn.functional.normalize(torch.randn(6, 8), dim=1)
+    k = torch.nn.functional.normalize(torch.randn(6, 8), dim=1)
+    bank = torch.nn.functional.normalize(torch.randn(3, 5, 8), dim=2)
+    index = torch.tensor([2, 0, 2, 1, 0, 2])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = contrastive_logits(q, k, bank, index, 0.5)
+    assert logits.dtype == torch.float32
+    assert torch.allclose(logits, contrastive_logits(q, k, bank, index, 0.5))

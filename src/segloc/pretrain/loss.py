@@ -13,15 +13,16 @@ def contrastive_logits(query: Tensor, key: Tensor, bank: Tensor, queue_index: Te
     ``queue_index``: ``[N]`` queue of each query. One matrix product per queue in use, so the
     cost is that of a single shared queue (N x size x dim) whatever the number of queues.
     """
-    positive = (query * key).sum(1, keepdim=True)
-    if bank.shape[0] == 1:
-        negative = query @ bank[0].T
-    else:
-        negative = query.new_empty(query.shape[0], bank.shape[1])
-        for queue in torch.unique(queue_index).tolist():
-            rows = (queue_index == queue).nonzero(as_tuple=True)[0]
-            negative[rows] = query[rows] @ bank[queue].T
-    return torch.cat([positive, negative], dim=1) / temperature
+    with torch.autocast(query.device.type, enabled=False):  # float32 logits under AMP too
+        positive = (query * key).sum(1, keepdim=True)
+        if bank.shape[0] == 1:
+            negative = query @ bank[0].T
+        else:
+            negative = query.new_empty(query.shape[0], bank.shape[1])
+            for queue in torch.unique(queue_index).tolist():
+                rows = (queue_index == queue).nonzero(as_tuple=True)[0]
+                negative[rows] = query[rows] @ bank[queue].T
+        return torch.cat([positive, negative], dim=1) / temperature
 
 
 def info_nce(logits: Tensor) -> tuple[Tensor, Tensor]:
