@@ -22,7 +22,7 @@ def _config(generated_tiny, tmp_path, methods=("segloc", "insloc")) -> Experimen
     overrides = [f"data.pidray={root / 'pidray'}", f"data.sixray={root / 'sixray'}", "data.generate=null",
                  f"pretrain.methods={list(methods)}", f"pretrain.overrides={PRETRAIN}",
                  f"finetune.inits={['random', *methods]}", f"finetune.overrides={FINETUNE}",
-                 "report.gallery_pairs=2", "report.detection_images=2", f"out={tmp_path / 'run'}"]
+                 "report.gallery_pairs=2", "report.detection_images=2", "probe.width=96", "probe.max_images=8", f"out={tmp_path / 'run'}"]
     return load_config(find_config("demo"), ExperimentConfig, overrides)
 
 
@@ -35,6 +35,12 @@ def test_demo_pipeline_end_to_end(generated_tiny, tmp_path):
         assert 0.0 <= entry["bbox"] <= 1.0 and 0.0 <= entry["segm"] <= 1.0
         if init != "random":
             assert math.isclose(entry["bbox_vs_random"], entry["bbox"] - report["summary"]["random"]["bbox"])
+    probe = report["probe"]
+    assert set(probe) == {"random", "segloc", "insloc"} and probe["random"]["mean_vs_random"] is None
+    for init, entry in probe.items():
+        assert all(0.0 <= entry[s] <= 1.0 for s in ("easy", "hard", "hidden", "mean"))
+        if init != "random":
+            assert math.isclose(entry["mean_vs_random"], entry["mean"] - probe["random"]["mean"])
     columns = report["table1"]["columns"]
     assert columns == [f"{t}/{s}" for t in ("bbox", "segm") for s in ("easy", "hard", "hidden")]
     assert len(report["table1"]["rows"]) == 3 * 6
@@ -43,7 +49,7 @@ def test_demo_pipeline_end_to_end(generated_tiny, tmp_path):
         assert name in report["figures"]
     assert all(report["stages"][s]["seconds"] >= 0 for s in ("data", "regions", "pretrain", "finetune", "evaluate"))
     text = (run / "report.md").read_text()
-    assert "| segloc |" in text and "## Table 1" in text and "Total wall time" in text
+    assert "| segloc |" in text and "## Table 1" in text and "## kNN probe" in text and "Total wall time" in text
     assert (run / "pretrain" / "segloc" / "backbone.safetensors").is_file()
 
     before = (run / "stages.json").read_text()

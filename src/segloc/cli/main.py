@@ -11,7 +11,7 @@ from segloc.cli.chr import app as chr_app
 from segloc.cli.detection import detect_cmd, evaluate_cmd, finetune_cmd, report_cmd
 from segloc.cli.experiment import demo_cmd, experiment_cmd
 from segloc.cli.generate import generate_cmd
-from segloc.cli.pretrain import export_cmd, pretrain_cmd
+from segloc.cli.pretrain import export_cmd, pretrain_cmd, probe_cmd
 from segloc.cli.synthesize import regions_cmd, synthesize_cmd
 from segloc.errors import SeglocError
 
@@ -24,6 +24,7 @@ app.command("regions")(regions_cmd)
 app.command("synthesize")(synthesize_cmd)
 app.command("pretrain")(pretrain_cmd)
 app.command("export")(export_cmd)
+app.command("probe")(probe_cmd)
 app.command("finetune")(finetune_cmd)
 app.command("evaluate")(evaluate_cmd)
 app.command("report")(report_cmd)

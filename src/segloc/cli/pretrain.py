@@ -58,3 +58,50 @@ def export_cmd(
     from segloc.pretrain.export import export_backbone
 
     typer.echo(f"wrote {export_backbone(checkpoint, out, fmt)}")  # type: ignore[arg-type]
+
+
+def probe_cmd(
+    backbones: list[str] = typer.Argument(..., help="Backbone files (segloc exports or torchvision ResNets), or 'random'."),
+    data: Path = typer.Option(..., "--data", help="PIDray root: its train split is indexed, the test splits probed."),
+    arch: str = typer.Option("resnet18", "--arch", help="Architecture of 'random' and of torchvision files."),
+    splits: list[str] = typer.Option(["easy", "hard", "hidden"], "--split", help="Test split(s) (repeatable)."),
+    width: int = typer.Option(320, "--width", help="Image width the boxes are pooled at."),
+    k: int = typer.Option(20, "--k", help="Neighbours that vote."),
+    max_images: int = typer.Option(None, "--max-images", help="Images per split (default: all)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random init."),
+) -> None:
+    """kNN probe: class top-1 of test boxes from RoI-pooled backbone features (is the pretraining any good?)."""
+    import json
+
+    import torch
+
+    from segloc.data.pidray import load_pidray
+    from segloc.detection.init import initialize_backbone
+    from segloc.evaluation.probe import knn_probe, load_probe_set
+    from segloc.models import build_backbone
+
+    coco = load_pidray(data, ("train", *splits))
+    train = load_probe_set(coco["train"], width, max_images)
+    tests = {s: load_probe_set(coco[s], width, max_images) for s in splits}
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    results = {}
+    for name in backbones:
+        torch.manual_seed(seed)
+        backbone = build_backbone(**_export_config(name, arch))
+        initialize_backbone(backbone, name)
+        results[name] = knn_probe(backbone, train, tests, k, device)
+        typer.echo(f"{name}: " + ", ".join(f"{s} {r['top1']:.3f}" for s, r in results[name].items())
+                   + f" (chance {max(r['chance'] for r in results[name].values()):.3f})")
+    typer.echo(json.dumps(results, indent=1))
+
+
+def _export_config(name: str, arch: str) -> dict:
+    """Build arguments recorded in a segloc export, else just ``arch`` (random or torchvision files)."""
+    from segloc.models import WeightsError, read_backbone_config
+
+    if name == "random":
+        return {"arch": arch}
+    try:
+        return read_backbone_config(name)
+    except WeightsError:
+        return {"arch": arch}

@@ -27,7 +27,8 @@ ASPECT_RATIOS = (0.5, 1.0, 2.0)
 MASK_CONVS = 4
 
 
-def _backbone(cfg: ModelConfig) -> BackboneWithFPN:
+def build_detector_backbone(cfg: ModelConfig) -> BackboneWithFPN:
+    """The detector's ResNet+FPN(P2-P6)(+SDANet) as ``cfg`` describes it (random weights)."""
     return build_backbone(cfg.arch, cfg.norm, fpn_levels=PYRAMID, fpn_norm=cfg.fpn_norm, attention=cfg.attention,
                           trainable_layers=cfg.trainable_layers, out_channels=cfg.fpn_channels)
 
@@ -55,7 +56,7 @@ def _mask_parts(channels: int, dim: int, num_classes: int) -> tuple[MultiScaleRo
 def maskrcnn(num_classes: int, cfg: ModelConfig | None = None, masks: bool = True) -> GeneralizedRCNN:
     """Mask R-CNN (or Faster R-CNN with ``masks=False``) with class-specific box regression."""
     cfg = cfg or ModelConfig(kind="mask_rcnn")
-    backbone = _backbone(cfg)
+    backbone = build_detector_backbone(cfg)
     ch = backbone.out_channels
     mask_pool, mask_head, mask_predictor = _mask_parts(ch, cfg.mask_head_dim, num_classes) if masks else (None,) * 3
     heads = RoIHeads(
@@ -71,7 +72,7 @@ def maskrcnn(num_classes: int, cfg: ModelConfig | None = None, masks: bool = Tru
 def cascade_maskrcnn(num_classes: int, cfg: ModelConfig | None = None, masks: bool = True) -> GeneralizedRCNN:
     """Cascade Mask R-CNN (or Cascade R-CNN with ``masks=False``): the SDANet detector with the defaults."""
     cfg = cfg or ModelConfig()
-    backbone = _backbone(cfg)
+    backbone = build_detector_backbone(cfg)
     ch = backbone.out_channels
     stages = [
         CascadeStage(TwoMLPHead(ch * 7 * 7, cfg.box_head_dim), AgnosticBoxPredictor(cfg.box_head_dim, num_classes),

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from segloc.config import Config
 
-STAGES = ("data", "regions", "synthesis", "pretrain", "chr", "finetune", "evaluate", "report")
+STAGES = ("data", "regions", "synthesis", "pretrain", "chr", "probe", "finetune", "evaluate", "report")
 PRETRAIN_METHODS = ("segloc", "insloc", "moco")
 
 
@@ -59,6 +59,15 @@ class ChrSpec(Config):
     overrides: list[str] = Field(default_factory=list)
 
 
+class ProbeSpec(Config):
+    """kNN probe of every init's backbone on the labelled boxes (train split -> test splits)."""
+
+    enabled: bool = True
+    width: int = Field(320, gt=0, description="image width the boxes are pooled at")
+    k: int = Field(20, gt=0)
+    max_images: int | None = Field(None, gt=0, description="images per split (None: all)")
+
+
 class FinetuneSpec(Config):
     """The detector recipe and the initialisations compared under the same fine-tuning budget."""
 
@@ -84,6 +93,7 @@ class ExperimentConfig(Config):
     data: DataSpec
     pretrain: PretrainSpec = Field(default_factory=PretrainSpec)
     chr: ChrSpec = Field(default_factory=ChrSpec)
+    probe: ProbeSpec = Field(default_factory=ProbeSpec)
     finetune: FinetuneSpec
     report: ReportSpec = Field(default_factory=ReportSpec)
 

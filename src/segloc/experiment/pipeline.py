@@ -1,12 +1,13 @@
 """The paper's protocol as one resumable pipeline:
 data -> regions -> synthesis gallery -> pretraining (each method) -> [CHR] -> fine-tuning (each init)
--> evaluation on easy / hard / hidden -> report.
+-> kNN probe of every init's backbone -> evaluation on easy / hard / hidden -> report.
 
 Each stage is recorded in ``<run>/stages.json`` and skipped when done; pretraining and
 fine-tuning runs resume from their own checkpoints when a stage was interrupted half-way.
 """
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -131,10 +132,7 @@ class Experiment:
         from segloc.detection.config import FinetuneConfig
 
         spec = self.cfg.finetune
-        weights = {"random": "random", "supervised": str(spec.supervised),
-                   "chr": str(self.run / "chr" / "backbone.safetensors")}.get(
-            init, str(self.pretrain_dir(init) / "backbone.safetensors"))
-        overrides = [f"init={weights}", f"init_name={init}", f"data.root={self.pidray}",
+        overrides = [f"init={self.init_weights(init)}", f"init_name={init}", f"data.root={self.pidray}",
                      f"train.seed={self.cfg.seed}", *spec.overrides]
         return load_config(find_config(spec.config, "finetune"), FinetuneConfig, overrides)
 
@@ -162,6 +160,41 @@ class Experiment:
             config = load_config(find_config(spec.config or "configs/chr/cpu-demo.yaml", "chr"), ChrConfig, overrides)
             run_dir = train(config, self.run / "chr", resume=True)
             out["backbone"] = export_backbone(run_dir, self.run / "chr" / "backbone.safetensors")
+
+    def init_weights(self, init: str) -> str:
+        """The weights file of a fine-tuning init ("random" for none)."""
+        return {"random": "random", "supervised": str(self.cfg.finetune.supervised),
+                "chr": str(self.run / "chr" / "backbone.safetensors")}.get(
+            init, str(self.pretrain_dir(init) / "backbone.safetensors"))
+
+    def probe(self) -> None:
+        """kNN probe of every init's backbone (random included): what pretraining learnt, before fine-tuning."""
+        spec = self.cfg.probe
+        if not spec.enabled:
+            return
+        import torch
+
+        from segloc.data.pidray import load_pidray
+        from segloc.detection.builders import build_detector_backbone
+        from segloc.detection.init import initialize_backbone
+        from segloc.evaluation.probe import knn_probe, load_probe_set
+
+        with self.record.stage("probe") as out:
+            coco = load_pidray(self.pidray)
+            train = load_probe_set(coco["train"], spec.width, spec.max_images)
+            tests = {split: load_probe_set(coco[split], spec.width, spec.max_images)
+                     for split in ("easy", "hard", "hidden") if split in coco}
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+            model = self._finetune_config("random").model
+            results = {}
+            for init in self.cfg.finetune.inits:
+                torch.manual_seed(self.cfg.seed)
+                backbone = build_detector_backbone(model)
+                initialize_backbone(backbone, self.init_weights(init), name=init)
+                results[init] = knn_probe(backbone, train, tests, spec.k, device)
+            path = self.run / "probe.json"
+            path.write_text(json.dumps(results, indent=1), encoding="utf-8")
+            out["probe"] = path
 
     def finetune(self) -> None:
         """Fine-tune the detector from every init with the same recipe and budget."""

@@ -34,6 +34,20 @@ def summary(table: dict, inits: list[str]) -> dict:
     return out
 
 
+def probe_summary(probe: dict) -> dict:
+    """Per init: kNN top-1 per test split, their box-weighted mean and its difference to random init."""
+    out = {}
+    for init, splits in probe.items():
+        boxes = sum(r["test_boxes"] for r in splits.values())
+        entry = {split: r["top1"] for split, r in splits.items()}
+        entry["mean"] = sum(r["top1"] * r["test_boxes"] for r in splits.values()) / max(boxes, 1)
+        out[init] = entry
+    base = out.get("random", {}).get("mean")
+    for init, entry in out.items():
+        entry["mean_vs_random"] = None if base is None or init == "random" else entry["mean"] - base
+    return out
+
+
 def _fmt(value: float | None, sign: bool = False) -> str:
     return "-" if value is None else (f"{value:+.3f}" if sign else f"{value:.3f}")
 
@@ -100,6 +114,8 @@ def write_experiment_report(exp: Experiment) -> Path:
     pre_png = _plot_curves(pre, ["loss", "acc"], "pretraining", figures / "pretrain_curves.png")
     fine_png = _plot_curves(fine, ["loss"], "fine-tuning", figures / "finetune_curves.png")
     detections = _draw_detections(exp, figures)
+    probe_file = run / "probe.json"
+    probe = probe_summary(json.loads(probe_file.read_text(encoding="utf-8"))) if probe_file.is_file() else {}
     stages = exp.record.data
     machine = next((s["machine"] for s in stages.values() if "machine" in s), {})
 
@@ -113,6 +129,15 @@ def write_experiment_report(exp: Experiment) -> Path:
                      f"{_fmt(entry['segm'])} | {_fmt(entry['segm_vs_random'], True)} |")
     lines += ["", "## Table 1 (layout of the paper; differences to random init in parentheses)", "",
               to_markdown(table), "![AP per split](figures/table1_ap.png)", ""]
+    if probe:
+        splits = [k for k in next(iter(probe.values())) if k not in ("mean", "mean_vs_random")]
+        lines += ["## kNN probe of the backbones (before fine-tuning)", "",
+                  "Class of each test box from its RoI-pooled C4+C5 features, by a weighted 20-NN vote over the "
+                  "train split's boxes (top-1 accuracy; random init is the floor).", "",
+                  "| init | " + " | ".join(splits) + " | mean | vs random |", "|---" * (len(splits) + 3) + "|"]
+        lines += [f"| {init} | " + " | ".join(_fmt(e[s]) for s in splits) +
+                  f" | {_fmt(e['mean'])} | {_fmt(e['mean_vs_random'], True)} |" for init, e in probe.items()]
+        lines.append("")
     if pre_png:
         lines += ["## Pretraining", "", "![pretraining curves](figures/pretrain_curves.png)", ""]
     if fine_png:
@@ -129,7 +154,7 @@ def write_experiment_report(exp: Experiment) -> Path:
 
     (run / "report.md").write_text("\n".join(lines), encoding="utf-8")
     (run / "report.json").write_text(json.dumps({
-        "name": exp.cfg.name, "machine": machine, "summary": result, "table1": table,
+        "name": exp.cfg.name, "machine": machine, "summary": result, "probe": probe, "table1": table,
         "stages": {k: {"seconds": v.get("seconds"), "finished": v.get("finished")} for k, v in stages.items()},
         "figures": sorted(str(p.relative_to(run)) for p in figures.rglob("*.png")),
     }, indent=1), encoding="utf-8")

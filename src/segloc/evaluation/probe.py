@@ -1,0 +1,93 @@
+"""kNN probe of a backbone: how well its features of labelled boxes tell the classes apart.
+
+A cheap check of a pretrained backbone before a detector is fine-tuned from it (minutes on a
+CPU instead of hours): every ground-truth box of a labelled split is RoIAligned from the
+trunk's C4 and C5 maps, average-pooled, concatenated and L2-normalised; a weighted kNN
+classifier (InstDisc's: k neighbours vote with ``exp(cos / T)``) indexed on the train split
+then labels the boxes of a test split. Random initialisation gives the floor to beat.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torchvision.ops import roi_align
+
+from segloc.data.coco import CocoDataset
+from segloc.data.images import read_rgb
+from segloc.models import BackboneWithFPN
+from segloc.synthesis.dataset import IMAGENET_MEAN, IMAGENET_STD
+from segloc.synthesis.pairs import resize_to_width
+
+PROBE_LEVELS = {"c4": 1 / 16, "c5": 1 / 32}
+
+
+@dataclass
+class ProbeSet:
+    """A labelled split decoded once (uint8 CHW images at the probe width, boxes in their pixels), so
+    that several backbones are probed without decoding it again."""
+
+    images: list[Tensor]
+    boxes: list[Tensor]
+    labels: Tensor
+    categories: dict[int, str]
+
+
+def load_probe_set(coco: CocoDataset, width: int = 320, max_images: int | None = None) -> ProbeSet:
+    """The images of ``coco`` that have boxes (the first ``max_images``), resized to ``width``."""
+    images, boxes, labels = [], [], []
+    for record in coco.images[:max_images]:
+        if not record.instances:
+            continue
+        image = resize_to_width(read_rgb(record.path), width)
+        scale = image.shape[1] / record.width
+        images.append(torch.from_numpy(image).permute(2, 0, 1).contiguous())
+        boxes.append(torch.tensor([inst.box_xyxy for inst in record.instances], dtype=torch.float32) * scale)
+        labels.extend(inst.category_id for inst in record.instances)
+    if not images:
+        raise ValueError(f"{coco.json_path}: no labelled boxes to probe")
+    return ProbeSet(images, boxes, torch.tensor(labels), dict(coco.categories))
+
+
+@torch.no_grad()
+def box_features(backbone: BackboneWithFPN, data: ProbeSet, device: torch.device | str = "cpu") -> Tensor:
+    """Unit feature vectors ``[boxes, C4 + C5 channels]`` of every box (trunk in eval mode, one image at a time)."""
+    trunk = backbone.body.eval().to(device)
+    mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1) * 255
+    std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1) * 255
+    features = []
+    for image, boxes in zip(data.images, data.boxes):
+        maps = trunk((image.to(device).unsqueeze(0).float() - mean) / std)
+        pooled = [roi_align(maps[level], [boxes.to(device)], 7, stride, 2, aligned=True).mean((2, 3))
+                  for level, stride in PROBE_LEVELS.items()]
+        features.append(F.normalize(torch.cat([F.normalize(p, dim=1) for p in pooled], dim=1), dim=1).cpu())
+    return torch.cat(features)
+
+
+def knn_predict(train_x: Tensor, train_y: Tensor, test_x: Tensor, k: int = 20, temperature: float = 0.07) -> Tensor:
+    """Class of each test row by a vote of its ``k`` most similar train rows weighted ``exp(cos / T)``."""
+    similarity = test_x @ train_x.T
+    top, index = similarity.topk(min(k, train_x.shape[0]), dim=1)
+    classes, neighbour = torch.unique(train_y, return_inverse=True)
+    votes = torch.zeros(test_x.shape[0], len(classes))
+    votes.scatter_add_(1, neighbour[index], (top / temperature).exp())
+    return classes[votes.argmax(dim=1)]
+
+
+def knn_probe(backbone: BackboneWithFPN, train: ProbeSet, tests: dict[str, ProbeSet], k: int = 20,
+              device: torch.device | str = "cpu") -> dict[str, dict]:
+    """Per test set: top-1 accuracy of the kNN classifier on its boxes, overall and per class, and the chance level."""
+    train_x = box_features(backbone, train, device)
+    results = {}
+    for name, test in tests.items():
+        correct = knn_predict(train_x, train.labels, box_features(backbone, test, device), k) == test.labels
+        counts = Counter(test.labels.tolist())
+        per_class = {test.categories.get(c, str(c)): float(correct[test.labels == c].float().mean())
+                     for c in sorted(counts)}
+        results[name] = {"top1": float(correct.float().mean()), "chance": max(counts.values()) / len(test.labels),
+                         "per_class": per_class, "train_boxes": len(train.labels), "test_boxes": len(test.labels),
+                         "k": k}
+    return results

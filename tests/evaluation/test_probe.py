@@ -1,0 +1,38 @@
+"""kNN probe: the vote, and box features of a generated PIDray split."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from segloc.data.pidray import load_pidray
+from segloc.evaluation.probe import box_features, knn_predict, knn_probe, load_probe_set
+from segloc.models import build_backbone
+
+
+def test_knn_predict_follows_the_weighted_majority() -> None:
+    centres = F.normalize(torch.eye(3, 8), dim=1)
+    train_x = F.normalize(centres.repeat_interleave(5, 0) + 0.05 * torch.randn(15, 8), dim=1)
+    train_y = torch.tensor([3, 7, 9]).repeat_interleave(5)
+    test_x = F.normalize(centres + 0.05 * torch.randn(3, 8), dim=1)
+    assert knn_predict(train_x, train_y, test_x, k=5).tolist() == [3, 7, 9]
+    # one very close neighbour outvotes four far ones at a low temperature
+    near = torch.tensor([[1.0, 0.0]])
+    train = F.normalize(torch.tensor([[1.0, 0.01], [0.2, 1.0], [0.2, 1.0], [0.2, 1.0], [0.2, 1.0]]), dim=1)
+    assert knn_predict(train, torch.tensor([1, 2, 2, 2, 2]), near, k=5, temperature=0.01).tolist() == [1]
+
+
+def test_box_features_and_probe_on_generated_scans(generated_tiny) -> None:
+    root, _ = generated_tiny
+    splits = load_pidray(root / "pidray", ("train", "easy"))
+    torch.manual_seed(0)
+    backbone = build_backbone("resnet18", fpn_levels=("p2", "p3", "p4", "p5"))
+    train, easy = (load_probe_set(splits[s], width=128) for s in ("train", "easy"))
+    boxes = sum(len(r.instances) for r in splits["easy"].images)
+    assert all(image.shape[0] == 3 and image.shape[2] == 128 for image in easy.images)
+    x = box_features(backbone, easy)
+    assert x.shape == (boxes, 256 + 512) and easy.labels.shape == (boxes,)
+    assert torch.allclose(x.norm(dim=1), torch.ones(boxes), atol=1e-5)
+    assert set(easy.labels.tolist()) <= set(splits["easy"].categories)
+    result = knn_probe(backbone, train, {"easy": easy}, k=5)["easy"]
+    assert 0.0 <= result["top1"] <= 1.0 and result["test_boxes"] == boxes
+    assert set(result["per_class"]) <= set(splits["easy"].categories.values())
