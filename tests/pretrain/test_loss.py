@@ -24,12 +24,17 @@ def test_loss_matches_hand_computation() -> None:
     assert acc.item() == 0.5  # query 0's best logit is a negative
 
 
-def test_each_query_reads_only_its_queue() -> None:
+def _six_queries_three_queues() -> tuple[torch.Tensor, ...]:
+    """Random unit queries and keys ``[6, 8]``, a bank of 3 queues of 5 and each query's queue."""
     torch.manual_seed(0)
     q = torch.nn.functional.normalize(torch.randn(6, 8), dim=1)
     k = torch.nn.functional.normalize(torch.randn(6, 8), dim=1)
     bank = torch.nn.functional.normalize(torch.randn(3, 5, 8), dim=2)
-    index = torch.tensor([2, 0, 2, 1, 0, 2])
+    return q, k, bank, torch.tensor([2, 0, 2, 1, 0, 2])
+
+
+def test_each_query_reads_only_its_queue() -> None:
+    q, k, bank, index = _six_queries_three_queues()
     logits = contrastive_logits(q, k, bank, index, 0.5)
     for i in range(6):
         assert torch.allclose(logits[i, 1:], q[i] @ bank[index[i]].T / 0.5)
@@ -41,11 +46,7 @@ def test_each_query_reads_only_its_queue() -> None:
 
 def test_logits_stay_float32_under_autocast() -> None:
     """Under AMP (bf16 autocast) the per-queue products are written into one float32 matrix."""
-    torch.manual_seed(0)
-    q = torch.nn.functional.normalize(torch.randn(6, 8), dim=1)
-    k = torch.nn.functional.normalize(torch.randn(6, 8), dim=1)
-    bank = torch.nn.functional.normalize(torch.randn(3, 5, 8), dim=2)
-    index = torch.tensor([2, 0, 2, 1, 0, 2])
+    q, k, bank, index = _six_queries_three_queues()
     with torch.autocast("cpu", dtype=torch.bfloat16):
         logits = contrastive_logits(q, k, bank, index, 0.5)
     assert logits.dtype == torch.float32
