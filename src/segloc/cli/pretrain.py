@@ -61,7 +61,7 @@ def export_cmd(
 
 
 def probe_cmd(
-    backbones: list[str] = typer.Argument(..., help="Backbone files (segloc exports or torchvision ResNets), or 'random'."),
+    backbones: list[str] = typer.Argument(..., help="Backbone files (segloc exports, torchvision ResNets) or 'random'."),
     data: Path = typer.Option(..., "--data", help="PIDray root: its train split is indexed, the test splits probed."),
     arch: str = typer.Option("resnet18", "--arch", help="Architecture of 'random' and of torchvision files."),
     splits: list[str] = typer.Option(["easy", "hard", "hidden"], "--split", help="Test split(s) (repeatable)."),

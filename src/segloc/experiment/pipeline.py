@@ -1,6 +1,6 @@
 """The paper's protocol as one resumable pipeline:
-data -> regions -> synthesis gallery -> pretraining (each method) -> [CHR] -> fine-tuning (each init)
--> kNN probe of every init's backbone -> evaluation on easy / hard / hidden -> report.
+data -> regions -> synthesis gallery -> pretraining (each method) -> [CHR] -> kNN probe of every
+init's backbone -> fine-tuning (each init) -> evaluation on easy / hard / hidden -> report.
 
 Each stage is recorded in ``<run>/stages.json`` and skipped when done; pretraining and
 fine-tuning runs resume from their own checkpoints when a stage was interrupted half-way.

@@ -132,8 +132,9 @@ def write_experiment_report(exp: Experiment) -> Path:
     if probe:
         splits = [k for k in next(iter(probe.values())) if k not in ("mean", "mean_vs_random")]
         lines += ["## kNN probe of the backbones (before fine-tuning)", "",
-                  "Class of each test box from its RoI-pooled C4+C5 features, by a weighted 20-NN vote over the "
-                  "train split's boxes (top-1 accuracy; random init is the floor).", "",
+                  "Class of each test box from its RoI-pooled C4+C5 features, by a weighted "
+                  f"{exp.cfg.probe.k}-NN vote over the train split's boxes (top-1 accuracy; random init is "
+                  "the floor).", "",
                   "| init | " + " | ".join(splits) + " | mean | vs random |", "|---" * (len(splits) + 3) + "|"]
         lines += [f"| {init} | " + " | ".join(_fmt(e[s]) for s in splits) +
                   f" | {_fmt(e['mean'])} | {_fmt(e['mean_vs_random'], True)} |" for init, e in probe.items()]
