@@ -48,6 +48,8 @@ def test_demo_pipeline_end_to_end(generated_tiny, tmp_path):
                  "figures/pairs_segloc.png", "figures/pairs_insloc.png"):
         assert name in report["figures"]
     assert all(report["stages"][s]["seconds"] >= 0 for s in ("data", "regions", "pretrain", "finetune", "evaluate"))
+    assert math.isclose(report["total_seconds"], sum(s["seconds"] for s in report["stages"].values()))
+    assert report["total_seconds"] > report["stages"]["pretrain/segloc"]["seconds"] + report["stages"]["finetune/random"]["seconds"]
     text = (run / "report.md").read_text()
     assert "| segloc |" in text and "## Table 1" in text and "## kNN probe" in text and "Total wall time" in text
     assert (run / "pretrain" / "segloc" / "backbone.safetensors").is_file()

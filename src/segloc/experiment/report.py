@@ -150,13 +150,14 @@ def write_experiment_report(exp: Experiment) -> Path:
         lines += ["## Detections on test scans", ""] + [f"![detection]({p})" for p in detections] + [""]
     lines += ["## Stages", "", "| stage | wall time (s) | finished |", "|---|---|---|"]
     lines += [f"| {name} | {s.get('seconds', '-')} | {s.get('finished', '-')} |" for name, s in stages.items()]
-    total = sum(s.get("seconds", 0) for name, s in stages.items() if "/" not in name)
+    total = sum(s.get("seconds", 0) for s in stages.values())  # "pretrain" etc. only close their sub-stages
     lines += ["", f"Total wall time of the stages: {total:.0f} s.", ""]
 
     (run / "report.md").write_text("\n".join(lines), encoding="utf-8")
     (run / "report.json").write_text(json.dumps({
         "name": exp.cfg.name, "machine": machine, "summary": result, "probe": probe, "table1": table,
         "stages": {k: {"seconds": v.get("seconds"), "finished": v.get("finished")} for k, v in stages.items()},
+        "total_seconds": total,
         "figures": sorted(str(p.relative_to(run)) for p in figures.rglob("*.png")),
     }, indent=1), encoding="utf-8")
     return run / "report.md"
