@@ -27,5 +27,5 @@ def experiment_cmd(
 def demo_cmd(
     out: Path = typer.Option(Path("runs/demo"), "--out", help="Run folder."),
 ) -> None:
-    """The demo: `segloc experiment --config demo` on generated tiny data (about 10 minutes on 2 CPU cores)."""
+    """The demo: `segloc experiment --config demo` on generated tiny data (about 5 minutes on 2 CPU cores)."""
     experiment_cmd(config="demo", out=out, from_stage=None, overrides=[])
