@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from segloc.data.pidray import load_pidray
-from segloc.evaluation.probe import box_features, knn_predict, knn_probe, load_probe_set
+from segloc.evaluation.probe import ProbeSet, box_features, hold_out, knn_predict, knn_probe, load_probe_set
 from segloc.models import build_backbone
 
 
@@ -36,3 +36,14 @@ def test_box_features_and_probe_on_generated_scans(generated_tiny) -> None:
     result = knn_probe(backbone, train, {"easy": easy}, k=5)["easy"]
     assert 0.0 <= result["top1"] <= 1.0 and result["test_boxes"] == boxes
     assert set(result["per_class"]) <= set(splits["easy"].categories.values())
+
+
+def test_hold_out_keeps_each_image_with_its_boxes() -> None:
+    images = [torch.full((3, 4, 4), i, dtype=torch.uint8) for i in range(6)]
+    boxes = [torch.zeros(n, 4) + i for i, n in enumerate([1, 2, 1, 3, 1, 2])]
+    labels = torch.cat([torch.full((len(b),), 10 + i) for i, b in enumerate(boxes)])
+    index, held = hold_out(ProbeSet(images, boxes, labels, {}), every=3)
+    assert [int(im[0, 0, 0]) for im in held.images] == [2, 5]
+    assert [int(im[0, 0, 0]) for im in index.images] == [0, 1, 3, 4]
+    assert held.labels.tolist() == [12, 15, 15] and index.labels.tolist() == [10, 11, 11, 13, 13, 13, 14]
+    assert all(int(b[0, 0]) == int(im[0, 0, 0]) for b, im in zip(index.boxes, index.images))

@@ -38,7 +38,7 @@ def test_demo_pipeline_end_to_end(generated_tiny, tmp_path):
     probe = report["probe"]
     assert set(probe) == {"random", "segloc", "insloc"} and probe["random"]["mean_vs_random"] is None
     for init, entry in probe.items():
-        assert all(0.0 <= entry[s] <= 1.0 for s in ("easy", "hard", "hidden", "mean"))
+        assert all(0.0 <= entry[s] <= 1.0 for s in ("val", "easy", "hard", "hidden", "mean"))
         if init != "random":
             assert math.isclose(entry["mean_vs_random"], entry["mean"] - probe["random"]["mean"])
     columns = report["table1"]["columns"]

@@ -69,20 +69,21 @@ def probe_cmd(
     k: int = typer.Option(20, "--k", help="Neighbours that vote."),
     max_images: int = typer.Option(None, "--max-images", help="Images per split (default: all)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random init."),
+    holdout_every: int = typer.Option(5, "--holdout-every", help="Every n-th train image is held out as 'val'."),
 ) -> None:
-    """kNN probe: class top-1 of test boxes from RoI-pooled backbone features (is the pretraining any good?)."""
+    """kNN probe: class top-1 of boxes from RoI-pooled backbone features (tune on 'val', held-out train images)."""
     import json
 
     import torch
 
     from segloc.data.pidray import load_pidray
     from segloc.detection.init import initialize_backbone
-    from segloc.evaluation.probe import knn_probe, load_probe_set
+    from segloc.evaluation.probe import hold_out, knn_probe, load_probe_set
     from segloc.models import build_backbone
 
     coco = load_pidray(data, ("train", *splits))
-    train = load_probe_set(coco["train"], width, max_images)
-    tests = {s: load_probe_set(coco[s], width, max_images) for s in splits}
+    train, val = hold_out(load_probe_set(coco["train"], width, max_images), holdout_every)
+    tests = {"val": val, **{s: load_probe_set(coco[s], width, max_images) for s in splits}}
     device = "cuda" if torch.cuda.is_available() else "cpu"
     results = {}
     for name in backbones:

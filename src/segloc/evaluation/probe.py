@@ -4,7 +4,9 @@ A cheap check of a pretrained backbone before a detector is fine-tuned from it (
 CPU instead of hours): every ground-truth box of a labelled split is RoIAligned from the
 trunk's C4 and C5 maps, average-pooled, concatenated and L2-normalised; a weighted kNN
 classifier (InstDisc's: k neighbours vote with ``exp(cos / T)``) indexed on the train split
-then labels the boxes of a test split. Random initialisation gives the floor to beat.
+then labels the boxes of a test split. Random initialisation gives the floor to beat. To choose
+a pretraining recipe, read the probe on images held out of the train split (:func:`hold_out`),
+never on the test splits.
 """
 from __future__ import annotations
 
@@ -50,6 +52,22 @@ def load_probe_set(coco: CocoDataset, width: int = 320, max_images: int | None =
     if not images:
         raise ValueError(f"{coco.json_path}: no labelled boxes to probe")
     return ProbeSet(images, boxes, torch.tensor(labels), dict(coco.categories))
+
+
+def hold_out(data: ProbeSet, every: int = 5) -> tuple[ProbeSet, ProbeSet]:
+    """``(index, held_out)``: every ``every``-th image of ``data`` held out, the others indexed."""
+    if every < 2:
+        raise ValueError(f"hold_out needs every >= 2, got {every}")
+    parts: tuple[list[int], list[int]] = ([], [])
+    for i in range(len(data.images)):
+        parts[i % every == every - 1].append(i)
+    starts = torch.tensor([0] + [len(b) for b in data.boxes]).cumsum(0).tolist()
+
+    def subset(images: list[int]) -> ProbeSet:
+        labels = torch.cat([data.labels[starts[i]:starts[i + 1]] for i in images])
+        return ProbeSet([data.images[i] for i in images], [data.boxes[i] for i in images], labels, data.categories)
+
+    return subset(parts[0]), subset(parts[1])
 
 
 @torch.no_grad()

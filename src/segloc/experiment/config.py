@@ -66,6 +66,7 @@ class ProbeSpec(Config):
     width: int = Field(320, gt=0, description="image width the boxes are pooled at")
     k: int = Field(20, gt=0)
     max_images: int | None = Field(None, gt=0, description="images per split (None: all)")
+    holdout_every: int = Field(5, ge=2, description="every n-th train image is held out: the 'val' probe, to tune on")
 
 
 class FinetuneSpec(Config):
