@@ -1,10 +1,12 @@
 """kNN probe: the vote, and box features of a generated PIDray split."""
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.nn.functional as F
 
 from segloc.data.pidray import load_pidray
+from segloc.errors import DatasetError
 from segloc.evaluation.probe import ProbeSet, box_features, hold_out, knn_predict, knn_probe, load_probe_set
 from segloc.models import build_backbone
 
@@ -47,3 +49,5 @@ def test_hold_out_keeps_each_image_with_its_boxes() -> None:
     assert [int(im[0, 0, 0]) for im in index.images] == [0, 1, 3, 4]
     assert held.labels.tolist() == [12, 15, 15] and index.labels.tolist() == [10, 11, 11, 13, 13, 13, 14]
     assert all(int(b[0, 0]) == int(im[0, 0, 0]) for b, im in zip(index.boxes, index.images))
+    with pytest.raises(DatasetError, match="too few"):
+        hold_out(ProbeSet(images[:2], boxes[:2], labels[:3], {}), every=3)

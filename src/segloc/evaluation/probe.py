@@ -20,6 +20,7 @@ from torchvision.ops import roi_align
 
 from segloc.data.coco import CocoDataset
 from segloc.data.images import read_rgb
+from segloc.errors import DatasetError
 from segloc.models import BackboneWithFPN
 from segloc.synthesis.dataset import IMAGENET_MEAN, IMAGENET_STD
 from segloc.synthesis.pairs import resize_to_width
@@ -50,7 +51,7 @@ def load_probe_set(coco: CocoDataset, width: int = 320, max_images: int | None =
         boxes.append(torch.tensor([inst.box_xyxy for inst in record.instances], dtype=torch.float32) * scale)
         labels.extend(inst.category_id for inst in record.instances)
     if not images:
-        raise ValueError(f"{coco.json_path}: no labelled boxes to probe")
+        raise DatasetError(f"{coco.json_path}: no labelled boxes to probe")
     return ProbeSet(images, boxes, torch.tensor(labels), dict(coco.categories))
 
 
@@ -61,6 +62,8 @@ def hold_out(data: ProbeSet, every: int = 5) -> tuple[ProbeSet, ProbeSet]:
     parts: tuple[list[int], list[int]] = ([], [])
     for i in range(len(data.images)):
         parts[i % every == every - 1].append(i)
+    if not parts[1]:
+        raise DatasetError(f"{len(data.images)} labelled images are too few to hold every {every}th one out")
     starts = torch.tensor([0] + [len(b) for b in data.boxes]).cumsum(0).tolist()
 
     def subset(images: list[int]) -> ProbeSet:
