@@ -51,3 +51,15 @@ def test_hold_out_keeps_each_image_with_its_boxes() -> None:
     assert all(int(b[0, 0]) == int(im[0, 0, 0]) for b, im in zip(index.boxes, index.images))
     with pytest.raises(DatasetError, match="too few"):
         hold_out(ProbeSet(images[:2], boxes[:2], labels[:3], {}), every=3)
+
+
+def test_probe_command_reports_val_and_test_splits(generated_tiny) -> None:
+    from typer.testing import CliRunner
+
+    from segloc.cli.main import app
+
+    root, _ = generated_tiny
+    result = CliRunner().invoke(app, ["probe", "random", "--data", str(root / "pidray"), "--split", "easy",
+                                      "--width", "96", "--k", "5"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("random: val ") and ", easy " in result.output

@@ -78,12 +78,11 @@ def probe_cmd(
 
     from segloc.data.pidray import load_pidray
     from segloc.detection.init import initialize_backbone
-    from segloc.evaluation.probe import hold_out, knn_probe, load_probe_set
+    from segloc.evaluation.probe import knn_probe, probe_sets
     from segloc.models import build_backbone
 
     coco = load_pidray(data, ("train", *splits))
-    train, val = hold_out(load_probe_set(coco["train"], width, max_images), holdout_every)
-    tests = {"val": val, **{s: load_probe_set(coco[s], width, max_images) for s in splits}}
+    train, tests = probe_sets(coco, splits, width, max_images, holdout_every)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     results = {}
     for name in backbones:

@@ -73,6 +73,15 @@ def hold_out(data: ProbeSet, every: int = 5) -> tuple[ProbeSet, ProbeSet]:
     return subset(parts[0]), subset(parts[1])
 
 
+def probe_sets(coco: dict[str, CocoDataset], tests: list[str], width: int = 320, max_images: int | None = None,
+               holdout_every: int = 5) -> tuple[ProbeSet, dict[str, ProbeSet]]:
+    """The kNN index (the train split less its held-out images) and the sets to probe: ``val`` (the
+    held-out train images, to tune on), then each split of ``tests`` present in ``coco``."""
+    index, val = hold_out(load_probe_set(coco["train"], width, max_images), holdout_every)
+    present = {split: load_probe_set(coco[split], width, max_images) for split in tests if split in coco}
+    return index, {"val": val, **present}
+
+
 @torch.no_grad()
 def box_features(backbone: BackboneWithFPN, data: ProbeSet, device: torch.device | str = "cpu") -> Tensor:
     """Unit feature vectors ``[boxes, C4 + C5 channels]`` of every box (trunk in eval mode, one image at a time)."""

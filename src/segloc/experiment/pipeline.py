@@ -177,13 +177,12 @@ class Experiment:
         from segloc.data.pidray import load_pidray
         from segloc.detection.builders import build_detector_backbone
         from segloc.detection.init import initialize_backbone
-        from segloc.evaluation.probe import hold_out, knn_probe, load_probe_set
+        from segloc.evaluation.probe import knn_probe, probe_sets
 
         with self.record.stage("probe") as out:
             coco = load_pidray(self.pidray)
-            train, val = hold_out(load_probe_set(coco["train"], spec.width, spec.max_images), spec.holdout_every)
-            tests = {"val": val, **{split: load_probe_set(coco[split], spec.width, spec.max_images)
-                                    for split in ("easy", "hard", "hidden") if split in coco}}
+            train, tests = probe_sets(coco, ["easy", "hard", "hidden"], spec.width, spec.max_images,
+                                      spec.holdout_every)
             device = "cuda" if torch.cuda.is_available() else "cpu"
             model = self._finetune_config("random").model
             results = {}
