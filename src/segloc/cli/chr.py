@@ -19,10 +19,10 @@ def train_config(config: Path | None, overrides: list[str], out: Path, resume: b
     from pydantic import ValidationError
 
     from segloc.classification.config import ChrConfig
-    from segloc.config import load_config
+    from segloc.config import find_config, load_config
     from segloc.errors import ConfigError
 
-    base = config
+    base = find_config(config, "chr") if config is not None else None
     if base is None and resume and (out / "config.yaml").is_file():
         base = out / "config.yaml"
     cfg = load_config(base, ChrConfig, overrides)

@@ -6,9 +6,6 @@ from pathlib import Path
 
 import typer
 
-from segloc.data.convert import sixray_to_coco
-from segloc.data.stats import dataset_stats, format_stats
-
 app = typer.Typer(no_args_is_help=True, help="Inspect and convert PIDray / SIXray / COCO datasets.")
 
 
@@ -21,6 +18,8 @@ def stats_cmd(
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip broken records with one warning instead of failing."),
 ) -> None:
     """Count images, labelled images, positives/negatives, per-class objects, boxes and masks."""
+    from segloc.data.stats import dataset_stats, format_stats
+
     if fmt not in ("pidray", "sixray", "coco"):
         raise typer.BadParameter("--format must be pidray, sixray or coco")
     stats = dataset_stats(path, fmt, skip_bad=skip_bad, images=images)  # type: ignore[arg-type]
@@ -36,6 +35,8 @@ def sixray_to_coco_cmd(
     overwrite: bool = typer.Option(False, help="Replace OUT if it exists."),
 ) -> None:
     """Convert SIXray's VOC xml boxes into a box-only COCO json for the detector."""
+    from segloc.data.convert import sixray_to_coco
+
     if out.exists() and not overwrite:
         raise typer.BadParameter(f"{out} exists; pass --overwrite to replace it")
     data = sixray_to_coco(root, out, include_negatives=include_negatives, skip_bad=skip_bad)

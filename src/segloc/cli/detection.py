@@ -6,13 +6,6 @@ from pathlib import Path
 
 import typer
 
-from segloc.config import load_config
-from segloc.detection.config import FinetuneConfig
-from segloc.detection.evaluate import evaluate
-from segloc.detection.inference import detect_files
-from segloc.detection.train import CONFIG_FILE, finetune
-from segloc.evaluation.report import write_report
-
 
 def finetune_cmd(
     config: Path = typer.Option(None, "--config", help="YAML config (configs/finetune/*.yaml); with --resume, "
@@ -25,9 +18,13 @@ def finetune_cmd(
     overwrite: bool = typer.Option(False, "--overwrite", help="Delete a non-empty --out folder and start over."),
 ) -> None:
     """Fine-tune (Cascade) Mask R-CNN with the paper's recipe, then evaluate on the test splits present."""
+    from segloc.config import find_config, load_config
+    from segloc.detection.config import FinetuneConfig
+    from segloc.detection.train import CONFIG_FILE, finetune
+
     if config is None and not (resume and out is not None and (out / CONFIG_FILE).is_file()):
         raise typer.BadParameter("--config is required (or --resume --out RUN with a saved config.yaml)")
-    source = config if config is not None else out / CONFIG_FILE
+    source = find_config(config, "finetune") if config is not None else out / CONFIG_FILE
     cfg = load_config(source, FinetuneConfig, list(overrides) + ([f"init={init}"] if init is not None else []))
     if out is None:
         init_label = "random" if cfg.init == "random" else Path(cfg.init).stem
@@ -49,6 +46,8 @@ def evaluate_cmd(
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip broken records with one warning."),
 ) -> None:
     """COCO bbox / segm AP and AR per split (pycocotools); writes detections and metrics json."""
+    from segloc.detection.evaluate import evaluate
+
     metrics = evaluate(model, data, split, coco, images, out, batch_size, device, skip_bad)
     typer.echo(json.dumps(metrics, indent=1))
 
@@ -58,6 +57,8 @@ def report_cmd(
     out: Path = typer.Option(Path("report"), "--out", help="Folder for table1.md, table1.json, table1_ap.png."),
 ) -> None:
     """Table 1 of the paper from several runs side by side, with differences to random init."""
+    from segloc.evaluation.report import write_report
+
     write_report(runs, out)
     typer.echo((out / "table1.md").read_text(encoding="utf-8"))
     typer.echo(f"written to {out}/table1.md, table1.json, table1_ap.png")
@@ -72,6 +73,8 @@ def detect_cmd(
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | cuda:N"),
 ) -> None:
     """Run a fine-tuned detector on any scans."""
+    from segloc.detection.inference import detect_files
+
     records = detect_files(model, images, out, draw, score_thr, device)
     total = sum(len(r["detections"]) for r in records)
     typer.echo(f"{total} detections in {len(records)} images -> {out}")

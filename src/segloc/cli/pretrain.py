@@ -2,22 +2,29 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-import yaml
 
-from segloc.config import load_config
 from segloc.errors import ConfigError, log
-from segloc.pretrain.config import PretrainConfig
+
+if TYPE_CHECKING:
+    from segloc.pretrain.config import PretrainConfig
 
 
 def resolve_config(config: Path | None, overrides: list[str], out: Path, resume: bool) -> PretrainConfig:
     """The run's config: ``--config`` + overrides, or (resuming without ``--config``) the run's own."""
+    import yaml
+
+    from segloc.config import find_config, load_config
+    from segloc.pretrain.config import PretrainConfig
+
     saved = out / "config.yaml"
     if config is None:
         if not (resume and saved.is_file()):
             raise ConfigError("--config is required (only --resume of an existing run may omit it)")
         config = saved
+    config = find_config(config, "pretrain")
     resolved = load_config(config, PretrainConfig, overrides)
     if resume and saved.is_file() and saved.resolve() != config.resolve():
         before = yaml.safe_load(saved.read_text(encoding="utf-8"))
