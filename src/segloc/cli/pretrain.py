@@ -55,7 +55,7 @@ def pretrain_cmd(
 
 
 def export_cmd(
-    checkpoint: Path = typer.Argument(..., help="A pretraining checkpoint (RUN/checkpoints/step_*.pt)."),
+    run: Path = typer.Argument(..., help="Pretraining run folder (its latest checkpoint) or a checkpoint file."),
     out: Path = typer.Option(..., "--out", help="safetensors file to write."),
     fmt: str = typer.Option("segloc", "--format", help="segloc (trunk+FPN+attention, detector keys) | torchvision (trunk)."),
 ) -> None:
@@ -64,7 +64,7 @@ def export_cmd(
         raise typer.BadParameter("--format must be segloc or torchvision")
     from segloc.pretrain.export import export_backbone
 
-    typer.echo(f"wrote {export_backbone(checkpoint, out, fmt)}")  # type: ignore[arg-type]
+    typer.echo(f"wrote {export_backbone(run, out, fmt)}")  # type: ignore[arg-type]
 
 
 def probe_cmd(

@@ -28,12 +28,13 @@ from segloc.detection.builders import build_detector
 from segloc.detection.config import DataConfig, FinetuneConfig
 from segloc.detection.data import CategoryMap, DetectionDataset, collate
 from segloc.detection.evaluate import EVAL_DIR, evaluate_detector, pidray_test_splits
-from segloc.detection.inference import CHECKPOINT_DIR, FINAL_MODEL, Detector, detector_state
+from segloc.detection.inference import Detector, detector_state
 from segloc.detection.init import initialize_backbone, write_init_report
 from segloc.detection.transforms import training_transforms
 from segloc.engine import (DistInfo, RunLogger, atomic_save, get_rng_state, init_distributed, is_main,
                            latest_checkpoint, load_checkpoint, multistep_with_warmup, prepare_run_dir, seed_everything,
                            set_rng_state)
+from segloc.engine.runfiles import CHECKPOINT_DIR, FINAL_MODEL
 from segloc.errors import ConfigError, DatasetError, SeglocError
 
 log = logging.getLogger("segloc")
