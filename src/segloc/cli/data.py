@@ -6,23 +6,27 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(no_args_is_help=True, help="Inspect and convert PIDray / SIXray / COCO datasets.")
+app = typer.Typer(no_args_is_help=True, help="Inspect and convert PIDray / SIXray / COCO / VOC / YOLO datasets.")
+FORMATS = ("pidray", "sixray", "coco", "voc", "yolo")
 
 
 @app.command("stats")
 def stats_cmd(
-    path: Path = typer.Argument(..., help="PIDray root, SIXray root, or a COCO json file."),
-    fmt: str = typer.Option(..., "--format", help="pidray | sixray | coco"),
-    images: Path = typer.Option(None, help="Image folder of a COCO json (default: the json's folder)."),
+    path: Path = typer.Argument(..., help="PIDray root, SIXray root, a COCO json, or a VOC xml / YOLO txt folder."),
+    fmt: str = typer.Option(..., "--format", help=" | ".join(FORMATS)),
+    images: Path = typer.Option(None, "--images", help="Image folder of coco / voc / yolo labels (default: the json's "
+                                "folder, VOC's JPEGImages/, YOLO's images/ or the labels folder)."),
+    classes: Path = typer.Option(None, "--classes", help="Class names file of voc / yolo labels (default: "
+                                 "classes.txt, *.names or data.yaml beside them)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip broken records with one warning instead of failing."),
 ) -> None:
     """Count images, labelled images, positives/negatives, per-class objects, boxes and masks."""
     from segloc.data.stats import dataset_stats, format_stats
 
-    if fmt not in ("pidray", "sixray", "coco"):
-        raise typer.BadParameter("--format must be pidray, sixray or coco")
-    stats = dataset_stats(path, fmt, skip_bad=skip_bad, images=images)  # type: ignore[arg-type]
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
+    stats = dataset_stats(path, fmt, skip_bad=skip_bad, images=images, classes=classes)  # type: ignore[arg-type]
     typer.echo(json.dumps(stats, indent=2) if as_json else format_stats(stats))
 
 
@@ -41,3 +45,27 @@ def sixray_to_coco_cmd(
         raise typer.BadParameter(f"{out} exists; pass --overwrite to replace it")
     data = sixray_to_coco(root, out, include_negatives=include_negatives, skip_bad=skip_bad)
     typer.echo(f"wrote {out}: {len(data['images'])} images, {len(data['annotations'])} boxes")
+
+
+@app.command("convert")
+def convert_cmd(
+    source: Path = typer.Argument(..., help="Labels to read: a COCO json, a VOC xml folder or a YOLO txt folder."),
+    to: str = typer.Option(..., "--to", help="coco (a json file) | voc (a folder of xml) | yolo (a folder of txt)."),
+    out: Path = typer.Option(..., "--out", help="json file (coco) or folder (voc, yolo) to write."),
+    images: Path = typer.Option(None, "--images", help="Image folder of SOURCE (default: the format's usual place)."),
+    classes: Path = typer.Option(None, "--classes", help="Class names file of VOC / YOLO SOURCE labels."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip broken records with one warning."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
+) -> None:
+    """Convert labels between COCO, VOC and YOLO (boxes; COCO keeps masks); images are not copied."""
+    from segloc.data.convert import convert_labels
+    from segloc.data.formats import LABEL_FORMATS
+
+    if to not in LABEL_FORMATS:
+        raise typer.BadParameter(f"--to must be one of {', '.join(LABEL_FORMATS)}")
+    if out.exists() and (out.is_file() or any(out.iterdir())) and not overwrite:
+        raise typer.BadParameter(f"{out} exists; pass --overwrite to replace it")
+    dataset = convert_labels(source, to, out, images, classes, skip_bad)  # type: ignore[arg-type]
+    boxes = sum(len(r.instances) for r in dataset.images)
+    typer.echo(f"wrote {out} ({to}): {len(dataset.images)} images, {boxes} objects, "
+               f"{len(dataset.categories)} classes; images stay in {dataset.image_root}")

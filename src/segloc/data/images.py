@@ -9,6 +9,8 @@ from PIL import Image, UnidentifiedImageError
 
 from segloc.errors import DatasetError
 
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
+
 
 def read_rgb(path: Path | str) -> np.ndarray:
     """Decode an image file into an RGB uint8 array of shape (H, W, 3)."""

@@ -5,11 +5,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Literal
 
-from segloc.data.coco import CocoDataset, load_coco
+from segloc.data.coco import CocoDataset
+from segloc.data.formats import load_annotations
 from segloc.data.pidray import load_pidray
 from segloc.data.sixray import SixrayRoot, read_label_csv
 
-DatasetFormat = Literal["pidray", "sixray", "coco"]
+DatasetFormat = Literal["pidray", "sixray", "coco", "voc", "yolo"]
 
 
 def coco_stats(ds: CocoDataset) -> dict:
@@ -69,16 +70,17 @@ def sixray_stats(root: Path | str, skip_bad: bool = False) -> dict:
 
 
 def dataset_stats(path: Path | str, fmt: DatasetFormat, skip_bad: bool = False,
-                  images: Path | str | None = None) -> dict:
-    """Statistics of a PIDray root, a SIXray root, or a COCO json (images beside it or in ``images``)."""
+                  images: Path | str | None = None, classes: Path | str | None = None) -> dict:
+    """Statistics of a PIDray root, a SIXray root, or labels in a box format: a COCO json, a VOC or YOLO
+    folder (images in their usual place or in ``images``)."""
     path = Path(path)
     if fmt == "sixray":
         return {"format": "sixray", "root": str(path), **sixray_stats(path, skip_bad)}
     if fmt == "pidray":
         splits = load_pidray(path, skip_bad=skip_bad, check_images="header")
         return {"format": "pidray", "root": str(path), "splits": {s: coco_stats(d) for s, d in splits.items()}}
-    ds = load_coco(path, images or path.parent, skip_bad=skip_bad, check_images="header")
-    return {"format": "coco", "file": str(path), **coco_stats(ds)}
+    ds = load_annotations(path, images, classes, skip_bad=skip_bad, check_images="header", expected=fmt)
+    return {"format": fmt, "file": str(path), **coco_stats(ds)}
 
 
 def format_stats(stats: dict, indent: int = 0) -> str:
