@@ -1,7 +1,6 @@
 """`segloc finetune | evaluate | report | detect`: the downstream detector, from fine-tuning to Table 1."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -38,18 +37,21 @@ def evaluate_cmd(
     model: Path = typer.Argument(..., help="Run folder or model / checkpoint file."),
     data: Path = typer.Option(None, "--data", help="PIDray root (annotations/xray_test_*.json)."),
     split: str = typer.Option("all", "--split", help="easy | hard | hidden | all (every test split present)."),
-    coco: Path = typer.Option(None, "--coco", help="Evaluate on this COCO json instead of a PIDray root."),
-    images: Path = typer.Option(None, "--images", help="Image folder of --coco."),
+    labels: Path = typer.Option(None, "--labels", "--coco", help="Evaluate on these labels instead of a PIDray root: "
+                                "a COCO json, a VOC xml folder or a YOLO txt folder (classes matched by name)."),
+    images: Path = typer.Option(None, "--images", help="Image folder of --labels (default: the format's usual place)."),
+    classes: Path = typer.Option(None, "--classes", help="Class names file of VOC / YOLO --labels."),
     out: Path = typer.Option(None, "--out", help="Output folder (default: RUN/eval, or eval_<name> beside a file)."),
     batch_size: int = typer.Option(2, "--batch-size", help="Images per inference batch."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | cuda:N"),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip broken records with one warning."),
 ) -> None:
-    """COCO bbox / segm AP and AR per split (pycocotools); writes detections and metrics json."""
-    from segloc.detection.evaluate import evaluate
+    """COCO bbox / segm AP and AR per split and class (pycocotools), class mix-ups and PR curves; writes
+    detections, metrics.json and report.md."""
+    from segloc.detection.evaluate import REPORT_FILE, default_eval_dir, evaluate
 
-    metrics = evaluate(model, data, split, coco, images, out, batch_size, device, skip_bad)
-    typer.echo(json.dumps(metrics, indent=1))
+    evaluate(model, data, split, labels, images, out, batch_size, device, skip_bad, classes)
+    typer.echo((Path(out or default_eval_dir(model)) / REPORT_FILE).read_text(encoding="utf-8"))
 
 
 def report_cmd(

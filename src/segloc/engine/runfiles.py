@@ -7,6 +7,7 @@ from segloc.engine.checkpoint import latest_checkpoint
 from segloc.errors import SeglocError
 
 FINAL_MODEL = "model_final.pt"
+BEST_MODEL = "model_best.pt"  # the model that scored best on the validation set during training
 CHECKPOINT_DIR = "checkpoints"
 
 
