@@ -101,7 +101,7 @@ def coco_evaluation(gt: COCO, results: Sequence[dict], iou_type: str) -> CocoEva
                                for c in sorted(names)},
                               {names[c]: [0.0] * len(RECALLS) for c in sorted(names) if c in present})
     with contextlib.redirect_stdout(io.StringIO()):
-        dt = gt.loadRes(list(results))
+        dt = gt.loadRes([dict(r) for r in results])  # loadRes adds keys to the records it is given
         ev = COCOeval(gt, dt, iou_type)
         ev.evaluate()
         ev.accumulate()
