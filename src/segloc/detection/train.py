@@ -148,6 +148,8 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.epoch = self.position = self.step = 0
         self.val = validation_split(cfg.data) if cfg.eval.val_every else None
+        if self.val is not None:
+            self.categories.match_by_name(self.val)  # a val set with other classes fails now, not after an epoch
         self.best: dict[str, float] = {}  # {"bbox_AP", "step"} of the best validation so far
 
     def state(self) -> dict:
