@@ -90,7 +90,7 @@ class Experiment:
             from segloc.detection.evaluate import pidray_test_splits
 
             return pidray_test_splits(self.pidray)
-        present = [s for s in ("val", "test") if self.real_split(s)[0].is_file()]
+        present = ["val"] + (["test"] if self.real_split("test")[0].is_file() else [])
         return {s: load_coco(*self.real_split(s)) for s in present}
 
     def finetune_runs(self) -> list[tuple[str, str, int]]:

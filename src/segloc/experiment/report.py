@@ -172,8 +172,9 @@ def write_experiment_report(exp: Experiment) -> Path:
         lines += ["## kNN probe of the backbones (before fine-tuning)", "",
                   "Class of each test box from its RoI-pooled C4+C5 features, by a weighted "
                   f"{exp.cfg.probe.k}-NN vote over the train split's boxes (top-1 accuracy; random init is "
-                  "the floor; `val` is held-out train images, the column to tune pretraining on; mean is "
-                  "over the test splits).", "",
+                  "the floor; " + ("`val` is the real val split, the column to tune on" if exp.real else
+                                   "`val` is held-out train images, the column to tune pretraining on; mean is "
+                                   "over the test splits") + ").", "",
                   "| init | " + " | ".join(splits) + " | mean | vs random |", "|---" * (len(splits) + 3) + "|"]
         lines += [f"| {init} | " + " | ".join(_fmt(e[s]) for s in splits) +
                   f" | {_fmt(e['mean'])} | {_fmt(e['mean_vs_random'], True)} |" for init, e in probe.items()]
