@@ -62,7 +62,8 @@ class DataConfig(Config):
     ``labelled`` json with its ``images`` folder; InsLoc foregrounds from the same, or from every
     image under ``images``. ``backgrounds`` is a folder of benign scans (SIXray ``JPEGImage``: its
     ``N*`` scans unless ``background_glob`` says otherwise), ``regions`` its authentic-region cache
-    (default: the folder's ``regions.json`` when ``segloc regions`` wrote one). ``shards`` replaces all of these.
+    (default: the folder's ``regions.json`` when ``segloc regions`` wrote one); ``refine_boxes`` cuts
+    box-only segments to the item's silhouette. ``shards`` replaces all of these.
     ``target_width``: SegLoc pairs' width; ``canvas``, ``crop_side``: InsLoc pairs' square side and
     the range of their pasted crops' sides.
     """
@@ -75,6 +76,7 @@ class DataConfig(Config):
     backgrounds: Path | None = None
     background_glob: str | None = Field(None, description="which backgrounds; default: the benign scans (N* in SIXray)")
     regions: Path | None = None
+    refine_boxes: bool = Field(False, description="box-only segments refined to the item's silhouette")
     shards: Path | None = None
     pairs_per_epoch: int = Field(200_000, gt=0)
     target_width: int | None = Field(500, gt=0)
