@@ -4,27 +4,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-import yaml
 
+from segloc.cli.output import check_new_output
 from segloc.config import load_config
-from segloc.errors import ConfigError, log
+from segloc.errors import ConfigError
 from segloc.pretrain.config import PretrainConfig
 
 
 def resolve_config(config: Path | None, overrides: list[str], out: Path, resume: bool) -> PretrainConfig:
-    """The run's config: ``--config`` + overrides, or (resuming without ``--config``) the run's own."""
+    """The run's config: ``--config`` + overrides, or (resuming without ``--config``) the run's own.
+
+    Resuming with a config other than the run's own is refused by the trainer, naming the keys."""
     saved = out / "config.yaml"
     if config is None:
         if not (resume and saved.is_file()):
             raise ConfigError("--config is required (only --resume of an existing run may omit it)")
         config = saved
-    resolved = load_config(config, PretrainConfig, overrides)
-    if resume and saved.is_file() and saved.resolve() != config.resolve():
-        before = yaml.safe_load(saved.read_text(encoding="utf-8"))
-        if before != resolved.model_dump(mode="json"):
-            log.warning("%s differs from the config the run started with (%s); resuming with the new one",
-                        config, saved)
-    return resolved
+    return load_config(config, PretrainConfig, overrides)
 
 
 def pretrain_cmd(
@@ -51,10 +47,12 @@ def export_cmd(
     checkpoint: Path = typer.Argument(..., help="A pretraining checkpoint (RUN/checkpoints/step_*.pt)."),
     out: Path = typer.Option(..., "--out", help="safetensors file to write."),
     fmt: str = typer.Option("segloc", "--format", help="segloc (trunk+FPN+attention, detector keys) | torchvision (trunk)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
 ) -> None:
     """Export the pretrained query backbone for the detector (or as a torchvision ResNet)."""
     if fmt not in ("segloc", "torchvision"):
         raise typer.BadParameter("--format must be segloc or torchvision")
+    check_new_output(out, overwrite)
     from segloc.pretrain.export import export_backbone
 
     typer.echo(f"wrote {export_backbone(checkpoint, out, fmt)}")  # type: ignore[arg-type]
@@ -97,11 +95,9 @@ def probe_cmd(
 
 def _export_config(name: str, arch: str) -> dict:
     """Build arguments recorded in a segloc export, else just ``arch`` (random or torchvision files)."""
-    from segloc.models import WeightsError, read_backbone_config
+    from segloc.models import read_backbone_config, read_metadata
+    from segloc.models.weights import FORMAT
 
-    if name == "random":
+    if name == "random" or Path(name).suffix != ".safetensors" or read_metadata(name).get("format") != FORMAT:
         return {"arch": arch}
-    try:
-        return read_backbone_config(name)
-    except WeightsError:
-        return {"arch": arch}
+    return read_backbone_config(name)
