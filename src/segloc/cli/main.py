@@ -5,6 +5,7 @@ import logging
 import sys
 
 import typer
+from tqdm import tqdm
 
 from segloc.cli import data
 from segloc.cli.chr import app as chr_app
@@ -59,6 +60,8 @@ def main() -> None:
     try:
         app()
     except (SeglocError, OSError) as exc:
+        for bar in list(getattr(tqdm, "_instances", ())):  # end a progress line the error interrupted
+            bar.close()
         typer.secho(f"error: {one_line(exc)}", fg=typer.colors.RED, err=True)
         sys.exit(2)
 

@@ -27,13 +27,14 @@ def _header_size(source: Path | io.BytesIO, path: Path) -> tuple[int, int] | Non
             with Image.open(source) as im:
                 size = im.size
     except Image.DecompressionBombError as exc:
-        raise DatasetError(f"{path}: image too large to decode safely ({exc})") from exc
+        raise DatasetError(f"{path}: image size over the limit of {MAX_IMAGE_PIXELS:,} pixels "
+                           "(a decompression bomb, or not a scan)") from exc
     except UnidentifiedImageError:
         return None
     except OSError as exc:
         raise DatasetError(f"{path}: cannot read image header (corrupt or not an image): {exc}") from exc
     if size[0] * size[1] > MAX_IMAGE_PIXELS:
-        raise DatasetError(f"{path}: image is {size[0]}x{size[1]}, over the limit of {MAX_IMAGE_PIXELS:,} "
+        raise DatasetError(f"{path}: image size {size[0]}x{size[1]} over the limit of {MAX_IMAGE_PIXELS:,} "
                            "pixels (a decompression bomb, or not a scan)")
     return size
 
