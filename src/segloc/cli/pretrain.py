@@ -28,7 +28,7 @@ def pretrain_cmd(
     overrides: list[str] = typer.Option([], "--set", help="Override a config key: --set train.steps=200 (repeatable)."),
     out: Path = typer.Option(None, "--out", help="Run folder (default: runs/pretrain/<config name>)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its latest checkpoint."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Delete an existing run folder first."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Delete the segloc run in --out first."),
     stop_after: int = typer.Option(None, "--stop-after", help="Stop after this many steps (resume later)."),
 ) -> None:
     """Contrastive pretraining (SegLoc, InsLoc or MoCo v2) of a ResNet+FPN backbone on synthesised pairs."""

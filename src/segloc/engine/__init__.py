@@ -1,5 +1,6 @@
-"""Training infrastructure shared by pretraining, fine-tuning and CHR: run folders, atomic
-checkpoints, exact resume (RNG states), CSV + TensorBoard logs, distributed set-up, schedules."""
+"""Training infrastructure shared by pretraining, fine-tuning and CHR: run folders (marked, locked),
+atomic and finite checkpoints, exact resume (RNG states), CSV + TensorBoard logs, distributed
+set-up, schedules."""
 from segloc.engine.atomic import atomic_write_bytes, atomic_write_text
 from segloc.engine.checkpoint import (NonFiniteError, atomic_save, check_finite, invalid_tensors, latest_checkpoint,
                                       load_checkpoint, load_latest_good, prune_checkpoints, restore_training_state)
