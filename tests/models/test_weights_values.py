@@ -45,7 +45,8 @@ def test_trunk_shape_mismatch_is_an_error_elsewhere_a_warning(tmp_path: Path, ca
     assert "fpn.output.0.conv.weight" in caplog.text and "WARNING" in caplog.text
 
 
-@pytest.mark.parametrize("config", ['{"arch": "resnet18"', '["resnet18"]', '{"arch": 5}', '{"arch": "resnet18", "rm": 1}'])
+@pytest.mark.parametrize("config", ['{"arch": "resnet18"', '["resnet18"]', '{"arch": 5}',
+                                    '{"arch": "resnet18", "rm": 1}'])
 def test_tampered_metadata_is_a_weights_error(tmp_path: Path, config: str) -> None:
     path = save_backbone(build_backbone("resnet18"), tmp_path / "ok.safetensors")
     state = {k: v.contiguous() for k, v in build_backbone("resnet18").state_dict().items()}
@@ -63,3 +64,15 @@ def test_save_refuses_non_finite_weights(tmp_path: Path) -> None:
     with pytest.raises(NonFiniteError, match=r"body\.conv1\.weight"):
         save_backbone(model, tmp_path / "nan.safetensors")
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("config", ['{"arch": "resnet999"}', '{"arch": "resnet18", "out_channels": "a"}'])
+def test_tampered_config_values_are_one_line_in_probe(tmp_path: Path, config: str) -> None:
+    from segloc.cli.pretrain import _probe_backbone
+
+    state = {k: v.contiguous() for k, v in build_backbone("resnet18").state_dict().items()}
+    save_file(state, str(tmp_path / "bad.safetensors"), metadata={"format": "segloc", "config": config})
+    with pytest.raises(WeightsError, match="bad.safetensors: metadata 'config' does not describe a backbone"):
+        _probe_backbone(str(tmp_path / "bad.safetensors"), "resnet18")
+    with pytest.raises(WeightsError, match="--arch"):
+        _probe_backbone("random", "resnet7")

@@ -32,6 +32,11 @@ def _break(data: dict, how: str) -> tuple[dict, str]:
         ann["segmentation"] = {"size": [48, 64], "counts": [0, 48 * 64 + 5]}
     elif how == "rle negative":
         ann["segmentation"] = {"size": [48, 64], "counts": [-3, 48 * 64 + 3]}
+    elif how == "bbox huge int":
+        ann["bbox"] = [10**400, 1, 2, 3]
+    elif how == "category id list":
+        ann["category_id"] = [1]
+        return data, "unknown category id [1]"
     elif how == "area text":
         ann["area"] = "big"
     elif how == "annotation id text":
@@ -73,7 +78,8 @@ def _break(data: dict, how: str) -> tuple[dict, str]:
     return data, "annotation"
 
 
-CASES = ["bbox text", "bbox null", "bbox entry text", "bbox nan", "bbox inf", "polygon nan", "polygon text",
+CASES = ["bbox text", "bbox null", "bbox entry text", "bbox nan", "bbox inf", "bbox huge int", "category id list",
+         "polygon nan", "polygon text",
          "rle garbage", "rle overlong", "rle negative", "area text", "annotation id text", "annotation id missing",
          "duplicate annotation id", "annotation not an object", "image id text", "image id missing",
          "image width text", "file_name null", "duplicate image id", "category id overwrite", "category id text",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -9,6 +10,9 @@ from segloc.cli.output import check_new_output
 from segloc.config import load_config
 from segloc.errors import ConfigError
 from segloc.pretrain.config import PretrainConfig
+
+if TYPE_CHECKING:
+    from segloc.models import BackboneWithFPN
 
 
 def resolve_config(config: Path | None, overrides: list[str], out: Path, resume: bool) -> PretrainConfig:
@@ -77,7 +81,6 @@ def probe_cmd(
     from segloc.data.pidray import load_pidray
     from segloc.detection.init import initialize_backbone
     from segloc.evaluation.probe import knn_probe, probe_sets
-    from segloc.models import build_backbone
 
     coco = load_pidray(data, ("train", *splits))
     train, tests = probe_sets(coco, splits, width, max_images, holdout_every)
@@ -85,7 +88,7 @@ def probe_cmd(
     results = {}
     for name in backbones:
         torch.manual_seed(seed)
-        backbone = build_backbone(**_export_config(name, arch))
+        backbone = _probe_backbone(name, arch)
         initialize_backbone(backbone, name)
         results[name] = knn_probe(backbone, train, tests, k, device)
         typer.echo(f"{name}: " + ", ".join(f"{s} {r['top1']:.3f}" for s, r in results[name].items())
@@ -93,11 +96,17 @@ def probe_cmd(
     typer.echo(json.dumps(results, indent=1))
 
 
-def _export_config(name: str, arch: str) -> dict:
-    """Build arguments recorded in a segloc export, else just ``arch`` (random or torchvision files)."""
-    from segloc.models import read_backbone_config, read_metadata
+def _probe_backbone(name: str, arch: str) -> BackboneWithFPN:
+    """The network a segloc export records, else ``arch`` (random or torchvision files); a record or
+    an --arch that builds no backbone is a one-line error."""
+    from segloc.models import WeightsError, build_backbone, read_backbone_config, read_metadata
     from segloc.models.weights import FORMAT
 
-    if name == "random" or Path(name).suffix != ".safetensors" or read_metadata(name).get("format") != FORMAT:
-        return {"arch": arch}
-    return read_backbone_config(name)
+    recorded = (name != "random" and Path(name).suffix == ".safetensors"
+                and read_metadata(name).get("format") == FORMAT)
+    kwargs = read_backbone_config(name) if recorded else {"arch": arch}
+    try:
+        return build_backbone(**kwargs)
+    except (TypeError, ValueError) as exc:
+        source = f"{name}: metadata 'config'" if recorded else "--arch"
+        raise WeightsError(f"{source} does not describe a backbone ({exc})") from exc

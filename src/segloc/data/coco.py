@@ -130,8 +130,13 @@ def _is_int(value: object) -> bool:
 
 
 def _is_number(value: object) -> bool:
-    """A finite int or float (JSON's NaN and Infinity literals are not)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite int or float (JSON's NaN and Infinity literals are not, nor are ints beyond float range)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _read_categories(path: Path, records: list) -> dict[int, str]:
@@ -233,7 +238,7 @@ def _check_box(bbox: object, width: int, height: int) -> str | None:
 
 def _annotation_problem(ann: dict, rec: ImageRecord, categories: dict[int, str]) -> str | None:
     """What is wrong with an annotation of a known image, or None."""
-    if ann.get("category_id") not in categories or not _is_int(ann.get("category_id")):
+    if not _is_int(ann.get("category_id")) or ann["category_id"] not in categories:
         return f"unknown category id {ann.get('category_id')!r}"
     problem = _check_box(ann.get("bbox"), rec.width, rec.height)
     seg = ann.get("segmentation") or None
@@ -244,6 +249,38 @@ def _annotation_problem(ann: dict, rec: ImageRecord, categories: dict[int, str])
     if problem is None and ann.get("iscrowd", 0) not in (0, 1):
         problem = f"iscrowd {ann['iscrowd']!r} is not 0 or 1"
     return problem
+
+
+def _read_images(images: list, json_path: Path, image_root: Path, check_images: ImageCheck,
+                 bad: BadRecords) -> tuple[dict[int, ImageRecord], Counter]:
+    """The valid image records by id, and how often each integer id is listed (repeats are bad)."""
+    listed = Counter(img.get("id") for img in images if isinstance(img, dict) and _is_int(img.get("id")))
+    records: dict[int, ImageRecord] = {}
+    for img in images:
+        problem = _image_problem(img)
+        if problem is None and listed[img["id"]] > 1:
+            problem = f"image id {img['id']} is listed {listed[img['id']]} times ({img['file_name']})"
+        if problem is None:
+            try:
+                path = resolve_inside(image_root, img["file_name"], json_path)
+            except DatasetError as exc:
+                problem = str(exc).split(": ", 1)[1] + f" (image {img['id']})"
+        if problem:
+            bad.report(problem)
+            continue
+        rec = ImageRecord(img["id"], img["file_name"], path, img["width"], img["height"])
+        if check_images != "none":
+            problem = _check_image_file(rec, "exists" if check_images == "exists" else "header")
+            if problem:
+                bad.report(f"image {rec.id} ({rec.file_name}): {problem}")
+                continue
+        records[rec.id] = rec
+    if check_images == "decode":
+        unreadable = unreadable_images([r.path for r in records.values()])
+        for rec in [r for r in records.values() if r.path in unreadable]:
+            bad.report(f"image {rec.id} ({rec.file_name}): {unreadable[rec.path]}")
+            del records[rec.id]
+    return records, listed
 
 
 def load_coco(
@@ -266,33 +303,7 @@ def load_coco(
     bad = BadRecords(json_path, skip_bad)
     categories = _read_categories(json_path, data["categories"])
 
-    id_counts = Counter(img.get("id") for img in data["images"] if isinstance(img, dict) and _is_int(img.get("id")))
-    records: dict[int, ImageRecord] = {}
-    for img in data["images"]:
-        problem = _image_problem(img)
-        if problem is None and id_counts[img["id"]] > 1:
-            problem = f"image id {img['id']} is listed {id_counts[img['id']]} times ({img['file_name']})"
-        if problem is None:
-            try:
-                path = resolve_inside(image_root, img["file_name"], json_path)
-            except DatasetError as exc:
-                problem = str(exc).split(": ", 1)[1] + f" (image {img['id']})"
-        if problem:
-            bad.report(problem)
-            continue
-        rec = ImageRecord(img["id"], img["file_name"], path, img["width"], img["height"])
-        if check_images != "none":
-            problem = _check_image_file(rec, "exists" if check_images == "exists" else "header")
-            if problem:
-                bad.report(f"image {rec.id} ({rec.file_name}): {problem}")
-                continue
-        records[rec.id] = rec
-    if check_images == "decode":
-        unreadable = unreadable_images([r.path for r in records.values()])
-        for rec in [r for r in records.values() if r.path in unreadable]:
-            bad.report(f"image {rec.id} ({rec.file_name}): {unreadable[rec.path]}")
-            del records[rec.id]
-
+    records, listed = _read_images(data["images"], json_path, image_root, check_images, bad)
     seen_annotations: set[int] = set()
     for ann in data["annotations"]:
         if not isinstance(ann, dict) or not _is_int(ann.get("id")) or not _is_int(ann.get("image_id")):
@@ -305,7 +316,7 @@ def load_coco(
         seen_annotations.add(ann_id)
         rec = records.get(ann["image_id"])
         if rec is None:
-            if ann["image_id"] not in id_counts:  # else its image was dropped as bad
+            if ann["image_id"] not in listed:  # else its image was dropped as bad
                 bad.report(f"annotation {ann_id} refers to unknown image id {ann['image_id']}")
             continue
         problem = _annotation_problem(ann, rec, categories)

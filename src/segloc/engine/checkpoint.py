@@ -36,7 +36,8 @@ def invalid_tensors(obj: Any, limit: float = math.inf, name: str = "") -> list[s
         children = enumerate(obj)
     else:
         return []
-    return [bad for key, value in children for bad in invalid_tensors(value, limit, f"{name}.{key}" if name else str(key))]
+    return [bad for key, value in children
+            for bad in invalid_tensors(value, limit, f"{name}.{key}" if name else str(key))]
 
 
 def check_finite(obj: Any, source: Path | str) -> None:
@@ -108,7 +109,8 @@ def load_latest_good(folder: Path | str, map_location: str | torch.device = "cpu
             os.replace(path, aside)
             log.warning("%s; set aside as %s, falling back to the previous checkpoint", exc, aside.name)
     if found:
-        raise SeglocError(f"{Path(folder)}: no usable checkpoint (all {len(found)} set aside as *{SET_ASIDE_SUFFIX})")
+        raise SeglocError(f"{Path(folder)}: no usable checkpoint (all {len(found)} set aside as "
+                          f"*{SET_ASIDE_SUFFIX})")
     return None
 
 
