@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from segloc.cli.output import SKIP_BAD_HELP, check_new_folder, check_new_output
+
 app = typer.Typer(no_args_is_help=True, help="Inspect and convert PIDray / SIXray / COCO / VOC / YOLO datasets.")
 FORMATS = ("pidray", "sixray", "coco", "voc", "yolo")
 
@@ -19,14 +21,20 @@ def stats_cmd(
     classes: Path = typer.Option(None, "--classes", help="Class names file of voc / yolo labels (default: "
                                  "classes.txt, *.names or data.yaml beside them)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
-    skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip broken records with one warning instead of failing."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP),
+    verify: bool = typer.Option(False, "--verify", help="Decode every image (slower, with progress): also finds "
+                                "truncated or corrupt pixel data, not only broken headers."),
 ) -> None:
-    """Count images, labelled images, positives/negatives, per-class objects, boxes and masks."""
+    """Count images, labelled images, positives/negatives, per-class objects, boxes and masks.
+
+    Every record is checked on the way: a broken one stops with one line naming it (or, with
+    --skip-bad, is counted under skipped_records). --verify also decodes every image."""
     from segloc.data.stats import dataset_stats, format_stats
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
-    stats = dataset_stats(path, fmt, skip_bad=skip_bad, images=images, classes=classes)  # type: ignore[arg-type]
+    stats = dataset_stats(path, fmt, skip_bad=skip_bad, images=images, verify=verify,  # type: ignore[arg-type]
+                          classes=classes)
     typer.echo(json.dumps(stats, indent=2) if as_json else format_stats(stats))
 
 
@@ -35,14 +43,13 @@ def sixray_to_coco_cmd(
     root: Path = typer.Argument(..., help="SIXray root (JPEGImage/, Annotation/)."),
     out: Path = typer.Option(..., "--out", help="COCO json to write (file names relative to JPEGImage/)."),
     include_negatives: bool = typer.Option(False, help="Also list images without boxes."),
-    skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip broken boxes with one warning."),
-    overwrite: bool = typer.Option(False, help="Replace OUT if it exists."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
 ) -> None:
     """Convert SIXray's VOC xml boxes into a box-only COCO json for the detector."""
     from segloc.data.convert import sixray_to_coco
 
-    if out.exists() and not overwrite:
-        raise typer.BadParameter(f"{out} exists; pass --overwrite to replace it")
+    check_new_output(out, overwrite)
     data = sixray_to_coco(root, out, include_negatives=include_negatives, skip_bad=skip_bad)
     typer.echo(f"wrote {out}: {len(data['images'])} images, {len(data['annotations'])} boxes")
 
@@ -54,7 +61,7 @@ def convert_cmd(
     out: Path = typer.Option(..., "--out", help="json file (coco) or folder (voc, yolo) to write."),
     images: Path = typer.Option(None, "--images", help="Image folder of SOURCE (default: the format's usual place)."),
     classes: Path = typer.Option(None, "--classes", help="Class names file of VOC / YOLO SOURCE labels."),
-    skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip broken records with one warning."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
 ) -> None:
     """Convert labels between COCO, VOC and YOLO (boxes; COCO keeps masks); images are not copied."""
@@ -63,8 +70,7 @@ def convert_cmd(
 
     if to not in LABEL_FORMATS:
         raise typer.BadParameter(f"--to must be one of {', '.join(LABEL_FORMATS)}")
-    if out.exists() and (out.is_file() or any(out.iterdir())) and not overwrite:
-        raise typer.BadParameter(f"{out} exists; pass --overwrite to replace it")
+    (check_new_output if to == "coco" else check_new_folder)(out, overwrite)
     dataset = convert_labels(source, to, out, images, classes, skip_bad)  # type: ignore[arg-type]
     boxes = sum(len(r.instances) for r in dataset.images)
     typer.echo(f"wrote {out} ({to}): {len(dataset.images)} images, {boxes} objects, "

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import typer
 
+from segloc.cli.output import SKIP_BAD_HELP
+
 
 def finetune_cmd(
     config: Path = typer.Option(None, "--config", help="YAML config (configs/finetune/*.yaml); with --resume, "
@@ -14,7 +16,8 @@ def finetune_cmd(
     overrides: list[str] = typer.Option([], "--set", help="Override a config key, e.g. --set train.epochs=2."),
     out: Path = typer.Option(None, "--out", help="Run folder (default: runs/finetune/<config name>-<init name>)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its latest checkpoint."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Delete a non-empty --out folder and start over."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Delete the segloc run in --out and start over."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP + " Sets data.skip_bad."),
 ) -> None:
     """Fine-tune (Cascade) Mask R-CNN with the paper's recipe, then evaluate on the test splits present."""
     from segloc.config import find_config, load_config
@@ -24,7 +27,8 @@ def finetune_cmd(
     if config is None and not (resume and out is not None and (out / CONFIG_FILE).is_file()):
         raise typer.BadParameter("--config is required (or --resume --out RUN with a saved config.yaml)")
     source = find_config(config, "finetune") if config is not None else out / CONFIG_FILE
-    cfg = load_config(source, FinetuneConfig, list(overrides) + ([f"init={init}"] if init is not None else []))
+    extra = ([f"init={init}"] if init is not None else []) + (["data.skip_bad=true"] if skip_bad else [])
+    cfg = load_config(source, FinetuneConfig, list(overrides) + extra)
     if out is None:
         init_label = "random" if cfg.init == "random" else Path(cfg.init).stem
         out = Path("runs") / "finetune" / f"{Path(source).stem}-{init_label}"
@@ -44,7 +48,7 @@ def evaluate_cmd(
     out: Path = typer.Option(None, "--out", help="Output folder (default: RUN/eval, or eval_<name> beside a file)."),
     batch_size: int = typer.Option(2, "--batch-size", help="Images per inference batch."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | cuda:N"),
-    skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip broken records with one warning."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP),
 ) -> None:
     """COCO bbox / segm AP and AR per split and class (pycocotools), class mix-ups and PR curves; writes
     detections, metrics.json and report.md."""
@@ -73,10 +77,11 @@ def detect_cmd(
     draw: Path = typer.Option(None, "--draw", help="Folder for overlays with boxes, masks and class names."),
     score_thr: float = typer.Option(0.5, "--score-thr", help="Keep detections scoring at least this."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | cuda:N"),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP),
 ) -> None:
     """Run a fine-tuned detector on any scans."""
     from segloc.detection.inference import detect_files
 
-    records = detect_files(model, images, out, draw, score_thr, device)
+    records = detect_files(model, images, out, draw, score_thr, device, skip_bad)
     total = sum(len(r["detections"]) for r in records)
     typer.echo(f"{total} detections in {len(records)} images -> {out}")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import typer
 
+from segloc.errors import ConfigError
 from segloc.experiment.config import STAGES
 
 
@@ -20,6 +21,8 @@ def experiment_cmd(
     from segloc.experiment.config import ExperimentConfig
     from segloc.experiment.pipeline import run_experiment
 
+    if from_stage is not None and from_stage not in STAGES:  # before the run folder is touched
+        raise ConfigError(f"--from {from_stage!r}: unknown stage; stages: {', '.join(STAGES)}")
     cfg = load_config(find_config(config), ExperimentConfig, overrides)
     run = run_experiment(cfg, out, from_stage)
     typer.echo(f"report: {run / 'report.md'}")

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Literal
 
 from segloc.data.coco import CocoDataset, ImageCheck, load_coco
+from segloc.data.images import unreadable_images
 from segloc.data.voc import load_voc
 from segloc.data.yolo import load_yolo
-from segloc.errors import DatasetError
+from segloc.errors import BadRecords, DatasetError
 
 LabelFormat = Literal["coco", "voc", "yolo"]
 LABEL_FORMATS: tuple[LabelFormat, ...] = ("coco", "voc", "yolo")
@@ -33,7 +34,8 @@ def load_annotations(path: Path | str, images: Path | str | None = None, classes
                      expected: LabelFormat | None = None) -> CocoDataset:
     """Load labels in any supported format (or only in ``expected``); ``images`` defaults to the format's
     usual place (the json's folder, VOC's JPEGImages/, YOLO's images/ or the labels folder), ``classes``
-    to the names file found beside the labels (VOC, YOLO)."""
+    to the names file found beside the labels (VOC, YOLO). VOC and YOLO images are always checked by
+    their headers, and decoded too with ``check_images="decode"`` (unreadable ones are bad records)."""
     path = Path(path)
     fmt = detect_format(path)
     if expected is not None and fmt != expected:
@@ -42,4 +44,12 @@ def load_annotations(path: Path | str, images: Path | str | None = None, classes
         return load_coco(path, images if images is not None else path.parent, skip_bad=skip_bad,
                          check_images=check_images)
     loader = load_voc if fmt == "voc" else load_yolo
-    return loader(path, images, classes, skip_bad=skip_bad)
+    dataset = loader(path, images, classes, skip_bad=skip_bad)
+    if check_images == "decode":
+        bad = BadRecords(path, skip_bad)
+        broken = unreadable_images([r.path for r in dataset.images])
+        for record in [r for r in dataset.images if r.path in broken]:
+            bad.report(f"image {record.file_name}: {broken[record.path]}")
+            dataset.images.remove(record)
+        bad.warn_summary()
+    return dataset

@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from segloc.data import CocoDataset, find_pidray_splits, load_annotations, load_pidray
+from segloc.data.coco import run_image_check
 from segloc.data.pidray import NOT_TEST
 from segloc.detection.data import ImageDataset
 from segloc.detection.inference import Detector, load_detector, predict
@@ -30,7 +31,8 @@ def pidray_test_splits(root: Path | str, split: str = "all", skip_bad: bool = Fa
         raise DatasetError(f"{root}: no test split found (only a training file)")
     if split != "all" and split not in tests:
         raise DatasetError(f"{root}: split {split!r} not found (test splits present: {', '.join(tests)})")
-    return load_pidray(root, tuple(tests) if split == "all" else (split,), skip_bad=skip_bad)
+    return load_pidray(root, tuple(tests) if split == "all" else (split,), skip_bad=skip_bad,
+                       check_images=run_image_check(skip_bad))
 
 
 def score_split(detector: Detector, dataset: CocoDataset, batch_size: int = 2, workers: int = 0,
@@ -88,7 +90,8 @@ def evaluate(model: Path | str, data_root: Path | str | None = None, split: str 
     if (data_root is None) == (labels is None):
         raise DatasetError("give either a PIDray root (--data) or labels (--labels: COCO json, VOC or YOLO folder)")
     if labels is not None:
-        datasets = {Path(labels).stem: load_annotations(labels, images, classes, skip_bad=skip_bad)}
+        datasets = {Path(labels).stem: load_annotations(labels, images, classes, skip_bad=skip_bad,
+                                                        check_images=run_image_check(skip_bad))}
     else:
         datasets = pidray_test_splits(data_root, split, skip_bad)
     dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device

@@ -4,11 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from segloc.engine.checkpoint import latest_checkpoint
+from segloc.engine.rundir import CHECKPOINT_DIR
 from segloc.errors import SeglocError
 
 FINAL_MODEL = "model_final.pt"
 BEST_MODEL = "model_best.pt"  # the model that scored best on the validation set during training
-CHECKPOINT_DIR = "checkpoints"
 
 
 def run_model_file(path: Path | str) -> Path:
