@@ -16,25 +16,13 @@ import logging
 import os
 from pathlib import Path
 
-import segloc
-from segloc.config import load_config, save_config
+from segloc.config import find_config, load_config, save_config
 from segloc.data.coco import CocoDataset, load_coco
 from segloc.errors import ConfigError, SeglocError
 from segloc.experiment.config import STAGES, ExperimentConfig
 from segloc.experiment.stages import StageRecord
 
 log = logging.getLogger("segloc")
-
-
-def find_config(path: Path | str, kind: str = "experiment") -> Path:
-    """Resolve a config path: as given, relative to the segloc checkout, or a bare name in configs/<kind>/."""
-    path = Path(path)
-    project = Path(segloc.__file__).resolve().parents[2]
-    candidates = [path, project / path, project / "configs" / kind / f"{path.name}.yaml"]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise ConfigError(f"{path}: config not found (looked in {', '.join(str(c) for c in candidates)})")
 
 
 class Experiment:
