@@ -208,10 +208,10 @@ class Experiment:
         spec = self.cfg.finetune
         if self.real:
             labelled, images = self.labelled
-            data = ["data.root=null", f"data.train.json_path={labelled}", f"data.train.images={images}"]
+            data = ["data.root=null", f"data.train.labels={labelled}", f"data.train.images={images}"]
             for split in self.test_sets():
                 json_path, folder = self.real_split(split)
-                data += [f"data.test.{split}.json_path={json_path}", f"data.test.{split}.images={folder}"]
+                data += [f"data.test.{split}.labels={json_path}", f"data.test.{split}.images={folder}"]
         else:
             data = [f"data.root={self.pidray}"]
         overrides = [f"init={self.init_weights(init)}", f"init_name={name or init}", *data,
