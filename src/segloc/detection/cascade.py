@@ -167,31 +167,31 @@ class CascadeRoIHeads(nn.Module):
     @torch.no_grad()
     def _inference(self, features: dict[str, Tensor], proposals: list[Tensor],
                    image_shapes: list[tuple[int, int]]) -> list[dict[str, Tensor]]:
-        boxes = proposals
-        scores = []
-        for i, stage in enumerate(self.stages):
+        boxes, scores = proposals, []
+        for stage in self.stages:
             logits, deltas = stage(self.box_roi_pool(features, boxes, image_shapes))
             scores.append(F.softmax(logits, dim=-1))
-            if i + 1 < len(self.stages):
-                boxes = stage.refine(deltas, boxes, image_shapes)
-        final_boxes = self.stages[-1].refine(deltas, boxes, image_shapes)
-        mean_scores = torch.stack(scores).mean(dim=0).split([len(b) for b in boxes])
-        results = [self._postprocess(b, s) for b, s in zip(final_boxes, mean_scores)]
+            boxes = stage.refine(deltas, boxes, image_shapes)
+        results = self._postprocess(boxes, torch.stack(scores).mean(dim=0))
         if self.has_mask:
             logits = self._mask_logits(features, [r["boxes"] for r in results], image_shapes)
             for r, probs in zip(results, maskrcnn_inference(logits, [r["labels"] for r in results])):
                 r["masks"] = probs
         return results
 
-    def _postprocess(self, boxes: Tensor, scores: Tensor) -> dict[str, Tensor]:
-        """Per-class score threshold and NMS on shared (class-agnostic) boxes, then the top detections."""
+    def _postprocess(self, boxes: list[Tensor], scores: Tensor) -> list[dict[str, Tensor]]:
+        """Per-class score threshold and one NMS over every image's shared (class-agnostic) boxes, then
+        each image's top detections; ``scores`` are the (sum of boxes, K + 1) stage-averaged softmax."""
         num_classes = scores.shape[1] - 1
-        labels = torch.arange(1, num_classes + 1, device=scores.device).expand(len(boxes), num_classes).reshape(-1)
-        scores = scores[:, 1:].reshape(-1)
-        boxes = boxes[:, None].expand(-1, num_classes, 4).reshape(-1, 4)
-        keep = torch.where(scores > self.score_thresh)[0]
-        boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
-        keep = box_ops.remove_small_boxes(boxes, min_size=1e-2)
-        boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
-        keep = box_ops.batched_nms(boxes, scores, labels, self.nms_thresh)[: self.detections_per_img]
-        return {"boxes": boxes[keep], "scores": scores[keep], "labels": labels[keep]}
+        image = torch.cat([torch.full_like(b[:, 0], i, dtype=torch.int64) for i, b in enumerate(boxes)])
+        rows, classes = torch.nonzero(scores[:, 1:] > self.score_thresh).unbind(1)
+        flat_boxes, flat_scores = torch.cat(boxes)[rows], scores[rows, classes + 1]
+        labels, image = classes + 1, image[rows]
+        keep = box_ops.remove_small_boxes(flat_boxes, min_size=1e-2)
+        keep = keep[box_ops.batched_nms(flat_boxes[keep], flat_scores[keep], image[keep] * num_classes + labels[keep],
+                                        self.nms_thresh)]
+        kept_image, results = image[keep], []
+        for i in range(len(boxes)):
+            top = keep[kept_image == i][: self.detections_per_img]
+            results.append({"boxes": flat_boxes[top], "scores": flat_scores[top], "labels": labels[top]})
+        return results
