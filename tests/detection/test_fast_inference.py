@@ -2,29 +2,14 @@
 loader; the detections match the detector's own forward."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
-from segloc.detection import ModelConfig, build_detector
-from segloc.detection.data import CategoryMap
-from segloc.detection.inference import Detector
+from segloc.detection import load_detector
 from segloc.detection.masks import paste_masks
-
-SMALL = {"arch": "resnet18", "attention": False, "image_size": 128, "fpn_channels": 32, "mask_head_dim": 32,
-         "box_head_dim": 64, "rpn_pre_nms_test": 100, "rpn_post_nms_test": 50}
-
-
-def _detector(kind: str) -> Detector:
-    """A random detector whose heads give spread-out scores (many detections per scan)."""
-    torch.manual_seed(0)
-    cfg = ModelConfig(kind=kind, **SMALL)
-    model = build_detector(cfg, 3, masks=True).eval()
-    for module in model.roi_heads.modules():
-        if isinstance(module, torch.nn.Linear):
-            torch.nn.init.normal_(module.weight, std=0.05)
-    return Detector(model, CategoryMap((1, 2, 3), ("a", "b", "c")), True, cfg, "random", torch.device("cpu"))
-
 
 def _scans() -> list[np.ndarray]:
     rng = np.random.default_rng(0)
@@ -32,8 +17,8 @@ def _scans() -> list[np.ndarray]:
 
 
 @pytest.mark.parametrize("kind", ["cascade", "mask_rcnn"])
-def test_batched_inference_matches_the_detectors_own_forward(kind: str) -> None:
-    detector = _detector(kind)
+def test_batched_inference_matches_the_detectors_own_forward(random_detector_runs: dict[str, Path], kind: str) -> None:
+    detector = load_detector(random_detector_runs[kind])
     scans = _scans()
     new = detector.infer(scans)
     with torch.no_grad():
@@ -46,8 +31,8 @@ def test_batched_inference_matches_the_detectors_own_forward(kind: str) -> None:
         assert n["masks"].shape == (len(n["boxes"]), 1, *scan.shape[:2])
 
 
-def test_a_batch_gives_what_each_scan_gives_alone() -> None:
-    detector = _detector("cascade")
+def test_a_batch_gives_what_each_scan_gives_alone(random_detector_runs: dict[str, Path]) -> None:
+    detector = load_detector(random_detector_runs["cascade"])
     scans = _scans()
     together = detector.infer(scans)
     for scan, batched in zip(scans, together):
@@ -56,14 +41,15 @@ def test_a_batch_gives_what_each_scan_gives_alone() -> None:
         assert torch.allclose(alone["scores"], batched["scores"], atol=1e-5)
 
 
-def test_score_floor_drops_low_detections_before_masks_and_restores_the_threshold() -> None:
-    detector = _detector("cascade")
+def test_score_floor_drops_low_detections_before_masks_and_restores_the_threshold(
+        random_detector_runs: dict[str, Path]) -> None:
+    detector = load_detector(random_detector_runs["cascade"])
     full = detector.infer(_scans()[:1])[0]
     floor = float(full["scores"].median())
     high = detector.infer(_scans()[:1], min_score=floor)[0]
     assert torch.allclose(high["scores"], full["scores"][full["scores"] > floor])
     assert len(high["masks"]) == len(high["scores"])
-    assert detector.model.roi_heads.score_thresh == SMALL.get("score_thresh", 0.05)
+    assert detector.model.roi_heads.score_thresh == detector.model_config.score_thresh
 
 
 def test_a_pasted_mask_covers_the_pixels_whose_centres_fall_in_its_cells() -> None:

@@ -8,7 +8,7 @@ import typer
 
 from segloc.cli import data
 from segloc.cli.chr import app as chr_app
-from segloc.cli.detection import detect_cmd, evaluate_cmd, finetune_cmd, report_cmd
+from segloc.cli.detection import detect_cmd, evaluate_cmd, export_detector_cmd, finetune_cmd, report_cmd
 from segloc.cli.experiment import demo_cmd, experiment_cmd
 from segloc.cli.generate import generate_cmd
 from segloc.cli.pretrain import export_cmd, pretrain_cmd, probe_cmd
@@ -29,6 +29,7 @@ app.command("finetune")(finetune_cmd)
 app.command("evaluate")(evaluate_cmd)
 app.command("report")(report_cmd)
 app.command("detect")(detect_cmd)
+app.command("export-detector")(export_detector_cmd)
 app.command("experiment")(experiment_cmd)
 app.command("demo")(demo_cmd)
 

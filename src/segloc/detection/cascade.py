@@ -102,7 +102,7 @@ class CascadeStage(nn.Module):
 
     def refine(self, deltas: Tensor, boxes: list[Tensor], image_shapes: list[tuple[int, int]]) -> list[Tensor]:
         """Apply this stage's regression to its input boxes, clipped to each image."""
-        decoded = self.coder.decode_single(deltas, torch.cat(boxes)).split([len(b) for b in boxes])
+        decoded = self.coder.decode_single(deltas, torch.cat(boxes)).split([b.shape[0] for b in boxes])
         return [box_ops.clip_boxes_to_image(b, shape) for b, shape in zip(decoded, image_shapes)]
 
 

@@ -20,6 +20,7 @@ from segloc.detection.config import ModelConfig
 from segloc.detection.data import CategoryMap, ImageDataset, collate
 from segloc.detection.draw import draw_detections
 from segloc.detection.forward import prepare_image, run_detector
+from segloc.detection.runtime import ExportedDetector, is_export, load_export
 from segloc.engine import latest_checkpoint, load_checkpoint
 from segloc.errors import SeglocError
 from segloc.evaluation.coco_eval import to_coco_results
@@ -117,7 +118,12 @@ def predict(detector: Detector, dataset: ImageDataset, batch_size: int = 2, work
     return results
 
 
-def detect(detector: Detector, images: list[Path | str | np.ndarray], score_thr: float = 0.5) -> list[list[dict]]:
+def open_detector(path: Path | str, device: str | torch.device = "cpu") -> Detector | ExportedDetector:
+    """A run folder / model file (on ``device``), or an exported ONNX / TorchScript file (on the CPU)."""
+    return load_export(path) if is_export(path) else load_detector(path, device)
+
+
+def detect(detector: Detector | ExportedDetector, images: list[Path | str | np.ndarray], score_thr: float = 0.5) -> list[list[dict]]:
     """Detections per image above ``score_thr``: bbox xywh, score, category id and name, RLE mask."""
     found = []
     for image in images:
@@ -155,7 +161,7 @@ def detect_files(model: Path | str, images: list[Path | str], out: Path | str, d
                  score_thr: float = 0.5, device: str = "auto") -> list[dict]:
     """Detect on image files, write ``[{"file", "detections"}]`` to ``out`` and overlays to ``draw_dir``."""
     dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
-    detector = load_detector(model, dev)
+    detector = open_detector(model, dev)
     files = expand_images(images)
     records = []
     for path in tqdm(files, desc="detect", leave=False):
