@@ -192,6 +192,15 @@ def evaluate_run(path: Path | str, data_root: Path | str, subset: str | None = N
 
 
 @torch.no_grad()
+def classify_scan(model: CHRNet, image: np.ndarray, size: int = 224) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities (C,) and CAMs (C, H, W) at the scan's own size of one RGB scan, one pass."""
+    device = next(model.parameters()).device
+    model.eval()
+    logits, cams = model.logits_and_cams(test_transform(image, size)[None].to(device), size=image.shape[:2])
+    return torch.sigmoid(logits)[0].float().cpu().numpy(), cams[0].float().cpu().numpy()
+
+
+@torch.no_grad()
 def save_cam_picture(model: CHRNet, root: Path | str | SixrayRoot, name: str, out: Path | str,
                      class_names: list[str], size: int = 224) -> Path:
     """One panel per class: the scan with its CAM overlaid, ground-truth boxes, peak and score."""
@@ -201,12 +210,8 @@ def save_cam_picture(model: CHRNet, root: Path | str | SixrayRoot, name: str, ou
     import matplotlib.pyplot as plt
 
     root = root if isinstance(root, SixrayRoot) else SixrayRoot(root)
-    device = next(model.parameters()).device
-    model.eval()
     image = read_rgb(root.image_path(name))
-    x = test_transform(image, size)[None].to(device)
-    cams = model.cams(x, size=image.shape[:2])[0].float().cpu().numpy()
-    probs = torch.sigmoid(model.predict(x))[0].float().cpu().numpy()
+    probs, cams = classify_scan(model, image, size)
     boxes = class_boxes(root, name, class_names)
     fig, axes = plt.subplots(1, len(class_names), figsize=(3.2 * len(class_names), 3.6), squeeze=False)
     for ax, (c, cls) in zip(axes[0], enumerate(class_names)):

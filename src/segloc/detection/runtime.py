@@ -18,9 +18,8 @@ import torch
 
 from segloc.detection.data import CategoryMap
 from segloc.errors import SeglocError
+from segloc.graphs import METADATA_KEY, TORCHSCRIPT_METADATA
 
-METADATA_KEY = "segloc"
-TORCHSCRIPT_METADATA = f"{METADATA_KEY}.json"
 FORMAT_NAME = "segloc-detector"
 OUTPUTS = ("boxes", "scores", "labels", "masks")
 
