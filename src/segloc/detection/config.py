@@ -31,6 +31,7 @@ class ModelConfig(Config):
     rpn_pre_nms_test: int = 1000
     rpn_post_nms_test: int = 1000
     rpn_batch_per_image: int = 256
+    rpn_channels: int | None = Field(None, gt=0, description="RPN hidden width; None: the FPN width (paper)")
     roi_batch_per_image: int = 512
     box_head_dim: int = 1024
     mask_head_dim: int = 256
