@@ -12,6 +12,7 @@ from segloc.cli.detection import detect_cmd, evaluate_cmd, export_detector_cmd, 
 from segloc.cli.experiment import demo_cmd, experiment_cmd
 from segloc.cli.generate import generate_cmd
 from segloc.cli.pretrain import export_cmd, pretrain_cmd, probe_cmd
+from segloc.cli.serve import serve_cmd
 from segloc.cli.synthesize import regions_cmd, synthesize_cmd
 from segloc.errors import SeglocError
 
@@ -30,6 +31,7 @@ app.command("evaluate")(evaluate_cmd)
 app.command("report")(report_cmd)
 app.command("detect")(detect_cmd)
 app.command("export-detector")(export_detector_cmd)
+app.command("serve")(serve_cmd)
 app.command("experiment")(experiment_cmd)
 app.command("demo")(demo_cmd)
 

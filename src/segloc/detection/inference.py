@@ -40,6 +40,11 @@ class Detector:
     init_name: str
     device: torch.device
 
+    @property
+    def min_score(self) -> float:
+        """The lowest score the detector reports (its RoI heads' score threshold)."""
+        return self.model_config.score_thresh
+
     def infer(self, images: list[np.ndarray], min_score: float = 0.0) -> list[dict[str, torch.Tensor]]:
         """Detections of RGB scans in one batch; only those scoring above ``min_score`` get masks."""
         self.model.eval()

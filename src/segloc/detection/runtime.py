@@ -34,6 +34,11 @@ class ExportedDetector:
     metadata: dict
     path: Path
 
+    @property
+    def min_score(self) -> float:
+        """The lowest score the detector reports (its RoI heads' score threshold when exported)."""
+        return float(self.metadata["model_config"]["score_thresh"])
+
     def infer(self, images: list[np.ndarray], min_score: float = 0.0) -> list[dict[str, torch.Tensor]]:
         """Detections of RGB scans (one graph call each) scoring above ``min_score``."""
         found = []
