@@ -130,8 +130,14 @@ def _conv_relu(c_in: int, c_out: int) -> nn.Sequential:
 
 
 def _upsample_cat(high: Tensor, low: Tensor) -> Tensor:
-    """Upsample ``high`` to ``low``'s size (bilinear) and concatenate [high, low] on channels."""
-    up = F.interpolate(high, size=low.shape[-2:], mode="bilinear", align_corners=False)
+    """Upsample ``high`` to ``low``'s size (bilinear) and concatenate [high, low] on channels.
+
+    The upsampling reads a channels-last copy: PyTorch's bilinear kernel for channels-first maps
+    of many channels and few pixels is slow (on an H200 it took 35 of ResNet-101 CHR's 47 ms at
+    batch 32); channels-last gives the same values.
+    """
+    up = F.interpolate(high.contiguous(memory_format=torch.channels_last), size=low.shape[-2:], mode="bilinear",
+                       align_corners=False)
     return torch.cat([up, low], dim=1)
 
 

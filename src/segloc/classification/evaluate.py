@@ -59,9 +59,10 @@ def predict_scores(model: CHRNet, dataset: SixrayClassification, batch_size: int
                    workers: int = 0) -> np.ndarray:
     """(N, C) test-time logits (mean over levels) in dataset order."""
     device = next(model.parameters()).device
+    cuda = device.type == "cuda"
     model.eval()
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers)
-    out = [model.predict(images.to(device)).float().cpu() for images, _, _ in loader]
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers, pin_memory=cuda)
+    out = [model.predict(images.to(device, non_blocking=cuda)).float().cpu() for images, _, _ in loader]
     return torch.cat(out).numpy()
 
 

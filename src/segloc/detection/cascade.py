@@ -180,18 +180,21 @@ class CascadeRoIHeads(nn.Module):
         return results
 
     def _postprocess(self, boxes: list[Tensor], scores: Tensor) -> list[dict[str, Tensor]]:
-        """Per-class score threshold and one NMS over every image's shared (class-agnostic) boxes, then
-        each image's top detections; ``scores`` are the (sum of boxes, K + 1) stage-averaged softmax."""
-        num_classes = scores.shape[1] - 1
+        """Per-class score threshold over every image's shared (class-agnostic) boxes at once, then per
+        image NMS and its top detections; ``scores``: the stage-averaged softmax of every box, (boxes, K + 1).
+
+        NMS runs per image: torchvision's batched NMS does one kernel call for up to 20,000 (GPU)
+        boxes and one per class above that, so a whole batch at once would be many calls.
+        """
         image = torch.cat([torch.full_like(b[:, 0], i, dtype=torch.int64) for i, b in enumerate(boxes)])
         rows, classes = torch.nonzero(scores[:, 1:] > self.score_thresh).unbind(1)
-        flat_boxes, flat_scores = torch.cat(boxes)[rows], scores[rows, classes + 1]
-        labels, image = classes + 1, image[rows]
-        keep = box_ops.remove_small_boxes(flat_boxes, min_size=1e-2)
-        keep = keep[box_ops.batched_nms(flat_boxes[keep], flat_scores[keep], image[keep] * num_classes + labels[keep],
-                                        self.nms_thresh)]
-        kept_image, results = image[keep], []
+        candidates = torch.cat(boxes)[rows], scores[rows, classes + 1], classes + 1, image[rows]
+        keep = box_ops.remove_small_boxes(candidates[0], min_size=1e-2)
+        flat_boxes, flat_scores, labels, image = (t[keep] for t in candidates)
+        results = []
         for i in range(len(boxes)):
-            top = keep[kept_image == i][: self.detections_per_img]
+            mine = torch.nonzero(image == i).squeeze(1)
+            top = mine[box_ops.batched_nms(flat_boxes[mine], flat_scores[mine], labels[mine], self.nms_thresh)]
+            top = top[: self.detections_per_img]
             results.append({"boxes": flat_boxes[top], "scores": flat_scores[top], "labels": labels[top]})
         return results
