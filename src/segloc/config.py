@@ -66,3 +66,15 @@ def load_config(path: Path | str | None, model: type[M], overrides: Sequence[str
 def save_config(config: BaseModel, path: Path | str) -> None:
     """Write the resolved config next to a run, so the run can be reproduced and resumed."""
     Path(path).write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+
+
+def changed_keys(before: dict, after: dict, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two nested config dicts, as ``key (old -> new)``."""
+    changes = []
+    for key in sorted(set(before) | set(after), key=str):
+        old, new = before.get(key), after.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            changes += changed_keys(old, new, f"{prefix}{key}.")
+        elif old != new:
+            changes.append(f"{prefix}{key} ({old!r} -> {new!r})")
+    return changes

@@ -99,7 +99,8 @@ def pointing_counts(model: CHRNet, dataset: SixrayClassification, tolerance: flo
 def evaluate_model(model: CHRNet, config: ChrConfig, class_names: list[str], data_root: Path | str,
                    subset: str) -> dict:
     """mAP and pointing accuracy of ``model`` on ``ImageSet/<subset>/test.csv``, as a JSON-able dict."""
-    test_set = SixrayClassification(data_root, subset, "test", size=config.data.image_size, class_names=class_names)
+    test_set = SixrayClassification(data_root, subset, "test", size=config.data.image_size, class_names=class_names,
+                                    skip_bad=config.data.skip_bad)
     scores = predict_scores(model, test_set, config.run.eval_batch_size, config.data.workers)
     ap, mean_ap = mean_average_precision(scores, test_set.labels.numpy(), config.run.ap_method)
     counts = pointing_counts(model, test_set, config.run.pointing_tolerance)

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from segloc.cli.output import SKIP_BAD_HELP, check_new_output
+
 if TYPE_CHECKING:
     from segloc.classification.config import ChrConfig
 
@@ -13,7 +15,7 @@ app = typer.Typer(no_args_is_help=True, help="SIXray CHR classifier: train, eval
 
 
 def train_config(config: Path | None, overrides: list[str], out: Path, resume: bool,
-                 options: dict[str, dict[str, str | None]]) -> ChrConfig:
+                 options: dict[str, dict[str, str | bool | None]]) -> ChrConfig:
     """The run's config: ``config`` (or, on resume without one, the run's ``config.yaml``), then
     ``--set`` overrides, then the explicit CLI options given ({section: {key: value or None}})."""
     from pydantic import ValidationError
@@ -47,13 +49,14 @@ def train_cmd(
     config: Path = typer.Option(None, "--config", help="YAML config, e.g. configs/chr/cpu-demo.yaml."),
     overrides: list[str] = typer.Option([], "--set", help="Override a config value: section.key=value."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in OUT from its latest checkpoint."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Delete a non-empty OUT first."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Delete the segloc run in OUT first."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP),
 ) -> None:
     """Train CHR on ImageSet/<subset>/train.csv, then evaluate on test.csv (metrics.json, report.md)."""
     from segloc.classification.train import train
     from segloc.engine import is_main
 
-    options = {"data": {"root": str(data) if data else None, "subset": subset},
+    options = {"data": {"root": str(data) if data else None, "subset": subset, "skip_bad": skip_bad or None},
                "model": {"backbone": backbone, "variant": variant}}
     cfg = train_config(config, overrides, out, resume, options)
     run_dir = train(cfg, out, resume=resume, overwrite=overwrite)
@@ -95,13 +98,24 @@ def evaluate_cmd(
 
 @app.command("export")
 def export_cmd(
+<<<<<<< HEAD
     run: Path = typer.Argument(..., help="Run folder or checkpoint file."),
     out: Path = typer.Option(..., "--out", help="File to write (.safetensors or .onnx)."),
     fmt: str = typer.Option("safetensors", "--format", help="safetensors: the ResNet trunk, to initialise the "
                             "detector | onnx: the whole classifier (scan in; class probabilities and CAMs out)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out file."),
+=======
+    run: Path = typer.Argument(..., help="Run folder or checkpoint file (ResNet backbone)."),
+    out: Path = typer.Option(..., "--out", help="safetensors file to write."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
+>>>>>>> main
 ) -> None:
     """Export the trunk (segloc backbone format, for the detector) or the whole classifier as ONNX."""
     from segloc.classification.export import export_chr
 
+<<<<<<< HEAD
     typer.echo(f"wrote {export_chr(run, out, fmt, overwrite)}")
+=======
+    check_new_output(out, overwrite)
+    typer.echo(f"wrote {export_backbone(run, out)}")
+>>>>>>> main

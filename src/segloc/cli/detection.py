@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from segloc.cli.output import SKIP_BAD_HELP
 from segloc.config import load_config
 from segloc.detection.config import FinetuneConfig
 from segloc.detection.evaluate import evaluate
@@ -22,13 +23,15 @@ def finetune_cmd(
     overrides: list[str] = typer.Option([], "--set", help="Override a config key, e.g. --set train.epochs=2."),
     out: Path = typer.Option(None, "--out", help="Run folder (default: runs/finetune/<config name>-<init name>)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its latest checkpoint."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Delete a non-empty --out folder and start over."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Delete the segloc run in --out and start over."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP + " Sets data.skip_bad."),
 ) -> None:
     """Fine-tune (Cascade) Mask R-CNN with the paper's recipe, then evaluate on the test splits present."""
     if config is None and not (resume and out is not None and (out / CONFIG_FILE).is_file()):
         raise typer.BadParameter("--config is required (or --resume --out RUN with a saved config.yaml)")
     source = config if config is not None else out / CONFIG_FILE
-    cfg = load_config(source, FinetuneConfig, list(overrides) + ([f"init={init}"] if init is not None else []))
+    extra = ([f"init={init}"] if init is not None else []) + (["data.skip_bad=true"] if skip_bad else [])
+    cfg = load_config(source, FinetuneConfig, list(overrides) + extra)
     if out is None:
         init_label = "random" if cfg.init == "random" else Path(cfg.init).stem
         out = Path("runs") / "finetune" / f"{Path(source).stem}-{init_label}"
@@ -46,7 +49,7 @@ def evaluate_cmd(
     out: Path = typer.Option(None, "--out", help="Output folder (default: RUN/eval, or eval_<name> beside a file)."),
     batch_size: int = typer.Option(2, "--batch-size", help="Images per inference batch."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | cuda:N"),
-    skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip broken records with one warning."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP),
 ) -> None:
     """COCO bbox / segm AP and AR per split (pycocotools); writes detections and metrics json."""
     metrics = evaluate(model, data, split, coco, images, out, batch_size, device, skip_bad)
@@ -71,9 +74,10 @@ def detect_cmd(
     draw: Path = typer.Option(None, "--draw", help="Folder for overlays with boxes, masks and class names."),
     score_thr: float = typer.Option(0.5, "--score-thr", help="Keep detections scoring at least this."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | cuda:N"),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP),
 ) -> None:
     """Run a fine-tuned detector on any scans."""
-    records = detect_files(model, images, out, draw, score_thr, device)
+    records = detect_files(model, images, out, draw, score_thr, device, skip_bad)
     total = sum(len(r["detections"]) for r in records)
     typer.echo(f"{total} detections in {len(records)} images -> {out}")
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import typer
 
 from segloc.config import load_config
+from segloc.errors import ConfigError
 from segloc.experiment import ExperimentConfig, find_config, run_experiment
 from segloc.experiment.config import STAGES
 
@@ -18,6 +19,8 @@ def experiment_cmd(
 ) -> None:
     """Run the paper's protocol: regions, synthesis, pretraining per method, fine-tuning per init,
     evaluation on easy/hard/hidden and a report. Finished stages are skipped on a re-run."""
+    if from_stage is not None and from_stage not in STAGES:  # before the run folder is touched
+        raise ConfigError(f"--from {from_stage!r}: unknown stage; stages: {', '.join(STAGES)}")
     cfg = load_config(find_config(config), ExperimentConfig, overrides)
     run = run_experiment(cfg, out, from_stage)
     typer.echo(f"report: {run / 'report.md'}")

@@ -5,6 +5,7 @@ import logging
 import sys
 
 import typer
+from tqdm import tqdm
 
 from segloc.cli import data
 from segloc.cli.chr import app as chr_app
@@ -44,13 +45,27 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def one_line(error: BaseException) -> str:
+    """The message of an error as one line: a DataLoader worker's copy loses its traceback, a
+    file-system error names its file, a multi-line message is joined."""
+    text = str(error)
+    if "Original Traceback" in text:  # re-raised by torch.utils.data from a worker process
+        text = text.strip().splitlines()[-1].split(": ", 1)[-1]
+    if isinstance(error, OSError) and error.strerror:
+        text = f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
 def main() -> None:
-    """Run the CLI, turning segloc's own errors into one clear line and exit code 2."""
+    """Run the CLI, turning segloc's own errors and file-system errors (read-only or full disk,
+    missing files) into one clear line and exit code 2."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
         app()
-    except SeglocError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    except (SeglocError, OSError) as exc:
+        for bar in list(getattr(tqdm, "_instances", ())):  # end a progress line the error interrupted
+            bar.close()
+        typer.secho(f"error: {one_line(exc)}", fg=typer.colors.RED, err=True)
         sys.exit(2)
 
 

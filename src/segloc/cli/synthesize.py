@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from segloc.cli.output import SKIP_BAD_HELP
+
 
 def regions_cmd(
     folder: Path = typer.Argument(..., help="Folder of background scans (searched recursively)."),
@@ -39,6 +41,8 @@ def synthesize_cmd(
     mode: str = typer.Option("blend", "--mode", help="SegLoc paste: blend (paper) or multiply (Beer-Lambert)."),
     target_width: int = typer.Option(500, "--target-width", min=16, help="SegLoc views are resized to this width."),
     jpeg_quality: int = typer.Option(None, "--jpeg-quality", min=1, max=100, help="Store views as JPEG (smaller, lossy) instead of PNG."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP + " Applies to --labelled; unreadable "
+                                  "backgrounds are always skipped with a warning."),
 ) -> None:
     """Write synthesised positive pairs (SegLoc Algorithm 1 or the InsLoc baseline) as resumable shards."""
     from segloc.synthesis.builder import synthesize
@@ -52,5 +56,5 @@ def synthesize_cmd(
     config = SegLocConfig(target_width=target_width, mode=mode) if method == "segloc" else InsLocConfig()
     summary = synthesize(method, backgrounds, out, pairs, labelled, images, workers, shard_size, seed,
                          regions, preview, background_glob=background_glob, config=config,
-                         jpeg_quality=jpeg_quality)
+                         jpeg_quality=jpeg_quality, skip_bad=skip_bad)
     typer.echo(json.dumps(summary))

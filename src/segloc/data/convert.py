@@ -6,7 +6,8 @@ from pathlib import Path
 
 from segloc.data.images import image_size
 from segloc.data.sixray import SIXRAY_ALL_CLASSES, SixrayRoot
-from segloc.errors import BadRecords
+from segloc.engine.atomic import atomic_write_text
+from segloc.errors import BadRecords, DatasetError
 
 
 def sixray_to_coco(
@@ -18,18 +19,24 @@ def sixray_to_coco(
 ) -> dict:
     """Write a COCO json (file names relative to ``JPEGImage/``) from the ``Annotation/*.xml`` files.
 
-    Empty objects (no or degenerate box) are dropped; unknown class names are errors (or skipped).
-    Returns the json written.
+    Empty objects (no or degenerate box) are dropped; malformed xml, an xml without its image,
+    an unreadable image header and unknown class names are errors (or, ``skip_bad``, skipped).
+    The file is written atomically. Returns the json written.
     """
     six = SixrayRoot(root)
     bad = BadRecords(six.annotation_dir, skip_bad)
     cat_ids = {name.lower(): i + 1 for i, name in enumerate(class_names)}
-    annotations = six.annotations()
+    annotations = six.annotations(skip_bad)
     names = six.image_names() if include_negatives else sorted(annotations)
     images, anns = [], []
-    for image_id, name in enumerate(names, start=1):
-        path = six.image_path(name)
-        width, height = image_size(path)
+    for name in names:
+        try:
+            path = six.image_path(name)
+            width, height = image_size(path)
+        except DatasetError as exc:
+            bad.report_error(exc)
+            continue
+        image_id = len(images) + 1
         images.append({"id": image_id, "file_name": path.name, "width": width, "height": height})
         for obj in annotations[name].objects if name in annotations else ():
             if obj.box is None:
@@ -52,6 +59,5 @@ def sixray_to_coco(
         "annotations": anns,
         "categories": [{"id": i + 1, "name": n, "supercategory": "prohibited"} for i, n in enumerate(class_names)],
     }
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(data), encoding="utf-8")
+    atomic_write_text(json.dumps(data), out)
     return data

@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 
 from segloc.data import CocoDataset, find_pidray_splits, load_coco, load_pidray
+from segloc.data.coco import run_image_check
 from segloc.detection.data import ImageDataset
 from segloc.detection.inference import Detector, load_detector, predict
 from segloc.errors import DatasetError
@@ -24,7 +25,8 @@ def pidray_test_splits(root: Path | str, split: str = "all", skip_bad: bool = Fa
         raise DatasetError(f"{root}: no test split found (only a training file)")
     if split != "all" and split not in tests:
         raise DatasetError(f"{root}: split {split!r} not found (test splits present: {', '.join(tests)})")
-    return load_pidray(root, tuple(tests) if split == "all" else (split,), skip_bad=skip_bad)
+    return load_pidray(root, tuple(tests) if split == "all" else (split,), skip_bad=skip_bad,
+                       check_images=run_image_check(skip_bad))
 
 
 def evaluate_detector(detector: Detector, datasets: dict[str, CocoDataset], out_dir: Path | str,
@@ -58,7 +60,8 @@ def evaluate(model: Path | str, data_root: Path | str | None = None, split: str 
     if coco_json is not None:
         if images is None:
             raise DatasetError(f"{coco_json}: --images (the image folder) is required with --coco")
-        datasets = {Path(coco_json).stem: load_coco(coco_json, images, skip_bad=skip_bad)}
+        datasets = {Path(coco_json).stem: load_coco(coco_json, images, skip_bad=skip_bad,
+                                                    check_images=run_image_check(skip_bad))}
     else:
         datasets = pidray_test_splits(data_root, split, skip_bad)
     dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device

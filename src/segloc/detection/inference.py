@@ -14,15 +14,15 @@ from torch.utils.data import DataLoader
 from torchvision.models.detection.generalized_rcnn import GeneralizedRCNN
 from tqdm import tqdm
 
-from segloc.data import read_rgb
+from segloc.data import image_size, read_rgb
 from segloc.detection.builders import build_detector
 from segloc.detection.config import ModelConfig
 from segloc.detection.data import CategoryMap, ImageDataset, collate
 from segloc.detection.draw import draw_detections
 from segloc.detection.forward import prepare_image, run_detector
 from segloc.detection.runtime import ExportedDetector, is_export, load_export
-from segloc.engine import latest_checkpoint, load_checkpoint
-from segloc.errors import SeglocError
+from segloc.engine import atomic_write_text, latest_checkpoint, load_checkpoint
+from segloc.errors import BadRecords, DatasetError, SeglocError
 from segloc.evaluation.coco_eval import to_coco_results
 
 FINAL_MODEL = "model_final.pt"
@@ -128,7 +128,8 @@ def open_detector(path: Path | str, device: str | torch.device = "cpu") -> Detec
     return load_export(path) if is_export(path) else load_detector(path, device)
 
 
-def detect(detector: Detector | ExportedDetector, images: list[Path | str | np.ndarray], score_thr: float = 0.5) -> list[list[dict]]:
+def detect(detector: Detector | ExportedDetector, images: list[Path | str | np.ndarray],
+           score_thr: float = 0.5) -> list[list[dict]]:
     """Detections per image above ``score_thr``: bbox xywh, score, category id and name, RLE mask."""
     found = []
     for image in images:
@@ -163,21 +164,36 @@ def expand_images(paths: list[Path | str]) -> list[Path]:
 
 
 def detect_files(model: Path | str, images: list[Path | str], out: Path | str, draw_dir: Path | str | None = None,
-                 score_thr: float = 0.5, device: str = "auto") -> list[dict]:
-    """Detect on image files, write ``[{"file", "detections"}]`` to ``out`` and overlays to ``draw_dir``."""
+                 score_thr: float = 0.5, device: str = "auto", skip_bad: bool = False) -> list[dict]:
+    """Detect on image files, write ``[{"file", "detections"}]`` to ``out`` and overlays to ``draw_dir``.
+
+    An unreadable image stops the run before any detection is made (headers are checked first)
+    or, with ``skip_bad``, is left out with one warning giving the count; ``out`` is written atomically.
+    """
     dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
-    detector = open_detector(model, dev)
     files = expand_images(images)
+    bad = BadRecords("detect", skip_bad)
+    readable = []
+    for path in files:
+        try:
+            image_size(path)
+            readable.append(path)
+        except DatasetError as exc:
+            bad.report_error(exc)
+    detector = open_detector(model, dev)
     records = []
-    for path in tqdm(files, desc="detect", leave=False):
-        rgb = read_rgb(path)
+    for path in tqdm(readable, desc="detect", leave=False):
+        try:
+            rgb = read_rgb(path)
+        except DatasetError as exc:
+            bad.report_error(exc)
+            continue
         dets = detect(detector, [rgb], score_thr)[0]
         records.append({"file": str(path), "width": rgb.shape[1], "height": rgb.shape[0], "detections": dets})
         if draw_dir is not None:
             Path(draw_dir).mkdir(parents=True, exist_ok=True)
             overlay = draw_detections(rgb, dets)
             cv2.imwrite(str(Path(draw_dir) / f"{path.stem}.png"), cv2.cvtColor(overlay, cv2.COLOR_RGB2BGR))
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(records), encoding="utf-8")
+    bad.warn_summary()
+    atomic_write_text(json.dumps(records), out)
     return records

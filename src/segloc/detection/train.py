@@ -22,8 +22,9 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, Sampler
 from tqdm import tqdm
 
-from segloc.config import load_config, save_config
+from segloc.config import save_config
 from segloc.data import CocoDataset, load_coco, load_pidray
+from segloc.data.coco import run_image_check
 from segloc.detection.builders import build_detector
 from segloc.detection.config import DataConfig, FinetuneConfig
 from segloc.detection.data import CategoryMap, DetectionDataset, collate
@@ -31,10 +32,10 @@ from segloc.detection.evaluate import EVAL_DIR, evaluate_detector, pidray_test_s
 from segloc.detection.inference import CHECKPOINT_DIR, FINAL_MODEL, Detector, detector_state
 from segloc.detection.init import initialize_backbone, write_init_report
 from segloc.detection.transforms import training_transforms
-from segloc.engine import (DistInfo, RunLogger, atomic_save, get_rng_state, init_distributed, is_main,
-                           latest_checkpoint, load_checkpoint, multistep_with_warmup, prepare_run_dir, seed_everything,
-                           set_rng_state)
-from segloc.errors import ConfigError, DatasetError, SeglocError
+from segloc.engine import (DistInfo, RunLogger, atomic_save, check_resumed_config, get_rng_state, init_distributed,
+                           is_main, latest_checkpoint, load_checkpoint, load_latest_good, multistep_with_warmup,
+                           open_run_dir, prune_checkpoints, seed_everything, set_rng_state)
+from segloc.errors import DatasetError, SeglocError
 
 log = logging.getLogger("segloc")
 CONFIG_FILE = "config.yaml"
@@ -56,15 +57,17 @@ class SkipSampler(Sampler[int]):
 
 def training_split(cfg: DataConfig) -> CocoDataset:
     """The training COCO set: PIDray's train split or the explicit json."""
+    check = run_image_check(cfg.skip_bad)
     if cfg.root is not None:
-        return load_pidray(cfg.root, ("train",), skip_bad=cfg.skip_bad)["train"]
-    return load_coco(cfg.train.json_path, cfg.train.images, skip_bad=cfg.skip_bad)
+        return load_pidray(cfg.root, ("train",), skip_bad=cfg.skip_bad, check_images=check)["train"]
+    return load_coco(cfg.train.json_path, cfg.train.images, skip_bad=cfg.skip_bad, check_images=check)
 
 
 def test_splits(cfg: FinetuneConfig) -> dict[str, CocoDataset]:
     """The test sets to evaluate after training (PIDray test splits present, or ``data.test``)."""
     if cfg.data.root is None:
-        sets = {name: load_coco(src.json_path, src.images, skip_bad=cfg.data.skip_bad)
+        sets = {name: load_coco(src.json_path, src.images, skip_bad=cfg.data.skip_bad,
+                                check_images=run_image_check(cfg.data.skip_bad))
                 for name, src in cfg.data.test.items()}
     else:
         try:
@@ -74,17 +77,6 @@ def test_splits(cfg: FinetuneConfig) -> dict[str, CocoDataset]:
             return {}
     wanted = cfg.eval.splits
     return sets if wanted == "all" else {k: v for k, v in sets.items() if k in wanted}
-
-
-def _check_resumed_config(cfg: FinetuneConfig, run_dir: Path) -> None:
-    saved = run_dir / CONFIG_FILE
-    if saved.is_file():
-        previous = load_config(saved, FinetuneConfig)
-        if previous != cfg:
-            old, new = previous.model_dump(), cfg.model_dump()
-            diff = [k for k in new if old.get(k) != new[k]]
-            raise ConfigError(f"{saved}: --resume with a different configuration (sections differ: {diff}); "
-                              "resume with the saved config or start a new run")
 
 
 def _rng_states() -> list[dict]:
@@ -146,13 +138,10 @@ class Trainer:
             return
         folder = self.run_dir / CHECKPOINT_DIR
         atomic_save(state, folder / f"step_{self.step}.pt")
-        old = sorted(folder.glob("step_*.pt"), key=lambda p: int(p.stem.split("_")[1]))
-        for path in old[: -self.cfg.train.keep_checkpoints]:
-            path.unlink()
+        prune_checkpoints(folder, self.cfg.train.keep_checkpoints)
 
-    def load(self, path: Path) -> None:
-        """Restore a checkpoint written by :meth:`save_checkpoint`."""
-        state = load_checkpoint(path, map_location=self.dist.device)
+    def load(self, path: Path, state: dict) -> None:
+        """Restore the contents ``state`` of checkpoint ``path`` written by :meth:`save_checkpoint`."""
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
@@ -241,31 +230,35 @@ def finetune(cfg: FinetuneConfig, out: Path | str, resume: bool = False, overwri
              stop_at_step: int | None = None, progress: bool = True) -> Path:
     """Fine-tune a detector into run folder ``out``; returns the folder (metrics in ``eval/metrics.json``).
 
-    ``resume`` continues from the latest checkpoint with the saved configuration; ``stop_at_step``
-    stops early after checkpointing (a time-limited job resumes later with ``resume``).
+    Data and init weights are loaded before the run folder is touched; the folder is locked for the
+    run (``engine.open_run_dir``). ``resume`` continues from the newest good checkpoint with the
+    saved configuration; ``stop_at_step`` stops early after checkpointing (a time-limited job
+    resumes later with ``resume``).
     """
     out = Path(out)
     dist_info = init_distributed(cfg.train.device)
-    if is_main():
-        prepare_run_dir(out, resume=resume, overwrite=overwrite)
-        if resume:
-            _check_resumed_config(cfg, out)
-        save_config(cfg, out / CONFIG_FILE)
-    if dist_info.distributed:
-        dist.barrier()
-    logger = RunLogger(out, enabled=is_main())
-    try:
-        trainer = Trainer(cfg, out, dist_info, progress)
+    trainer = Trainer(cfg, out, dist_info, progress)
+    with open_run_dir(out, resume, overwrite) if is_main() else nullcontext(out):
         if is_main():
+            if resume:
+                check_resumed_config(out, cfg.model_dump(mode="json"))
+            save_config(cfg, out / CONFIG_FILE)
             write_init_report(trainer.init, out / "init_report.json")
-        checkpoint = latest_checkpoint(out / CHECKPOINT_DIR) if resume else None
-        if checkpoint is not None:
-            trainer.load(checkpoint)
-            logger.truncate_after(trainer.step)
-        log.info("fine-tuning %s (%s) for %d steps, %d per epoch, init %s", cfg.model.kind, cfg.model.arch,
-                 trainer.total_steps, trainer.iters_per_epoch, trainer.init.name)
-        if trainer.train(logger, stop_at_step):
-            trainer.finish()
-    finally:
-        logger.close()
+        found = load_latest_good(out / CHECKPOINT_DIR, dist_info.device) if resume and is_main() else None
+        if dist_info.distributed:
+            dist.barrier()
+        if resume and not is_main():
+            last = latest_checkpoint(out / CHECKPOINT_DIR)
+            found = (last, load_checkpoint(last, map_location=dist_info.device)) if last is not None else None
+        logger = RunLogger(out, enabled=is_main())
+        try:
+            if found is not None:
+                trainer.load(*found)
+                logger.truncate_after(trainer.step)
+            log.info("fine-tuning %s (%s) for %d steps, %d per epoch, init %s", cfg.model.kind, cfg.model.arch,
+                     trainer.total_steps, trainer.iters_per_epoch, trainer.init.name)
+            if trainer.train(logger, stop_at_step):
+                trainer.finish()
+        finally:
+            logger.close()
     return out

@@ -74,12 +74,16 @@ def hold_out(data: ProbeSet, every: int = 5) -> tuple[ProbeSet, ProbeSet]:
 
 
 def probe_sets(coco: dict[str, CocoDataset], tests: list[str], width: int = 320, max_images: int | None = None,
-               holdout_every: int = 5) -> tuple[ProbeSet, dict[str, ProbeSet]]:
-    """The kNN index (the train split less its held-out images) and the sets to probe: ``val`` (the
-    held-out train images, to tune on), then each split of ``tests`` present in ``coco``."""
-    index, val = hold_out(load_probe_set(coco["train"], width, max_images), holdout_every)
+               holdout_every: int | None = 5) -> tuple[ProbeSet, dict[str, ProbeSet]]:
+    """The kNN index (the train split, less its held-out images) and the sets to probe: ``val`` (every
+    ``holdout_every``-th train image, to tune on; None when ``coco`` has a real val split among
+    ``tests``), then each split of ``tests`` present in ``coco``."""
+    index = load_probe_set(coco["train"], width, max_images)
+    held = {}
+    if holdout_every is not None:
+        index, held["val"] = hold_out(index, holdout_every)
     present = {split: load_probe_set(coco[split], width, max_images) for split in tests if split in coco}
-    return index, {"val": val, **present}
+    return index, {**held, **present}
 
 
 @torch.no_grad()

@@ -61,7 +61,8 @@ class DataConfig(Config):
     Segments (SegLoc) come from ``pidray`` (a PIDray root; its train split) or from a COCO
     ``labelled`` json with its ``images`` folder; InsLoc foregrounds from the same, or from every
     image under ``images``. ``backgrounds`` is a folder of benign scans (SIXray ``JPEGImage``),
-    ``regions`` its optional authentic-region cache. ``shards`` replaces all of these.
+    ``regions`` its optional authentic-region cache; ``refine_boxes`` cuts box-only segments to the
+    item's silhouette. ``shards`` replaces all of these.
     ``target_width``: SegLoc pairs' width; ``canvas``, ``crop_side``: InsLoc pairs' square side and
     the range of their pasted crops' sides.
     """
@@ -74,6 +75,7 @@ class DataConfig(Config):
     backgrounds: Path | None = None
     background_glob: str = "*"
     regions: Path | None = None
+    refine_boxes: bool = Field(False, description="box-only segments refined to the item's silhouette")
     shards: Path | None = None
     pairs_per_epoch: int = Field(200_000, gt=0)
     target_width: int | None = Field(500, gt=0)

@@ -5,7 +5,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Literal
 
-from segloc.data.coco import load_coco
+from segloc.data.coco import load_coco, run_image_check
 from segloc.errors import ConfigError
 from segloc.synthesis.backgrounds import BackgroundBank
 from segloc.synthesis.insloc import InsLocConfig, InsLocPairSampler
@@ -21,12 +21,14 @@ Method = Literal["segloc", "insloc"]
 def build_sampler(method: Method, backgrounds: Path | str, labelled: Path | str | None = None,
                   images: Path | str | None = None, seed: int = 0, regions: Path | str | None = None,
                   background_glob: str = "*", config: SegLocConfig | InsLocConfig | None = None,
-                  min_size: int = 8, refine_boxes: bool = False) -> tuple[SegLocPairSampler | InsLocPairSampler, dict]:
+                  min_size: int = 8, refine_boxes: bool = False,
+                  skip_bad: bool = False) -> tuple[SegLocPairSampler | InsLocPairSampler, dict]:
     """A sampler and the manifest that makes its pairs reproducible (sources, sizes, config).
 
     SegLoc needs ``labelled`` (COCO json) and ``images`` (its image folder). InsLoc takes its
     foregrounds from the labelled set's images when ``labelled`` is given, else from every
-    image under ``images``.
+    image under ``images``. ``skip_bad``: broken records and unreadable images of ``labelled``
+    are left out with one warning (its images are decoded up front).
     """
     table = RegionTable.load(regions) if regions is not None else None
     bank = BackgroundBank(backgrounds, table, background_glob)
@@ -35,14 +37,17 @@ def build_sampler(method: Method, backgrounds: Path | str, labelled: Path | str 
     if method == "segloc":
         if labelled is None or images is None:
             raise ConfigError("SegLoc synthesis needs --labelled (COCO json) and --images (its folder)")
-        segments = SegmentBank.from_coco(labelled, images, min_size=min_size, refine_boxes=refine_boxes)
+        segments = SegmentBank.from_coco(labelled, images, skip_bad=skip_bad, min_size=min_size,
+                                         refine_boxes=refine_boxes)
         config = config or SegLocConfig()
         sampler = SegLocPairSampler(segments, bank, config, seed)
         manifest.update(labelled=str(Path(labelled).resolve()), n_segments=len(segments),
                         min_size=min_size, refine_boxes=refine_boxes, categories=segments.categories)
     elif method == "insloc":
         if labelled is not None:
-            foregrounds = [r.path for r in load_coco(labelled, images or Path(labelled).parent).images]
+            coco = load_coco(labelled, images or Path(labelled).parent, skip_bad=skip_bad,
+                             check_images=run_image_check(skip_bad))
+            foregrounds = [r.path for r in coco.images]
         elif images is not None:
             foregrounds = [Path(images) / name for name in list_images(images)]
         else:
@@ -62,10 +67,10 @@ def synthesize(method: Method, backgrounds: Path | str, out: Path | str, pairs: 
                shard_size: int = 1000, seed: int = 0, regions: Path | str | None = None,
                preview: Path | str | None = None, preview_pairs: int = 8, background_glob: str = "*",
                config: SegLocConfig | InsLocConfig | None = None, jpeg_quality: int | None = None,
-               progress: bool = True) -> dict:
+               progress: bool = True, skip_bad: bool = False) -> dict:
     """Write ``pairs`` synthesised pairs as resumable shards under ``out`` (and a preview gallery)."""
     sampler, manifest = build_sampler(method, backgrounds, labelled, images, seed, regions,
-                                      background_glob, config)
+                                      background_glob, config, skip_bad=skip_bad)
     summary = write_shards(sampler, pairs, out, manifest, shard_size, workers, jpeg_quality, progress)
     if preview is not None:
         shown = [sampler(i) for i in range(min(preview_pairs, pairs))]

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from segloc.data.coco import CocoDataset, ImageRecord, Instance, decode_segmentation, load_coco
+from segloc.data.coco import CocoDataset, ImageRecord, Instance, decode_segmentation, load_coco, run_image_check
 from segloc.data.images import read_rgb
 from segloc.errors import DatasetError, log
 from segloc.synthesis.region import mask_box
@@ -97,8 +97,10 @@ class SegmentBank:
     @classmethod
     def from_coco(cls, json_path: Path | str, image_root: Path | str, skip_bad: bool = False,
                   **kwargs) -> SegmentBank:
-        """Load a COCO json (polygons, RLE or boxes only) and build its bank."""
-        return cls(load_coco(json_path, image_root, skip_bad=skip_bad), **kwargs)
+        """Load a COCO json (polygons, RLE or boxes only) and build its bank (``skip_bad``: its images
+        are decoded up front and broken ones left out)."""
+        return cls(load_coco(json_path, image_root, skip_bad=skip_bad, check_images=run_image_check(skip_bad)),
+                   **kwargs)
 
     @property
     def categories(self) -> dict[int, str]:
