@@ -2,8 +2,7 @@
 
 Both formats come from tracing the module once on an example input with the TorchScript tracer
 (torch.onnx's legacy exporter for ONNX, whose symbolic shapes let any input size run); the
-tracer's notes about shapes are expected and silenced. An existing file is kept unless
-``overwrite``, and a failed export leaves nothing behind.
+tracer's notes about shapes are expected and silenced. A failed export leaves nothing behind.
 """
 from __future__ import annotations
 
@@ -18,18 +17,15 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from segloc.errors import SeglocError
 
 METADATA_KEY = "segloc"
 TORCHSCRIPT_METADATA = f"{METADATA_KEY}.json"
 ONNX_OPSET = 17
 
 
-def write_new_file(out: Path | str, write: Callable[[Path], None], overwrite: bool = False) -> Path:
+def write_atomically(out: Path | str, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``out`` and rename it to ``out`` when it succeeds."""
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise SeglocError(f"{out}: already exists; pass --overwrite to replace it")
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)

@@ -39,8 +39,8 @@ def test_export_cli_refuses_to_overwrite_and_unknown_formats(random_chr_run: Pat
     out = tmp_path / "trunk.safetensors"
     res = CliRunner().invoke(app, ["export", str(random_chr_run), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    again = CliRunner().invoke(app, ["export", str(random_chr_run), "--out", str(out)])
-    assert isinstance(again.exception, SeglocError) and "--overwrite" in str(again.exception)
+    again = CliRunner().invoke(app, ["export", str(random_chr_run), "--out", str(out), "--format", "onnx"])
+    assert isinstance(again.exception, SeglocError) and "exists; pass --overwrite" in str(again.exception)
     assert CliRunner().invoke(app, ["export", str(random_chr_run), "--out", str(out), "--overwrite"]).exit_code == 0
     with pytest.raises(SeglocError, match="unknown export format 'tflite'"):
         export_chr(random_chr_run, tmp_path / "x", "tflite")

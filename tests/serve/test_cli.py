@@ -28,8 +28,8 @@ def test_serve_prints_its_url_answers_and_stops(random_detector_runs: dict[str, 
             assert json.loads(response.read())["detector"]["masks"]
     finally:
         process.send_signal(signal.SIGINT)
-        out, _ = process.communicate(timeout=30)
-    assert process.returncode == 0 and "stopped" in out
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0 and "stopped" in out, out + err
 
 
 def test_a_run_with_nothing_to_show_is_one_clear_line(tmp_path: Path) -> None:

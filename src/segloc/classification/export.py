@@ -13,7 +13,7 @@ from segloc.classification.chr import RESNETS, CHRNet
 from segloc.classification.data import MEAN, STD
 from segloc.classification.evaluate import load_trained
 from segloc.errors import SeglocError
-from segloc.graphs import noise_scan, trace_onnx, write_new_file
+from segloc.graphs import noise_scan, trace_onnx, write_atomically
 
 FORMATS = ("safetensors", "onnx")
 
@@ -56,7 +56,7 @@ class ChrGraph(nn.Module):
         return torch.sigmoid(logits[0]), cams[0]
 
 
-def export_onnx(path: Path | str, out: Path | str, overwrite: bool = False) -> Path:
+def export_onnx(path: Path | str, out: Path | str) -> Path:
     """Write the CHR run/checkpoint ``path`` as an ONNX graph; class names and input size in its metadata."""
     model, config, class_names = load_trained(path)
     size = config.data.image_size
@@ -65,14 +65,11 @@ def export_onnx(path: Path | str, out: Path | str, overwrite: bool = False) -> P
             "backbone": config.model.backbone, "variant": config.model.variant,
             "input": "image: uint8 (H, W, 3) RGB", "outputs": ["scores", "cams"]}
     axes = {"image": {0: "height", 1: "width"}, "cams": {1: "height", 2: "width"}}
-    return write_new_file(out, lambda tmp: trace_onnx(graph, noise_scan(size), tmp, meta["outputs"], axes, meta),
-                          overwrite)
+    return write_atomically(out, lambda tmp: trace_onnx(graph, noise_scan(size), tmp, meta["outputs"], axes, meta))
 
 
-def export_chr(path: Path | str, out: Path | str, fmt: str = "safetensors", overwrite: bool = False) -> Path:
+def export_chr(path: Path | str, out: Path | str, fmt: str = "safetensors") -> Path:
     """Export the CHR run ``path`` as ``fmt``: safetensors (the trunk) or onnx (the whole classifier)."""
     if fmt not in FORMATS:
         raise SeglocError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    if fmt == "onnx":
-        return export_onnx(path, out, overwrite)
-    return write_new_file(out, lambda tmp: export_backbone(path, tmp), overwrite)
+    return export_onnx(path, out) if fmt == "onnx" else export_backbone(path, out)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from segloc.cli.output import SKIP_BAD_HELP
+from segloc.cli.output import SKIP_BAD_HELP, check_new_output
 from segloc.config import load_config
 from segloc.detection.config import FinetuneConfig
 from segloc.detection.evaluate import evaluate
@@ -86,9 +86,10 @@ def export_detector_cmd(
     model: Path = typer.Argument(..., help="Run folder or model / checkpoint file."),
     fmt: str = typer.Option("onnx", "--format", help="onnx (onnxruntime) | torchscript (torch.jit)."),
     out: Path = typer.Option(..., "--out", help="File to write, e.g. detector.onnx or detector.pt."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out file."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
 ) -> None:
     """Export a detector as one self-contained ONNX / TorchScript file (scan in; boxes, scores, labels, masks out)."""
     from segloc.detection.export import export_detector
 
-    typer.echo(f"wrote {export_detector(model, out, fmt, overwrite)}")
+    check_new_output(out, overwrite)
+    typer.echo(f"wrote {export_detector(model, out, fmt)}")

@@ -17,7 +17,7 @@ from segloc.detection.forward import prepare_image, run_detector
 from segloc.detection.inference import Detector, load_detector
 from segloc.detection.runtime import FORMAT_NAME, OUTPUTS
 from segloc.errors import SeglocError
-from segloc.graphs import noise_scan, trace_onnx, trace_torchscript, write_new_file
+from segloc.graphs import noise_scan, trace_onnx, trace_torchscript, write_atomically
 
 FORMATS = ("onnx", "torchscript")
 
@@ -44,7 +44,7 @@ def export_metadata(detector: Detector) -> dict:
             "input": "image: uint8 (H, W, 3) RGB", "outputs": outputs}
 
 
-def export_detector(model: Path | str, out: Path | str, fmt: str = "onnx", overwrite: bool = False) -> Path:
+def export_detector(model: Path | str, out: Path | str, fmt: str = "onnx") -> Path:
     """Write the detector of a run folder / model file to ``out`` as ``fmt`` (onnx | torchscript)."""
     if fmt not in FORMATS:
         raise SeglocError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
@@ -52,8 +52,8 @@ def export_detector(model: Path | str, out: Path | str, fmt: str = "onnx", overw
     graph = DetectorGraph(detector.model).eval()
     example, meta = noise_scan(detector.model_config.image_size), export_metadata(detector)
     if fmt == "torchscript":
-        return write_new_file(out, lambda tmp: trace_torchscript(graph, example, tmp, meta), overwrite)
+        return write_atomically(out, lambda tmp: trace_torchscript(graph, example, tmp, meta))
     axes = {"image": {0: "height", 1: "width"}, **{name: {0: "detections"} for name in meta["outputs"]}}
     if detector.masks:
         axes["masks"] = {0: "detections", 2: "height", 3: "width"}
-    return write_new_file(out, lambda tmp: trace_onnx(graph, example, tmp, meta["outputs"], axes, meta), overwrite)
+    return write_atomically(out, lambda tmp: trace_onnx(graph, example, tmp, meta["outputs"], axes, meta))
