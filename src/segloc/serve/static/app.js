@@ -63,11 +63,12 @@ function draw() {
   const ctx = canvas.getContext("2d");
   ctx.drawImage(state.image, 0, 0);
   const shown = state.detections.map((d, i) => [d, i]).filter(([d]) => d.score >= threshold);
-  for (const [, i] of shown) if (state.masks[i]) ctx.drawImage(state.masks[i], 0, 0);
+  const lowestFirst = [...shown].reverse();  // the best detections end up on top
+  for (const [, i] of lowestFirst) if (state.masks[i]) ctx.drawImage(state.masks[i], 0, 0);
   const line = Math.max(2, Math.round(Math.max(canvas.width, canvas.height) / 300));
   ctx.font = `${6 * line + 4}px system-ui, sans-serif`;
   ctx.textBaseline = "top";
-  for (const [d] of shown) {
+  for (const [d] of lowestFirst) {
     const [x, y, w, h] = d.bbox;
     const colour = rgb(colourOf(d.category_id));
     ctx.lineWidth = line;
