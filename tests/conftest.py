@@ -38,6 +38,7 @@ def random_detector_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     from segloc.detection.data import CategoryMap
     from segloc.detection.inference import FINAL_MODEL, detector_state
     from segloc.engine import atomic_save
+    from segloc.engine.runfiles import FINAL_MODEL
 
     runs = {}
     for kind in ("cascade", "mask_rcnn"):
@@ -56,18 +57,19 @@ def random_detector_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
 
 @pytest.fixture(scope="session")
 def random_chr_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A run folder (model.pt) of an untrained ResNet-18 CHR classifier at 64 px for SIXray's 5 classes."""
+    """A run folder (model_final.pt) of an untrained ResNet-18 CHR classifier at 64 px for SIXray's 5 classes."""
     import torch
 
     from segloc.classification.chr import CHRNet
     from segloc.classification.config import ChrConfig
     from segloc.data.sixray import SIXRAY_CLASSES
     from segloc.engine import atomic_save
+    from segloc.engine.runfiles import FINAL_MODEL
 
     torch.manual_seed(0)
     config = ChrConfig.model_validate({"model": {"backbone": "resnet18"}, "data": {"image_size": 64}})
     model = CHRNet("resnet18", len(SIXRAY_CLASSES), "chr")
     run = tmp_path_factory.mktemp("random-chr")
     atomic_save({"model": model.state_dict(), "config": config.model_dump(mode="json"),
-                 "class_names": list(SIXRAY_CLASSES), "step": 0}, run / "model.pt")
+                 "class_names": list(SIXRAY_CLASSES), "step": 0}, run / FINAL_MODEL)
     return run

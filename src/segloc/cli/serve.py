@@ -5,7 +5,7 @@ from pathlib import Path
 
 import typer
 
-from segloc.serve.server import DEFAULT_HOST, DEFAULT_PORT, MAX_PIXELS, MAX_UPLOAD_BYTES
+from segloc.serve.limits import DEFAULT_HOST, DEFAULT_PORT, MAX_PIXELS, MAX_UPLOAD_BYTES
 
 
 def serve_cmd(

@@ -1,6 +1,18 @@
 """``segloc serve``: a local web viewer of a detector (boxes, masks, scores), a CHR classifier (class
-scores, CAMs) and a pretraining run's synthesised pairs, with a JSON API for scripts."""
-from segloc.serve.server import make_server
-from segloc.serve.sources import find_sources
+scores, CAMs) and a pretraining run's synthesised pairs, with a JSON API for scripts.
 
-__all__ = ["find_sources", "make_server"]
+The names below load on first use, so that ``segloc --help`` does not import torch."""
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {"make_server": "segloc.serve.server", "find_sources": "segloc.serve.sources"}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)

@@ -25,14 +25,11 @@ from importlib import resources
 from urllib.parse import parse_qs, urlsplit
 
 from segloc.serve import api
+from segloc.serve.limits import DEFAULT_HOST, DEFAULT_PORT, MAX_PIXELS, MAX_UPLOAD_BYTES
 from segloc.serve.sources import Sources
 from segloc.serve.uploads import RequestError, decode_scan, read_body
 
 log = logging.getLogger("segloc")
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
-MAX_UPLOAD_BYTES = 25 * 1024 * 1024
-MAX_PIXELS = 40_000_000
 STATIC_TYPES = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
                 "style.css": "text/css; charset=utf-8"}
 PAGE_POLICY = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'"

@@ -19,6 +19,7 @@ from segloc.classification.evaluate import load_trained
 from segloc.config import load_config
 from segloc.detection.inference import Detector, open_detector, resolve_model_path
 from segloc.detection.runtime import ExportedDetector, is_export
+from segloc.engine.runfiles import FINAL_MODEL
 from segloc.errors import ConfigError, SeglocError
 
 GALLERY_PAIRS = 6
@@ -88,7 +89,7 @@ def _experiment_parts(folder: Path) -> tuple[Path | None, Path | None, Path | No
     """(detector run, CHR run, pretraining run) of an experiment folder; None where it has none."""
     detector = next((folder / "finetune" / init for init in DETECTOR_INITS
                      if (folder / "finetune" / init / "model_final.pt").is_file()), None)
-    chr_run = folder / "chr" if (folder / "chr" / "model.pt").is_file() else None
+    chr_run = folder / "chr" if (folder / "chr" / FINAL_MODEL).is_file() else None
     pretrain = next((folder / "pretrain" / m for m in PAIR_METHODS if pretrain_config(folder / "pretrain" / m)), None)
     return detector, chr_run, pretrain
 
