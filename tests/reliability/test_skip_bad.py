@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 from bad_inputs import assert_clean_error
 
+from segloc.engine.runfiles import FINAL_MODEL
+
 CHR_SMALL = ["--backbone", "resnet18", "--set", "data.image_size=32", "--set", "data.resize=36", "--set",
              "optim.batch_size=2", "--set", "optim.max_steps=3", "--set", "run.evaluate=false", "--set",
              "data.workers=0", "--set", "run.amp=false", "--set", "run.device=cpu"]
@@ -23,7 +25,7 @@ def test_chr_train_skip_bad(cli, sixray: Path, tmp_path: Path, caplog) -> None:
         result = cli("chr", "train", "--data", sixray, "--out", run, *CHR_SMALL, "--skip-bad")
     assert result.code == 0, result.err
     assert "P00002.jpg" in caplog.text and "skipped 1 bad record" in caplog.text
-    assert (run / "model.pt").is_file()
+    assert (run / FINAL_MODEL).is_file()
 
 
 def test_synthesize_skip_bad(cli, coco, tmp_path: Path, caplog) -> None:
