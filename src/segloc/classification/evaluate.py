@@ -47,9 +47,10 @@ def predict_scores(model: CHRNet, dataset: SixrayClassification, batch_size: int
                    workers: int = 0) -> np.ndarray:
     """(N, C) test-time logits (mean over levels) in dataset order."""
     device = next(model.parameters()).device
+    cuda = device.type == "cuda"
     model.eval()
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers)
-    out = [model.predict(images.to(device)).float().cpu() for images, _, _ in loader]
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers, pin_memory=cuda)
+    out = [model.predict(images.to(device, non_blocking=cuda)).float().cpu() for images, _, _ in loader]
     return torch.cat(out).numpy()
 
 
@@ -181,6 +182,15 @@ def evaluate_run(path: Path | str, data_root: Path | str, subset: str | None = N
 
 
 @torch.no_grad()
+def classify_scan(model: CHRNet, image: np.ndarray, size: int = 224) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities (C,) and CAMs (C, H, W) at the scan's own size of one RGB scan, one pass."""
+    device = next(model.parameters()).device
+    model.eval()
+    logits, cams = model.logits_and_cams(test_transform(image, size)[None].to(device), size=image.shape[:2])
+    return torch.sigmoid(logits)[0].float().cpu().numpy(), cams[0].float().cpu().numpy()
+
+
+@torch.no_grad()
 def save_cam_picture(model: CHRNet, root: Path | str | SixrayRoot, name: str, out: Path | str,
                      class_names: list[str], size: int = 224) -> Path:
     """One panel per class: the scan with its CAM overlaid, ground-truth boxes, peak and score."""
@@ -190,12 +200,8 @@ def save_cam_picture(model: CHRNet, root: Path | str | SixrayRoot, name: str, ou
     import matplotlib.pyplot as plt
 
     root = root if isinstance(root, SixrayRoot) else SixrayRoot(root)
-    device = next(model.parameters()).device
-    model.eval()
     image = read_rgb(root.image_path(name))
-    x = test_transform(image, size)[None].to(device)
-    cams = model.cams(x, size=image.shape[:2])[0].float().cpu().numpy()
-    probs = torch.sigmoid(model.predict(x))[0].float().cpu().numpy()
+    probs, cams = classify_scan(model, image, size)
     boxes = class_boxes(root, name, class_names)
     fig, axes = plt.subplots(1, len(class_names), figsize=(3.2 * len(class_names), 3.6), squeeze=False)
     for ax, (c, cls) in zip(axes[0], enumerate(class_names)):

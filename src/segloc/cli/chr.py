@@ -98,12 +98,14 @@ def evaluate_cmd(
 
 @app.command("export")
 def export_cmd(
-    run: Path = typer.Argument(..., help="Run folder or checkpoint file (ResNet backbone)."),
-    out: Path = typer.Option(..., "--out", help="safetensors file to write."),
+    run: Path = typer.Argument(..., help="Run folder or checkpoint file."),
+    out: Path = typer.Option(..., "--out", help="File to write (.safetensors or .onnx)."),
+    fmt: str = typer.Option("safetensors", "--format", help="safetensors: the ResNet trunk, to initialise the "
+                            "detector | onnx: the whole classifier (scan in; class probabilities and CAMs out)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
 ) -> None:
-    """Export the trained ResNet trunk in segloc backbone format (body.* keys) for the detector."""
-    from segloc.classification.export import export_backbone
+    """Export the trunk (segloc backbone format, for the detector) or the whole classifier as ONNX."""
+    from segloc.classification.export import export_chr
 
     check_new_output(out, overwrite)
-    typer.echo(f"wrote {export_backbone(run, out)}")
+    typer.echo(f"wrote {export_chr(run, out, fmt)}")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import typer
 
-from segloc.cli.output import SKIP_BAD_HELP
+from segloc.cli.output import SKIP_BAD_HELP, check_new_output
 
 
 def finetune_cmd(
@@ -71,7 +71,8 @@ def report_cmd(
 
 
 def detect_cmd(
-    model: Path = typer.Argument(..., help="Run folder or model / checkpoint file."),
+    model: Path = typer.Argument(..., help="Run folder, model / checkpoint file, or an exported .onnx / TorchScript "
+                                 "file (segloc export-detector; runs on the CPU)."),
     images: list[Path] = typer.Argument(..., help="Image files or folders of images."),
     out: Path = typer.Option(..., "--out", help="Predictions json to write."),
     draw: Path = typer.Option(None, "--draw", help="Folder for overlays with boxes, masks and class names."),
@@ -85,3 +86,16 @@ def detect_cmd(
     records = detect_files(model, images, out, draw, score_thr, device, skip_bad)
     total = sum(len(r["detections"]) for r in records)
     typer.echo(f"{total} detections in {len(records)} images -> {out}")
+
+
+def export_detector_cmd(
+    model: Path = typer.Argument(..., help="Run folder or model / checkpoint file."),
+    fmt: str = typer.Option("onnx", "--format", help="onnx (onnxruntime) | torchscript (torch.jit)."),
+    out: Path = typer.Option(..., "--out", help="File to write, e.g. detector.onnx or detector.pt."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
+) -> None:
+    """Export a detector as one self-contained ONNX / TorchScript file (scan in; boxes, scores, labels, masks out)."""
+    from segloc.detection.export import export_detector
+
+    check_new_output(out, overwrite)
+    typer.echo(f"wrote {export_detector(model, out, fmt)}")

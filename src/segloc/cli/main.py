@@ -12,10 +12,11 @@ from tqdm import tqdm
 
 from segloc.cli import data
 from segloc.cli.chr import app as chr_app
-from segloc.cli.detection import detect_cmd, evaluate_cmd, finetune_cmd, report_cmd
+from segloc.cli.detection import detect_cmd, evaluate_cmd, export_detector_cmd, finetune_cmd, report_cmd
 from segloc.cli.experiment import demo_cmd, experiment_cmd
 from segloc.cli.generate import generate_cmd
 from segloc.cli.pretrain import export_cmd, pretrain_cmd, probe_cmd
+from segloc.cli.serve import serve_cmd
 from segloc.cli.synthesize import regions_cmd, synthesize_cmd
 from segloc.errors import SeglocError
 
@@ -33,6 +34,8 @@ app.command("finetune")(finetune_cmd)
 app.command("evaluate")(evaluate_cmd)
 app.command("report")(report_cmd)
 app.command("detect")(detect_cmd)
+app.command("export-detector")(export_detector_cmd)
+app.command("serve")(serve_cmd)
 app.command("experiment")(experiment_cmd)
 app.command("demo")(demo_cmd)
 

@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import Dataset
+from torchvision.models.detection.transform import GeneralizedRCNNTransform
 
 from segloc.data import CocoDataset, ImageRecord, decode_segmentation, read_rgb
+from segloc.detection.forward import prepare_image
 from segloc.detection.transforms import Compose, to_tensors
 from segloc.errors import DatasetError
 
@@ -121,25 +123,31 @@ class DetectionDataset(Dataset):
 
 
 class ImageDataset(Dataset):
-    """Images at their original size, for inference (the detector resizes and maps back itself)."""
+    """Scans for inference: decoded and, given the detector's transform, resized to its input in the
+    loader (its workers), so the device gets small float images; items are (image, (H, W), id)."""
 
-    def __init__(self, paths: list[Path], ids: list[int] | None = None, records: list[ImageRecord] | None = None):
+    def __init__(self, paths: list[Path], ids: list[int] | None = None, records: list[ImageRecord] | None = None,
+                 transform: GeneralizedRCNNTransform | None = None) -> None:
         self.paths = paths
         self.ids = ids if ids is not None else list(range(len(paths)))
         self.records = records
+        self.transform = transform
 
     @classmethod
-    def from_coco(cls, coco: CocoDataset) -> ImageDataset:
-        return cls([r.path for r in coco.images], [r.id for r in coco.images], list(coco.images))
+    def from_coco(cls, coco: CocoDataset, transform: GeneralizedRCNNTransform | None = None) -> ImageDataset:
+        return cls([r.path for r in coco.images], [r.id for r in coco.images], list(coco.images), transform)
 
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, tuple[int, int], int]:
         image = read_image_checked(self.records[index]) if self.records else read_rgb(self.paths[index])
-        return torch.from_numpy(image).permute(2, 0, 1).float().div_(255.0), self.ids[index]
+        tensor = torch.from_numpy(image)
+        if self.transform is None:
+            return tensor.permute(2, 0, 1).float().div_(255.0), image.shape[:2], self.ids[index]
+        return prepare_image(tensor, self.transform), image.shape[:2], self.ids[index]
 
 
-def collate(batch: list[tuple]) -> tuple[list, list]:
-    """Keep images and targets as lists (sizes differ); the detector batches them itself."""
-    return [b[0] for b in batch], [b[1] for b in batch]
+def collate(batch: list[tuple]) -> tuple[list, ...]:
+    """Keep each field as a list (image sizes differ); the detector batches images itself."""
+    return tuple(list(field) for field in zip(*batch))

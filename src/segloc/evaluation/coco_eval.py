@@ -76,7 +76,8 @@ def to_coco_results(output: dict[str, torch.Tensor], image_id: int, category_of:
     boxes = output["boxes"].detach().cpu().numpy()
     scores = output["scores"].detach().cpu().numpy()
     labels = output["labels"].detach().cpu().numpy()
-    masks = output["masks"][:, 0].detach().cpu().numpy() >= mask_thresh if "masks" in output else None
+    # thresholded where the masks are (the device), so a quarter of the bytes crosses to the host
+    masks = (output["masks"][:, 0] >= mask_thresh).cpu().numpy() if "masks" in output else None
     results = []
     for k in range(len(boxes)):
         x1, y1, x2, y2 = (float(v) for v in boxes[k])
