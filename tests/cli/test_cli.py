@@ -40,3 +40,12 @@ def test_help_and_version_answer_without_loading_torch():
     from segloc import __version__
 
     assert version.stdout.splitlines()[0] == __version__
+
+
+def test_generate_help_lists_the_presets_as_defined():
+    from segloc.cli.generate import PRESET_HELP
+    from segloc.generator.presets import PRESETS
+
+    sizes = "; ".join(f"{p.name}: {'/'.join(str(v) for v in p.pidray.values())}, "
+                      f"{p.sixray_positives}/{p.sixray_negatives}" for p in PRESETS.values())
+    assert f"SIXray positives/negatives): {sizes}." in PRESET_HELP

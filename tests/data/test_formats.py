@@ -125,7 +125,9 @@ def test_cli_convert_and_stats(tmp_path):
     assert "3 images, 3 objects, 3 classes" in result.output
     assert json.loads(out.read_text())["categories"][2] == {"id": 3, "name": "Wrench"}
     result = runner.invoke(app, ["convert", str(labels), "--to", "coco", "--out", str(out)])
-    assert result.exit_code != 0 and "--overwrite" in result.output + str(result.exception)
+    assert result.exit_code != 0 and "exists; pass --overwrite" in str(result.exception)
+    result = runner.invoke(app, ["convert", str(labels), "--to", "voc", "--out", str(labels)])
+    assert result.exit_code != 0 and "not empty; pass --overwrite" in str(result.exception)
     result = runner.invoke(app, ["stats", str(labels), "--format", "yolo", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["objects_per_class"] == {"Gun": 1, "Knife": 1, "Wrench": 1}

@@ -18,8 +18,8 @@ LABEL_FORMATS: tuple[LabelFormat, ...] = ("coco", "voc", "yolo")
 def detect_format(path: Path | str) -> LabelFormat:
     """``coco`` for a json file, ``voc`` for a folder of xml files, ``yolo`` for a folder of txt files."""
     path = Path(path)
-    if path.is_file() and path.suffix.lower() == ".json":
-        return "coco"
+    if path.suffix.lower() == ".json":
+        return "coco"  # a missing json is reported by the COCO loader, naming the file
     if path.is_dir():
         if next(path.glob("*.xml"), None) is not None:
             return "voc"
