@@ -1,5 +1,5 @@
 """Multiply-accumulates per scan of a detector config (torch.utils.flop_counter), by part, with random
-weights and BatchNorm statistics settled on the batch: python flops.py CONFIG [--set overrides...]."""
+weights and BatchNorm statistics settled on the batch: python flops.py CONFIG [section.key=value ...]."""
 import sys, torch
 from torch.utils.flop_counter import FlopCounterMode
 from segloc.config import load_config
