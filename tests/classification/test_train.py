@@ -13,6 +13,7 @@ from segloc.classification.evaluate import load_trained, predict_scores
 from segloc.classification.train import train
 from segloc.cli.chr import app
 from segloc.engine import load_checkpoint
+from segloc.engine.runfiles import FINAL_MODEL
 from segloc.evaluation.voc_ap import mean_average_precision
 
 
@@ -44,7 +45,7 @@ def test_resume_continues_exactly(sixray_tiny, straight_run, tmp_path):
     assert sorted(p.name for p in (interrupted / "checkpoints").iterdir()) == ["step_2.pt"]
     result = CliRunner().invoke(app, ["train", "--out", str(interrupted), "--resume", "--set", "optim.max_steps=4"])
     assert result.exit_code == 0, result.output
-    a, b = load_checkpoint(straight_run / "model.pt"), load_checkpoint(interrupted / "model.pt")
+    a, b = load_checkpoint(straight_run / FINAL_MODEL), load_checkpoint(interrupted / FINAL_MODEL)
     assert b["step"] == a["step"] == 4
     for key, value in a["model"].items():
         assert torch.equal(value, b["model"][key]), key
@@ -52,11 +53,16 @@ def test_resume_continues_exactly(sixray_tiny, straight_run, tmp_path):
     assert sorted(losses(straight_run)) == [1, 2, 3, 4]
 
 
+def test_log_txt_records_the_run(straight_run):
+    text = (straight_run / "log.txt").read_text(encoding="utf-8")
+    assert "training CHR (chr, resnet18) on SIXray10" in text and "4 steps" in text
+
+
 def test_cli_evaluate_writes_reports_and_cam_picture(sixray_tiny, straight_run, tmp_path):
     name = next(p.stem for p in sorted((sixray_tiny / "Annotation").glob("*.xml")))
     png = tmp_path / "cam.png"
     result = CliRunner().invoke(app, ["evaluate", str(straight_run), "--data", str(sixray_tiny), "--device", "cpu",
-                                      "--out-dir", str(tmp_path), "--cam-image", name, "--cam-out", str(png)])
+                                      "--out", str(tmp_path), "--cam-image", name, "--cam-out", str(png)])
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert set(metrics["ap"]) == {"Gun", "Knife", "Wrench", "Pliers", "Scissors"}

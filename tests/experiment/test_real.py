@@ -93,7 +93,7 @@ def test_real_protocol_end_to_end_and_test_split_only_evaluated(tiny_real, tmp_p
     train_json = str(run / "data" / "real" / "sixray-det" / "annotations" / "train.json")
     for name in runs:
         saved = yaml.safe_load((run / "finetune" / name / "config.yaml").read_text())
-        assert saved["data"]["train"]["json_path"] == train_json
+        assert saved["data"]["train"]["labels"] == train_json
     for method in ("segloc", "insloc"):
         saved = yaml.safe_load((run / "pretrain" / method / "config.yaml").read_text())
         assert saved["data"]["labelled"] == train_json and saved["data"]["refine_boxes"] is True

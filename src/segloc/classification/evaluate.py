@@ -15,7 +15,8 @@ from segloc.classification.config import ChrConfig
 from segloc.classification.data import SixrayClassification, test_transform
 from segloc.data.images import read_rgb
 from segloc.data.sixray import SixrayRoot
-from segloc.engine import latest_checkpoint, load_checkpoint
+from segloc.engine import load_checkpoint
+from segloc.engine.runfiles import run_model_file
 from segloc.errors import ConfigError, SeglocError
 from segloc.evaluation.pointing import PointingCounts
 from segloc.evaluation.voc_ap import mean_average_precision
@@ -28,22 +29,9 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def checkpoint_file(path: Path | str) -> Path:
-    """A run folder's ``model.pt`` (or its latest step checkpoint), or the file itself."""
-    path = Path(path)
-    if path.is_file():
-        return path
-    if (path / "model.pt").is_file():
-        return path / "model.pt"
-    latest = latest_checkpoint(path / "checkpoints")
-    if latest is None:
-        raise SeglocError(f"{path}: no model.pt and no checkpoints/step_*.pt; not a finished CHR run")
-    return latest
-
-
 def load_trained(path: Path | str, device: str | torch.device = "cpu") -> tuple[CHRNet, ChrConfig, list[str]]:
     """Rebuild the model recorded in a run folder or checkpoint and load its weights."""
-    file = checkpoint_file(path)
+    file = run_model_file(path)
     state = load_checkpoint(file)
     if "config" not in state or "model" not in state:
         raise SeglocError(f"{file}: not a segloc CHR checkpoint (no 'config'/'model' entries)")

@@ -39,6 +39,7 @@ from segloc.engine import (
     restore_training_state,
     seed_everything,
 )
+from segloc.engine.runfiles import CHECKPOINT_DIR, FINAL_MODEL
 from segloc.errors import SeglocError
 
 log = logging.getLogger("segloc")
@@ -60,7 +61,7 @@ def train(config: ChrConfig, out: Path | str, resume: bool = False, overwrite: b
     """Train as ``config`` says into run folder ``out``; returns the folder.
 
     Writes ``config.yaml``, ``checkpoints/step_N.pt`` every ``run.checkpoint_every`` steps and at
-    the end, ``model.pt`` (weights + config), ``metrics.csv``/TensorBoard logs and, with
+    the end, ``model_final.pt`` (weights + config), ``metrics.csv``/TensorBoard logs and, with
     ``run.evaluate``, ``metrics.json`` + ``report.md``. The data is checked before the run folder
     is touched, and the folder is locked for the run. ``resume`` continues from the newest good
     checkpoint exactly (model, optimizer, schedule, scaler, RNG, position within the epoch).
@@ -106,8 +107,9 @@ def _train(config: ChrConfig, run_dir: Path, info: DistInfo, train_set: SixrayCl
     dtype = amp_dtype(info.device, config.run.amp)
     scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
 
+    logger = RunLogger(run_dir, enabled=is_main())
     step = 0
-    ckpt_dir = run_dir / "checkpoints"
+    ckpt_dir = run_dir / CHECKPOINT_DIR
     found = load_latest_good(ckpt_dir, info.device) if resume and is_main() else None
     _barrier()
     if resume and not is_main():
@@ -121,9 +123,10 @@ def _train(config: ChrConfig, run_dir: Path, info: DistInfo, train_set: SixrayCl
 
     net = DistributedDataParallel(model, device_ids=[info.device.index] if info.device.type == "cuda" else None) \
         if info.distributed else model
-    logger = RunLogger(run_dir, enabled=is_main())
     if latest is not None:
         logger.truncate_after(step)
+    log.info("training CHR (%s, %s) on SIXray%s: %d images, %d steps of %d from step %d", config.model.variant,
+             config.model.backbone, config.data.subset, len(train_set), total, config.optim.batch_size, step)
     weights = sample_weights(train_set.labels) if config.data.sampler == "weighted" else None
     progress = tqdm(total=total, initial=step, desc="chr train", disable=not is_main(), dynamic_ncols=True)
 
@@ -168,14 +171,14 @@ def _train(config: ChrConfig, run_dir: Path, info: DistInfo, train_set: SixrayCl
             if step >= total:
                 break
     progress.close()
-    logger.close()
 
     if is_main():
         atomic_save({"model": model.state_dict(), "config": config.model_dump(mode="json"),
-                     "class_names": train_set.class_names, "step": step}, run_dir / "model.pt")
+                     "class_names": train_set.class_names, "step": step}, run_dir / FINAL_MODEL)
         if config.run.evaluate:
             metrics = evaluate_model(model.eval(), config, train_set.class_names, config.data.root,
                                      config.data.subset)
             write_reports(metrics, run_dir)
             log.info("test mAP %.2f%%, pointing %.2f%%", 100 * metrics["mAP"], 100 * metrics["pointing_mean"])
+    logger.close()
     return run_dir

@@ -21,10 +21,10 @@ def train_config(config: Path | None, overrides: list[str], out: Path, resume: b
     from pydantic import ValidationError
 
     from segloc.classification.config import ChrConfig
-    from segloc.config import load_config
+    from segloc.config import find_config, load_config
     from segloc.errors import ConfigError
 
-    base = config
+    base = find_config(config, "chr") if config is not None else None
     if base is None and resume and (out / "config.yaml").is_file():
         base = out / "config.yaml"
     cfg = load_config(base, ChrConfig, overrides)
@@ -71,7 +71,7 @@ def evaluate_cmd(
     data: Path = typer.Option(..., "--data", help="SIXray root."),
     subset: str = typer.Option(None, "--subset", help="Subset whose test.csv to use (default: the run's)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
-    out_dir: Path = typer.Option(None, "--out-dir", help="Where to write metrics.json/report.md (default: the run)."),
+    out: Path = typer.Option(None, "--out", help="Folder for metrics.json and report.md (default: the run folder)."),
     ap_method: str = typer.Option(None, "--ap-method", help="reference (authors' code, default) | voc07 | area."),
     tolerance: float = typer.Option(None, "--tolerance", help="Pointing tolerance in px (default: the run's, 0)."),
     cam_image: str = typer.Option(None, "--cam-image", help="Image name (e.g. P00024) for a CAM picture."),
@@ -88,7 +88,7 @@ def evaluate_cmd(
 
     if (cam_image is None) != (cam_out is None):
         raise typer.BadParameter("--cam-image and --cam-out go together")
-    metrics = evaluate_run(run, data, subset, device, out_dir, ap_method, tolerance)
+    metrics = evaluate_run(run, data, subset, device, out, ap_method, tolerance)
     typer.echo(report_markdown(metrics))
     if cam_image is not None:
         model, config, class_names = load_trained(run, resolve_device(device))

@@ -6,18 +6,13 @@ from pathlib import Path
 
 import typer
 
-from segloc.generator import generate
-from segloc.generator.presets import PRESETS
-
 
 def generate_cmd(
     out: Path = typer.Option(..., "--out", help="Output folder; DIR/pidray and DIR/sixray are created in it."),
     preset: str = typer.Option(
         "tiny", "--preset",
-        help="Dataset size (PIDray train/easy/hard/hidden; SIXray positives/negatives): "
-        + "; ".join(f"{p.name}: {'/'.join(str(v) for v in p.pidray.values())}, "
-                    f"{p.sixray_positives}/{p.sixray_negatives}" for p in PRESETS.values())
-        + ". tiny for tests (seconds), small for CPU experiments, medium for GPU experiments.",
+        help="Dataset size: tiny (tests and the demo, seconds), small (CPU experiments) or medium (GPU "
+        "experiments); the printed summary counts what was written.",
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same preset and seed give identical files."),
     preview: Path | None = typer.Option(None, "--preview", help="Also write a contact sheet of scans with boxes (PNG)."),
@@ -27,5 +22,7 @@ def generate_cmd(
     """Generate X-ray-like scans (dual-energy physics, 12 PIDray classes, bags with clutter) in the real
     PIDray (COCO json + PNG) and SIXray (JPEG, VOC xml, label CSVs) layouts, plus generator_meta.json.
     Prints a JSON summary of images and instances per split and class."""
+    from segloc.generator import generate
+
     summary = generate(out, preset=preset, seed=seed, preview=preview, workers=workers, overwrite=overwrite)
     typer.echo(json.dumps(summary, indent=2))

@@ -1,4 +1,7 @@
-"""Entry point of the `segloc` command: one sub-command per pipeline stage."""
+"""Entry point of the `segloc` command: one sub-command per pipeline stage.
+
+The command modules import torch and the data stack inside their functions, so `segloc --help` and
+`segloc --version` answer without loading them."""
 from __future__ import annotations
 
 import logging
@@ -35,6 +38,22 @@ app.command("export-detector")(export_detector_cmd)
 app.command("serve")(serve_cmd)
 app.command("experiment")(experiment_cmd)
 app.command("demo")(demo_cmd)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from segloc import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print the segloc version and exit."),
+) -> None:
+    """segloc: self-supervised pretraining and prohibited-item detection on X-ray scans."""
 
 
 @app.command()

@@ -15,3 +15,11 @@ def check_new_output(path: Path, overwrite: bool) -> None:
         raise SeglocError(f"{path}: is a folder; give a file name")
     if path.exists() and not overwrite:
         raise SeglocError(f"{path}: exists; pass --overwrite to replace it")
+
+
+def check_new_folder(path: Path, overwrite: bool) -> None:
+    """Refuse to write into a non-empty folder (or over a file) without ``--overwrite``."""
+    if path.is_file():
+        raise SeglocError(f"{path}: is a file; give a folder")
+    if path.is_dir() and any(path.iterdir()) and not overwrite:
+        raise SeglocError(f"{path}: exists and is not empty; pass --overwrite to write into it")

@@ -7,24 +7,26 @@ from typing import TYPE_CHECKING
 import typer
 
 from segloc.cli.output import check_new_output
-from segloc.config import load_config
 from segloc.errors import ConfigError
-from segloc.pretrain.config import PretrainConfig
 
 if TYPE_CHECKING:
     from segloc.models import BackboneWithFPN
+    from segloc.pretrain.config import PretrainConfig
 
 
 def resolve_config(config: Path | None, overrides: list[str], out: Path, resume: bool) -> PretrainConfig:
     """The run's config: ``--config`` + overrides, or (resuming without ``--config``) the run's own.
 
     Resuming with a config other than the run's own is refused by the trainer, naming the keys."""
+    from segloc.config import find_config, load_config
+    from segloc.pretrain.config import PretrainConfig
+
     saved = out / "config.yaml"
     if config is None:
         if not (resume and saved.is_file()):
             raise ConfigError("--config is required (only --resume of an existing run may omit it)")
         config = saved
-    return load_config(config, PretrainConfig, overrides)
+    return load_config(find_config(config, "pretrain"), PretrainConfig, overrides)
 
 
 def pretrain_cmd(
@@ -48,7 +50,7 @@ def pretrain_cmd(
 
 
 def export_cmd(
-    checkpoint: Path = typer.Argument(..., help="A pretraining checkpoint (RUN/checkpoints/step_*.pt)."),
+    run: Path = typer.Argument(..., help="Pretraining run folder (its latest checkpoint) or a checkpoint file."),
     out: Path = typer.Option(..., "--out", help="safetensors file to write."),
     fmt: str = typer.Option("segloc", "--format", help="segloc (trunk+FPN+attention, detector keys) | torchvision (trunk)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
@@ -59,7 +61,7 @@ def export_cmd(
     check_new_output(out, overwrite)
     from segloc.pretrain.export import export_backbone
 
-    typer.echo(f"wrote {export_backbone(checkpoint, out, fmt)}")  # type: ignore[arg-type]
+    typer.echo(f"wrote {export_backbone(run, out, fmt)}")  # type: ignore[arg-type]
 
 
 def probe_cmd(

@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from segloc.errors import DatasetError
 
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 MAX_IMAGE_PIXELS = 64_000_000  # 8000 x 8000; larger files are refused before decoding (decompression bombs)
 JPEG_START, JPEG_SCAN, JPEG_END = b"\xff\xd8", b"\xff\xda", b"\xff\xd9"
 

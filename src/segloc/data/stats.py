@@ -5,14 +5,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Literal
 
-from segloc.data.coco import BOX_TOLERANCE, CocoDataset, ImageCheck, load_coco
+from segloc.data.coco import BOX_TOLERANCE, CocoDataset, ImageCheck
+from segloc.data.formats import load_annotations
 from segloc.data.images import image_size, unreadable_images
 from segloc.data.paths import resolve_inside
 from segloc.data.pidray import load_pidray
 from segloc.data.sixray import SIXRAY_ALL_CLASSES, SixrayRoot, VocAnnotation, read_label_csv
 from segloc.errors import BadRecords, DatasetError
 
-DatasetFormat = Literal["pidray", "sixray", "coco"]
+DatasetFormat = Literal["pidray", "sixray", "coco", "voc", "yolo"]
 
 
 def coco_stats(ds: CocoDataset) -> dict:
@@ -112,8 +113,9 @@ def sixray_stats(root: Path | str, skip_bad: bool = False, verify: bool = False)
 
 
 def dataset_stats(path: Path | str, fmt: DatasetFormat, skip_bad: bool = False,
-                  images: Path | str | None = None, verify: bool = False) -> dict:
-    """Statistics of a PIDray root, a SIXray root, or a COCO json (images beside it or in ``images``).
+                  images: Path | str | None = None, verify: bool = False, classes: Path | str | None = None) -> dict:
+    """Statistics of a PIDray root, a SIXray root, or labels in a box format: a COCO json, a VOC or YOLO
+    folder (images in their usual place or in ``images``; ``classes``: VOC / YOLO class names file).
 
     Images are checked by their headers; ``verify`` decodes every one of them (slower, with a
     progress bar) and so also finds truncated or corrupt pixel data.
@@ -125,8 +127,8 @@ def dataset_stats(path: Path | str, fmt: DatasetFormat, skip_bad: bool = False,
     if fmt == "pidray":
         splits = load_pidray(path, skip_bad=skip_bad, check_images=check)
         return {"format": "pidray", "root": str(path), "splits": {s: coco_stats(d) for s, d in splits.items()}}
-    ds = load_coco(path, images or path.parent, skip_bad=skip_bad, check_images=check)
-    return {"format": "coco", "file": str(path), **coco_stats(ds)}
+    ds = load_annotations(path, images, classes, skip_bad=skip_bad, check_images=check, expected=fmt)
+    return {"format": fmt, "file": str(path), **coco_stats(ds)}
 
 
 def format_stats(stats: dict, indent: int = 0) -> str:

@@ -46,12 +46,16 @@ class CategoryMap:
     def from_dict(cls, data: dict[str, list]) -> CategoryMap:
         return cls(tuple(int(i) for i in data["ids"]), tuple(str(n) for n in data["names"]))
 
-    def check_compatible(self, dataset: CocoDataset) -> None:
-        """Raise when ``dataset`` uses category ids the detector was not trained on."""
-        unknown = sorted(set(dataset.category_ids) - set(self.ids))
+    def match_by_name(self, dataset: CocoDataset) -> dict[int, int]:
+        """Model category id -> the id ``dataset`` gives the same class name (case and surrounding spaces
+        ignored), so a model is scored on any set that names its classes, whatever the ids. A class of the
+        dataset the model does not know is an error naming both class lists."""
+        ours = {name.strip().casefold(): cat for cat, name in zip(self.ids, self.names)}
+        unknown = [n for n in dataset.categories.values() if n.strip().casefold() not in ours]
         if unknown:
-            raise DatasetError(f"{dataset.json_path}: category ids {unknown} are unknown to the model "
-                               f"(trained on {list(self.ids)})")
+            raise DatasetError(f"{dataset.json_path}: class(es) {unknown} unknown to the model; the data's classes: "
+                               f"{list(dataset.categories.values())}; the model's: {list(self.names)}")
+        return {ours[name.strip().casefold()]: cat for cat, name in dataset.categories.items()}
 
 
 def read_image_checked(record: ImageRecord) -> np.ndarray:

@@ -3,8 +3,10 @@
 A checkpoint holds model, optimizer, scheduler, AMP scaler, every rank's RNG state, and the
 (epoch, position) reached, so a resumed run takes exactly the steps the uninterrupted run would
 have taken: the sampler permutes by (seed, epoch), augmentation is seeded per sample, and the
-loader draws its worker seeds from its own generator, never from the global RNG. At the end
-the final model is saved and evaluated on the test splits present (``eval/metrics.json``).
+loader draws its worker seeds from its own generator, never from the global RNG. With a val set,
+the model is scored on it every ``eval.val_every`` epochs (bbox AP, logged as ``val/*``) and the
+best one kept as ``model_best.pt``; that evaluation leaves every RNG as it found it. At the end the
+final model is saved and evaluated on the test splits present (``eval/metrics.json``).
 """
 from __future__ import annotations
 
@@ -23,18 +25,19 @@ from torch.utils.data import DataLoader, DistributedSampler, Sampler
 from tqdm import tqdm
 
 from segloc.config import save_config
-from segloc.data import CocoDataset, load_coco, load_pidray
+from segloc.data import CocoDataset, find_pidray_splits, load_annotations, load_pidray
 from segloc.data.coco import run_image_check
 from segloc.detection.builders import build_detector
-from segloc.detection.config import DataConfig, FinetuneConfig
+from segloc.detection.config import DataConfig, FinetuneConfig, LabelSource
 from segloc.detection.data import CategoryMap, DetectionDataset, collate
-from segloc.detection.evaluate import EVAL_DIR, evaluate_detector, pidray_test_splits
-from segloc.detection.inference import CHECKPOINT_DIR, FINAL_MODEL, Detector, detector_state
+from segloc.detection.evaluate import EVAL_DIR, evaluate_detector, pidray_test_splits, score_split
+from segloc.detection.inference import Detector, detector_state
 from segloc.detection.init import initialize_backbone, write_init_report
 from segloc.detection.transforms import training_transforms
 from segloc.engine import (DistInfo, RunLogger, atomic_save, check_resumed_config, get_rng_state, init_distributed,
                            is_main, latest_checkpoint, load_checkpoint, load_latest_good, multistep_with_warmup,
                            open_run_dir, prune_checkpoints, seed_everything, set_rng_state)
+from segloc.engine.runfiles import BEST_MODEL, CHECKPOINT_DIR, FINAL_MODEL
 from segloc.errors import DatasetError, SeglocError
 
 log = logging.getLogger("segloc")
@@ -55,20 +58,32 @@ class SkipSampler(Sampler[int]):
         return max(0, len(self.sampler) - self.skip)
 
 
+def load_source(source: LabelSource, skip_bad: bool) -> CocoDataset:
+    """A labelled set of the config, in whichever format it is (every image decoded with ``skip_bad``)."""
+    return load_annotations(source.labels, source.images, source.classes, skip_bad=skip_bad,
+                            check_images=run_image_check(skip_bad))
+
+
 def training_split(cfg: DataConfig) -> CocoDataset:
-    """The training COCO set: PIDray's train split or the explicit json."""
-    check = run_image_check(cfg.skip_bad)
+    """The training set: PIDray's train split or the explicit labels."""
     if cfg.root is not None:
-        return load_pidray(cfg.root, ("train",), skip_bad=cfg.skip_bad, check_images=check)["train"]
-    return load_coco(cfg.train.json_path, cfg.train.images, skip_bad=cfg.skip_bad, check_images=check)
+        return load_pidray(cfg.root, ("train",), cfg.skip_bad, run_image_check(cfg.skip_bad))["train"]
+    return load_source(cfg.train, cfg.skip_bad)
+
+
+def validation_split(cfg: DataConfig) -> CocoDataset | None:
+    """The set validated on during training: ``data.val``, else a PIDray root's val split, else none."""
+    if cfg.val is not None:
+        return load_source(cfg.val, cfg.skip_bad)
+    if cfg.root is not None and "val" in find_pidray_splits(cfg.root):
+        return load_pidray(cfg.root, ("val",), cfg.skip_bad, run_image_check(cfg.skip_bad))["val"]
+    return None
 
 
 def test_splits(cfg: FinetuneConfig) -> dict[str, CocoDataset]:
     """The test sets to evaluate after training (PIDray test splits present, or ``data.test``)."""
     if cfg.data.root is None:
-        sets = {name: load_coco(src.json_path, src.images, skip_bad=cfg.data.skip_bad,
-                                check_images=run_image_check(cfg.data.skip_bad))
-                for name, src in cfg.data.test.items()}
+        sets = {name: load_source(src, cfg.data.skip_bad) for name, src in cfg.data.test.items()}
     else:
         try:
             sets = pidray_test_splits(cfg.data.root, skip_bad=cfg.data.skip_bad)
@@ -123,6 +138,10 @@ class Trainer:
         self.amp = tc.amp and self.cuda
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.epoch = self.position = self.step = 0
+        self.val = validation_split(cfg.data) if cfg.eval.val_every else None
+        if self.val is not None:
+            self.categories.match_by_name(self.val)  # a val set with other classes fails now, not after an epoch
+        self.best: dict[str, float] = {}  # {"bbox_AP", "step"} of the best validation so far
 
     def state(self) -> dict:
         """Checkpoint contents: a usable detector file plus everything resume needs."""
@@ -130,7 +149,7 @@ class Trainer:
         return {**detector_state(self.model, self.categories, self.masks, self.cfg.model, self.init.name),
                 "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                 "scaler": self.scaler.state_dict(), "rng": rng,
-                "epoch": self.epoch, "position": self.position, "step": self.step}
+                "epoch": self.epoch, "position": self.position, "step": self.step, "best": self.best}
 
     def save_checkpoint(self) -> None:
         state = self.state()
@@ -151,6 +170,7 @@ class Trainer:
             raise SeglocError(f"{path}: saved by {len(rng)} process(es), resumed with {self.dist.world_size}")
         set_rng_state(rng[self.dist.rank])
         self.epoch, self.position, self.step = state["epoch"], state["position"], state["step"]
+        self.best = dict(state.get("best", {}))
         log.info("resumed from %s at epoch %d, iteration %d (step %d)", path, self.epoch, self.position, self.step)
 
     def _loader(self) -> DataLoader:
@@ -203,6 +223,8 @@ class Trainer:
                     logger.log(self.step, lr=self.scheduler.get_last_lr()[0], sec_per_iter=(now - tick) / tc.log_every,
                                **scalars)
                     tick = now
+                if self.position == 0 and self.val is not None and self.epoch % self.cfg.eval.val_every == 0:
+                    self.validate(logger)
                 stopping = stop_at_step is not None and self.step >= stop_at_step
                 if self.step % tc.checkpoint_every == 0 or self.position == 0 or stopping:
                     self.save_checkpoint()
@@ -211,6 +233,30 @@ class Trainer:
                     return self.step == self.total_steps
         bar.close()
         return True
+
+    def detector(self) -> Detector:
+        """The model being trained, as a detector in eval mode (switch back with ``model.train()``)."""
+        return Detector(self.model.eval(), self.categories, self.masks, self.cfg.model, self.init.name,
+                        self.dist.device)
+
+    def validate(self, logger: RunLogger) -> None:
+        """Score the val set (main process), log ``val/bbox_AP`` and ``val/bbox_AP50``, keep the best model;
+        every RNG is restored afterwards, so a run with validation trains exactly like one without."""
+        if is_main():
+            rng = get_rng_state()
+            _, scores = score_split(self.detector(), self.val, self.cfg.eval.batch_size, progress=False)
+            set_rng_state(rng)
+            self.model.train()
+            ap = scores["bbox"].metrics["AP"]
+            logger.log(self.step, **{"val/bbox_AP": ap, "val/bbox_AP50": scores["bbox"].metrics["AP50"]})
+            if not self.best or ap > self.best["bbox_AP"]:
+                self.best = {"bbox_AP": ap, "step": self.step}
+                atomic_save(detector_state(self.model, self.categories, self.masks, self.cfg.model, self.init.name),
+                            self.run_dir / BEST_MODEL)
+            log.info("epoch %d: val bbox AP %.3f (best %.3f at step %d)", self.epoch, ap, self.best["bbox_AP"],
+                     self.best["step"])
+        if self.dist.distributed:
+            dist.barrier()
 
     def finish(self) -> dict | None:
         """Save the final model and evaluate it on the test splits present (main process)."""
@@ -221,9 +267,7 @@ class Trainer:
         tests = test_splits(self.cfg)
         if not tests:
             return None
-        detector = Detector(self.model.eval(), self.categories, self.masks, self.cfg.model, self.init.name,
-                            self.dist.device)
-        return evaluate_detector(detector, tests, self.run_dir / EVAL_DIR, self.cfg.eval.batch_size)
+        return evaluate_detector(self.detector(), tests, self.run_dir / EVAL_DIR, self.cfg.eval.batch_size)
 
 
 def finetune(cfg: FinetuneConfig, out: Path | str, resume: bool = False, overwrite: bool = False,

@@ -16,25 +16,13 @@ import logging
 import os
 from pathlib import Path
 
-import segloc
-from segloc.config import load_config, save_config
+from segloc.config import find_config, load_config, save_config
 from segloc.data.coco import CocoDataset, load_coco
 from segloc.errors import ConfigError, SeglocError
 from segloc.experiment.config import STAGES, ExperimentConfig
 from segloc.experiment.stages import StageRecord
 
 log = logging.getLogger("segloc")
-
-
-def find_config(path: Path | str, kind: str = "experiment") -> Path:
-    """Resolve a config path: as given, relative to the segloc checkout, or a bare name in configs/<kind>/."""
-    path = Path(path)
-    project = Path(segloc.__file__).resolve().parents[2]
-    candidates = [path, project / path, project / "configs" / kind / f"{path.name}.yaml"]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise ConfigError(f"{path}: config not found (looked in {', '.join(str(c) for c in candidates)})")
 
 
 class Experiment:
@@ -220,10 +208,10 @@ class Experiment:
         spec = self.cfg.finetune
         if self.real:
             labelled, images = self.labelled
-            data = ["data.root=null", f"data.train.json_path={labelled}", f"data.train.images={images}"]
+            data = ["data.root=null", f"data.train.labels={labelled}", f"data.train.images={images}"]
             for split in self.test_sets():
                 json_path, folder = self.real_split(split)
-                data += [f"data.test.{split}.json_path={json_path}", f"data.test.{split}.images={folder}"]
+                data += [f"data.test.{split}.labels={json_path}", f"data.test.{split}.images={folder}"]
         else:
             data = [f"data.root={self.pidray}"]
         overrides = [f"init={self.init_weights(init)}", f"init_name={name or init}", *data,
@@ -359,6 +347,8 @@ class Experiment:
 
 def run_experiment(config: ExperimentConfig, run_dir: Path | str | None = None, from_stage: str | None = None) -> Path:
     """Run every stage not yet done (or everything from ``from_stage`` on); return the run folder."""
+    if from_stage is not None and from_stage not in STAGES:
+        raise ConfigError(f"unknown stage {from_stage!r}; stages: {', '.join(STAGES)}")
     run = Path(run_dir or config.out or Path("runs") / config.name)
     run.mkdir(parents=True, exist_ok=True)
     saved = run / "experiment.yaml"
@@ -370,8 +360,6 @@ def run_experiment(config: ExperimentConfig, run_dir: Path | str | None = None, 
     save_config(config, saved)
     exp = Experiment(config, run)
     if from_stage is not None:
-        if from_stage not in STAGES:
-            raise ConfigError(f"unknown stage {from_stage!r}; stages: {', '.join(STAGES)}")
         later = list(STAGES[STAGES.index(from_stage):])
         exp.record.forget(later)
         _clear_outputs(exp, later)

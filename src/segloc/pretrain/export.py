@@ -8,6 +8,7 @@ from typing import Literal
 from safetensors.torch import save
 
 from segloc.engine import atomic_write_bytes, check_finite, load_checkpoint
+from segloc.engine.runfiles import run_model_file
 from segloc.errors import SeglocError
 from segloc.models import BackboneWithFPN, save_backbone, torchvision_layout
 from segloc.pretrain.builder import build_backbone_from
@@ -18,7 +19,9 @@ ExportFormat = Literal["segloc", "torchvision"]
 
 
 def checkpoint_backbone(checkpoint: Path | str) -> tuple[BackboneWithFPN, dict]:
-    """Rebuild the checkpoint's query backbone (strict, key for key) and return it with run facts."""
+    """Rebuild the query backbone of a checkpoint, or of a run folder's latest one (strict, key for key),
+    and return it with run facts."""
+    checkpoint = run_model_file(checkpoint)
     state = load_checkpoint(checkpoint)
     if "config" not in state or "model" not in state:
         raise SeglocError(f"{checkpoint}: not a segloc pretraining checkpoint (no config/model)")

@@ -187,14 +187,18 @@ def initialise_queues(model: ContrastiveModel, dataset: Dataset, plan: Plan, con
     sampler = StepBatchSampler(len(dataset), config.train.batch_size, config.train.seed, 0, limit,
                                info.rank, plan.world)
     used = 0
-    for used, batch in enumerate(make_loader(dataset, sampler, config.data.workers), start=1):
+    bar = tqdm(make_loader(dataset, sampler, config.data.workers), total=limit, desc="queue init", leave=False,
+               disable=not (info.rank == 0 and config.train.progress))
+    for used, batch in enumerate(bar, start=1):
         key = _to(batch["view2"], info.device, config.train.channels_last)
         generator = step_generator(config.train.seed + 1, used) if plan.shuffle else None
         with amp_context(config, info.device):
             keys = model.encode_keys(key["image"], key["box"], plan.key_groups, generator)
         model.enqueue(keys, key["label"])
+        bar.set_postfix(filled=f"{100 * model.queues.fill():.0f}%")
         if model.queues.is_full():
             break
+    bar.close()
     if not model.queues.is_full():
         log.warning("queue initialisation stopped after %d steps with the queues %.0f%% filled by keys "
                     "(the rest stays random): too few pairs or a dominant class", used, 100 * model.queues.fill())
@@ -300,6 +304,19 @@ def _run(config: PretrainConfig, run_dir: Path, info: DistInfo, plan: Plan, data
     scaler = torch.amp.GradScaler(info.device.type,
                                   enabled=config.train.amp == "fp16" and info.device.type == "cuda")
 
+    logger = RunLogger(run_dir, tensorboard=config.train.tensorboard, enabled=main)
+    try:
+        return _train(config, run_dir, info, plan, model, dataset, optimizer, scheduler, scaler, logger, resume,
+                      stop_after)
+    finally:
+        logger.close()
+
+
+def _train(config: PretrainConfig, run_dir: Path, info: DistInfo, plan: Plan, model: ContrastiveModel,
+           dataset: Dataset, optimizer: torch.optim.Optimizer, scheduler: torch.optim.lr_scheduler.LRScheduler,
+           scaler: torch.amp.GradScaler, logger: RunLogger, resume: bool, stop_after: int | None) -> PretrainResult:
+    """Restore or initialise the queues, then train to the end (or ``stop_after`` steps), logging to the run."""
+    main = info.rank == 0
     found = _resume_state(run_dir / CHECKPOINT_DIR, info, resume)
     last = found[0] if found is not None else None
     step = 0
@@ -316,9 +333,11 @@ def _run(config: PretrainConfig, run_dir: Path, info: DistInfo, plan: Plan, data
         wrapped = wrap_ddp(model, info.device)
 
     end = plan.total_steps if stop_after is None else min(plan.total_steps, step + stop_after)
-    logger = RunLogger(run_dir, tensorboard=config.train.tensorboard, enabled=main)
     if resume:
         logger.truncate_after(step)
+    log.info("pretraining %s (%s) from step %d to %d of %d: %d pairs per step on %d process(es), lr %.4g",
+             config.method, config.backbone.arch, step, end, plan.total_steps, config.train.batch_size, plan.world,
+             plan.lr)
     sampler = StepBatchSampler(len(dataset), config.train.batch_size, config.train.seed, step, end,
                                info.rank, plan.world)
     loader = make_loader(dataset, sampler, config.data.workers, pin_memory=info.device.type == "cuda")
@@ -355,5 +374,7 @@ def _run(config: PretrainConfig, run_dir: Path, info: DistInfo, plan: Plan, data
                 checkpoint = run_dir / CHECKPOINT_DIR / f"step_{step:08d}.pt"
     finally:
         bar.close()
-        logger.close()
+    if history:
+        log.info("step %d: loss %.4f, contrastive accuracy %.3f; checkpoint %s", step, history[-1]["loss"],
+                 history[-1]["acc"], checkpoint)
     return PretrainResult(run_dir, step, checkpoint, history)

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from segloc.data.coco import CocoDataset, ImageRecord, Instance, decode_segmentation, load_coco, run_image_check
+from segloc.data.coco import CocoDataset, ImageRecord, Instance, decode_segmentation, run_image_check
+from segloc.data.formats import load_annotations
 from segloc.data.images import read_rgb
 from segloc.errors import DatasetError, log
 from segloc.synthesis.region import mask_box
@@ -95,11 +96,12 @@ class SegmentBank:
             raise DatasetError(f"{coco.json_path}: no usable instance for the segment bank")
 
     @classmethod
-    def from_coco(cls, json_path: Path | str, image_root: Path | str, skip_bad: bool = False,
+    def from_coco(cls, labels: Path | str, image_root: Path | str | None = None, skip_bad: bool = False,
                   **kwargs) -> SegmentBank:
-        """Load a COCO json (polygons, RLE or boxes only) and build its bank (``skip_bad``: its images
-        are decoded up front and broken ones left out)."""
-        return cls(load_coco(json_path, image_root, skip_bad=skip_bad, check_images=run_image_check(skip_bad)),
+        """Load labelled instances and build their bank: a COCO json (polygons, RLE or boxes only), or a VOC
+        or YOLO folder (boxes; YOLO polygons), read as a COCO set (``skip_bad``: its images are decoded up
+        front and broken ones left out)."""
+        return cls(load_annotations(labels, image_root, skip_bad=skip_bad, check_images=run_image_check(skip_bad)),
                    **kwargs)
 
     @property
