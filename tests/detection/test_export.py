@@ -19,11 +19,13 @@ from segloc.errors import SeglocError
 
 
 def _scans() -> list[np.ndarray]:
-    """Two scans of sizes other than the traced one: a noise scan and a flat one with a dark block."""
+    """Scans of sizes other than the traced one: noise, a flat one with a block, and a 60 x 97 one
+    (its resize to 128 px rounds differently in float32 and float64 arithmetic)."""
     rng = np.random.default_rng(1)
     flat = np.full((101, 173, 3), 235, dtype=np.uint8)
     flat[30:70, 40:100] = (40, 70, 200)
-    return [rng.integers(0, 256, (150, 210, 3), dtype=np.uint8), flat]
+    return [rng.integers(0, 256, (150, 210, 3), dtype=np.uint8), flat,
+            rng.integers(0, 256, (60, 97, 3), dtype=np.uint8)]
 
 
 def _mask_iou(a: dict, b: dict) -> float:

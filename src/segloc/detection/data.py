@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import Dataset
-from torchvision.models.detection.transform import GeneralizedRCNNTransform
 
 from segloc.data import CocoDataset, ImageRecord, decode_segmentation, read_rgb
 from segloc.detection.forward import prepare_image
@@ -123,19 +122,20 @@ class DetectionDataset(Dataset):
 
 
 class ImageDataset(Dataset):
-    """Scans for inference: decoded and, given the detector's transform, resized to its input in the
-    loader (its workers), so the device gets small float images; items are (image, (H, W), id)."""
+    """Scans for inference: decoded and, given the detector's input size (``long_side``), resized to
+    its input in the loader (its workers), so the device gets small float images; items are
+    (image, (H, W), id)."""
 
     def __init__(self, paths: list[Path], ids: list[int] | None = None, records: list[ImageRecord] | None = None,
-                 transform: GeneralizedRCNNTransform | None = None) -> None:
+                 long_side: int | None = None) -> None:
         self.paths = paths
         self.ids = ids if ids is not None else list(range(len(paths)))
         self.records = records
-        self.transform = transform
+        self.long_side = long_side
 
     @classmethod
-    def from_coco(cls, coco: CocoDataset, transform: GeneralizedRCNNTransform | None = None) -> ImageDataset:
-        return cls([r.path for r in coco.images], [r.id for r in coco.images], list(coco.images), transform)
+    def from_coco(cls, coco: CocoDataset, long_side: int | None = None) -> ImageDataset:
+        return cls([r.path for r in coco.images], [r.id for r in coco.images], list(coco.images), long_side)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -143,9 +143,9 @@ class ImageDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, tuple[int, int], int]:
         image = read_image_checked(self.records[index]) if self.records else read_rgb(self.paths[index])
         tensor = torch.from_numpy(image)
-        if self.transform is None:
+        if self.long_side is None:
             return tensor.permute(2, 0, 1).float().div_(255.0), image.shape[:2], self.ids[index]
-        return prepare_image(tensor, self.transform), image.shape[:2], self.ids[index]
+        return prepare_image(tensor, self.long_side), image.shape[:2], self.ids[index]
 
 
 def collate(batch: list[tuple]) -> tuple[list, ...]:

@@ -30,7 +30,7 @@ class DetectorGraph(nn.Module):
         self.model = model
 
     def forward(self, image: Tensor) -> tuple[Tensor, ...]:
-        prepared = prepare_image(image, self.model.transform)
+        prepared = prepare_image(image, self.model.transform.max_size)
         out = run_detector(self.model, [prepared], [(image.shape[0], image.shape[1])])[0]
         return tuple(out[name] for name in OUTPUTS if name in out)
 

@@ -48,8 +48,8 @@ class Detector:
     def infer(self, images: list[np.ndarray], min_score: float = 0.0) -> list[dict[str, torch.Tensor]]:
         """Detections of RGB scans in one batch; only those scoring above ``min_score`` get masks."""
         self.model.eval()
-        prepared = [prepare_image(torch.from_numpy(np.ascontiguousarray(im)), self.model.transform).to(self.device)
-                    for im in images]
+        side = self.model.transform.max_size
+        prepared = [prepare_image(torch.from_numpy(np.ascontiguousarray(im)), side).to(self.device) for im in images]
         with score_floor(self.model, min_score):
             return run_detector(self.model, prepared, [im.shape[:2] for im in images])
 
@@ -112,7 +112,7 @@ def predict(detector: Detector, dataset: ImageDataset, batch_size: int = 2, work
     as small float images, and masks are pasted on the device.
     """
     detector.model.eval()
-    dataset = ImageDataset(dataset.paths, dataset.ids, dataset.records, detector.model.transform)
+    dataset = ImageDataset(dataset.paths, dataset.ids, dataset.records, detector.model.transform.max_size)
     cuda = detector.device.type == "cuda"
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate, pin_memory=cuda)
     results: list[dict] = []
