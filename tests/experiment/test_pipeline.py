@@ -8,7 +8,9 @@ import math
 import pytest
 
 from segloc.config import load_config
+from segloc.detection.config import FinetuneConfig
 from segloc.experiment import ExperimentConfig, find_config, run_experiment
+from segloc.experiment.pipeline import Experiment
 from segloc.errors import ConfigError, SeglocError
 
 PRETRAIN = ["train.steps=2", "train.batch_size=4", "train.ckpt_every=2", "train.log_every=1", "train.progress=false",
@@ -71,3 +73,33 @@ def test_config_errors(generated_tiny, tmp_path):
     cfg = _config(generated_tiny, tmp_path)
     with pytest.raises(ConfigError, match="unknown stage"):
         run_experiment(cfg, from_stage="nonsense")
+
+
+def test_budget_series(generated_tiny, tmp_path):
+    """Two budgets x two random seeds through fine-tuning, evaluation and report: separate schedules,
+    a well-formed curve (json + figure) and a plateau note per run."""
+    cfg = _config(generated_tiny, tmp_path, methods=())
+    cfg = load_config(find_config("demo"), ExperimentConfig, [
+        *[f"{k}={v}" for k, v in (("data.pidray", cfg.data.pidray), ("data.sixray", cfg.data.sixray))],
+        "data.generate=null", "pretrain.methods=[]", "finetune.inits=[random]", "finetune.random_seeds=[1]",
+        "finetune.budgets=[2, 1]", f"finetune.overrides={FINETUNE + ['train.lr_steps=[0.5]']}",
+        "probe.enabled=false", "report.detection_images=0", f"out={tmp_path / 'run'}"])
+    exp = Experiment(cfg, tmp_path / "run")
+    for stage in ("finetune", "evaluate", "report"):
+        getattr(exp, stage)()
+    run = exp.run
+    assert {p.name for p in (run / "finetune").iterdir()} == {"random", "random-seed1", "random-e1", "random-seed1-e1"}
+    short = load_config(run / "finetune" / "random-e1" / "config.yaml", FinetuneConfig).train
+    longest = load_config(run / "finetune" / "random" / "config.yaml", FinetuneConfig).train
+    assert (short.epochs, short.lr_steps, longest.epochs, longest.lr_steps) == (1, (0.5,), 2, (1.0,))
+    series = json.loads((run / "figures" / "ap_vs_budget.json").read_text())
+    entry = series["inits"]["random"]
+    assert entry["epochs"] == [1, 2] and entry["images"] == [6, 12] and entry["seeds"] == 2
+    for metric in ("AP", "AP50"):
+        for low, mean, high in zip(entry[f"{metric}_min"], entry[metric], entry[f"{metric}_max"]):
+            assert 0.0 <= low <= mean <= high <= 1.0
+    assert set(series["rows"]) == {"random", "random-seed1"}
+    report = json.loads((run / "report.json").read_text())
+    assert "figures/ap_vs_budget.png" in report["figures"]
+    assert set(report["plateau"]) == {"random", "random-seed1"}
+    assert "## Box AP against fine-tuning budget" in (run / "report.md").read_text()

@@ -85,7 +85,7 @@ class TrainConfig(Config):
     """Optimisation: SGD, step schedule with linear warm-up, gradient clipping, AMP on GPU."""
 
     epochs: int = Field(12, gt=0)
-    lr_steps: tuple[int, ...] = (8, 11)
+    lr_steps: tuple[float, ...] = Field((8, 11), description="epochs (fractions allowed) at which the lr drops 10x")
     batch_size: int = Field(2, gt=0, description="images per process")
     lr: float = Field(0.02, gt=0)
     lr_batch: int = Field(16, gt=0, description="batch size lr refers to; the lr is scaled linearly")

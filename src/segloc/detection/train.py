@@ -132,7 +132,7 @@ class Trainer:
         lr = tc.lr * tc.batch_size * self.dist.world_size / tc.lr_batch
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.SGD(params, lr=lr, momentum=tc.momentum, weight_decay=tc.weight_decay)
-        factor = multistep_with_warmup([e * self.iters_per_epoch for e in tc.lr_steps], 0.1,
+        factor = multistep_with_warmup([round(e * self.iters_per_epoch) for e in tc.lr_steps], 0.1,
                                        tc.warmup_iters, tc.warmup_ratio)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, factor)
         self.amp = tc.amp and self.cuda

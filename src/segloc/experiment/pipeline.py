@@ -20,6 +20,7 @@ from segloc.config import find_config, load_config, save_config
 from segloc.data.coco import CocoDataset, load_coco
 from segloc.errors import ConfigError, SeglocError
 from segloc.experiment.config import STAGES, ExperimentConfig
+from segloc.experiment.layout import FinetuneRun, RunLayout
 from segloc.experiment.stages import StageRecord
 
 log = logging.getLogger("segloc")
@@ -30,7 +31,8 @@ class Experiment:
 
     def __init__(self, config: ExperimentConfig, run_dir: Path) -> None:
         self.cfg = config
-        self.run = Path(run_dir)
+        self.layout = RunLayout(run_dir, config)
+        self.run = self.layout.run
         self.record = StageRecord(self.run)
 
     @property
@@ -47,20 +49,15 @@ class Experiment:
         return self.cfg.data.real
 
     @property
-    def cache(self) -> Path:
-        """Resized copies of the real set's train and val scans and backgrounds."""
-        return self.run / "data" / "real"
-
-    @property
     def backgrounds(self) -> Path:
         """The folder of benign background scans."""
-        return self.cache / "backgrounds" if self.real else self.sixray / "JPEGImage"
+        return self.layout.cache / "backgrounds" if self.real else self.sixray / "JPEGImage"
 
     @property
     def labelled(self) -> tuple[Path, Path]:
         """The labelled training set segments are cut from: (COCO json, image folder)."""
         if self.real:
-            return self.cache / "sixray-det" / "annotations" / "train.json", self.cache / "sixray-det" / "train"
+            return self.layout.cache / "sixray-det" / "annotations" / "train.json", self.layout.cache / "sixray-det" / "train"
         return self.pidray / "annotations" / "xray_train.json", self.pidray / "train"
 
     @property
@@ -80,22 +77,6 @@ class Experiment:
             return pidray_test_splits(self.pidray)
         present = ["val"] + (["test"] if self.real_split("test")[0].is_file() else [])
         return {s: load_coco(*self.real_split(s)) for s in present}
-
-    def finetune_runs(self) -> list[tuple[str, str, int]]:
-        """(run name, init, seed) of every fine-tuning run: each init, then random init with more seeds."""
-        spec = self.cfg.finetune
-        return [(init, init, self.cfg.seed) for init in spec.inits] + [
-            (f"random-seed{seed}", "random", seed) for seed in spec.random_seeds]
-
-    @property
-    def regions_file(self) -> Path:
-        return self.run / "regions.json"
-
-    def pretrain_dir(self, method: str) -> Path:
-        return self.run / "pretrain" / method
-
-    def finetune_dir(self, init: str) -> Path:
-        return self.run / "finetune" / init
 
     def data(self) -> None:
         """Generate the built-in data, or resize the real set's scans once (PIDray/SIXray roots are used as they are)."""
@@ -120,12 +101,12 @@ class Experiment:
         side, out = self.cfg.data.cache_side, {}
         for split in ("train", "val"):
             json_path, images = self.real_split(split)
-            resize_coco(json_path, images, self.cache / "sixray-det" / "annotations" / f"{split}.json",
-                        self.cache / "sixray-det" / split, side)
+            resize_coco(json_path, images, self.layout.cache / "sixray-det" / "annotations" / f"{split}.json",
+                        self.layout.cache / "sixray-det" / split, side)
             out[split] = len(load_coco(*self.real_split(split), check_images="none").images)
         out["backgrounds"] = resize_folder(self.real / "backgrounds", self.backgrounds, side,
                                            self.cfg.data.background_glob)
-        out["cache"], out["cache_side"] = self.cache, side
+        out["cache"], out["cache_side"] = self.layout.cache, side
         return out
 
     def regions(self) -> None:
@@ -133,9 +114,9 @@ class Experiment:
         from segloc.synthesis.region import compute_regions
 
         with self.record.stage("regions") as out:
-            table = compute_regions(self.backgrounds, self.regions_file, workers=2,
+            table = compute_regions(self.backgrounds, self.layout.regions_file, workers=2,
                                     pattern=self.cfg.data.background_glob)
-            out["regions"] = self.regions_file
+            out["regions"] = self.layout.regions_file
             out["backgrounds"] = len(table.regions)
 
     def synthesis(self) -> None:
@@ -144,13 +125,13 @@ class Experiment:
         from segloc.synthesis.preview import draw_gallery
 
         with self.record.stage("synthesis") as out:
-            figures = self.run / "figures"
+            figures = self.layout.figures
             figures.mkdir(parents=True, exist_ok=True)
             train_json, train_images = self.labelled
             for method in ("segloc", "insloc"):
                 sampler, manifest = build_sampler(method, self.backgrounds, labelled=train_json,
                                                   images=train_images, seed=self.cfg.seed,
-                                                  regions=self.regions_file,
+                                                  regions=self.layout.regions_file,
                                                   background_glob=self.cfg.data.background_glob,
                                                   refine_boxes=self.real is not None)
                 pairs = [sampler(i) for i in range(self.cfg.report.gallery_pairs)]
@@ -178,7 +159,7 @@ class Experiment:
                   "data.refine_boxes=true"] if self.real else [
                   f"data.pidray={self.pidray}", "data.labelled=null", "data.images=null"]
         data = [*source, f"data.backgrounds={self.backgrounds}", f"data.background_glob={self.cfg.data.background_glob}",
-                f"data.regions={self.regions_file}", "data.source=synthesis", f"train.seed={self.cfg.seed}"]
+                f"data.regions={self.layout.regions_file}", "data.source=synthesis", f"train.seed={self.cfg.seed}"]
         return load_config(find_config(spec.configs[method], "pretrain"), PretrainConfig, [*data, *spec.overrides])
 
     def pretrain(self) -> None:
@@ -192,7 +173,7 @@ class Experiment:
                 continue
             config = self._pretrain_config(method)
             self._check_backbone(method, config)
-            run_dir = self.pretrain_dir(method)
+            run_dir = self.layout.pretrain_dir(method)
             with self.record.stage(key) as out:
                 result = pretrain(config, run_dir, resume=True)
                 if result.checkpoint is None:
@@ -202,7 +183,9 @@ class Experiment:
         with self.record.stage("pretrain") as out:
             out["methods"] = self.cfg.pretrain.methods
 
-    def _finetune_config(self, init: str, seed: int | None = None, name: str | None = None):
+    def _finetune_config(self, run: FinetuneRun | None = None):
+        """The fine-tuning config of one run (default: random init, the experiment's seed), its schedule
+        stretched or shrunk to the run's budget."""
         from segloc.detection.config import FinetuneConfig
 
         spec = self.cfg.finetune
@@ -214,13 +197,20 @@ class Experiment:
                 data += [f"data.test.{split}.labels={json_path}", f"data.test.{split}.images={folder}"]
         else:
             data = [f"data.root={self.pidray}"]
-        overrides = [f"init={self.init_weights(init)}", f"init_name={name or init}", *data,
-                     f"train.seed={self.cfg.seed if seed is None else seed}", *spec.overrides]
-        return load_config(find_config(spec.config, "finetune"), FinetuneConfig, overrides)
+        run = run or FinetuneRun("random", "random", "random", self.cfg.seed)
+        overrides = [f"init={self.layout.init_weights(run.init)}", f"init_name={run.row}", *data,
+                     f"train.seed={run.seed}", *spec.overrides]
+        config = load_config(find_config(spec.config, "finetune"), FinetuneConfig, overrides)
+        if run.epochs is None:
+            return config
+        scale = run.epochs / config.train.epochs
+        steps = ", ".join(f"{e * scale:g}" for e in config.train.lr_steps)
+        return load_config(find_config(spec.config, "finetune"), FinetuneConfig,
+                           [*overrides, f"train.epochs={run.epochs}", f"train.lr_steps=[{steps}]"])
 
     def _check_backbone(self, method: str, pretrain_config) -> None:
         """The pretrained network must be the detector's backbone and neck, key for key."""
-        model = self._finetune_config("random").model
+        model = self._finetune_config().model
         theirs = pretrain_config.backbone
         mismatched = [f"{name}: pretrain {getattr(theirs, name)!r} vs finetune {getattr(model, name)!r}"
                       for name in ("arch", "attention", "fpn_norm") if getattr(theirs, name) != getattr(model, name)]
@@ -240,8 +230,8 @@ class Experiment:
             root, subset = (self._chr_view(), "real") if self.real else (self.sixray, spec.subset)
             overrides = [f"data.root={root}", f"data.subset={subset}", f"run.seed={self.cfg.seed}", *spec.overrides]
             config = load_config(find_config(spec.config or "configs/chr/cpu-demo.yaml", "chr"), ChrConfig, overrides)
-            run_dir = train(config, self.run / "chr", resume=True)
-            out["backbone"] = export_backbone(run_dir, self.run / "chr" / "backbone.safetensors")
+            run_dir = train(config, self.layout.chr_dir, resume=True)
+            out["backbone"] = export_backbone(run_dir, self.layout.init_weights("chr"))
 
     def _chr_view(self) -> Path:
         """The real set in SIXray's layout for CHR: train positives + 4/5 of the backgrounds to train on,
@@ -253,8 +243,8 @@ class Experiment:
         images.mkdir(parents=True, exist_ok=True)
         rows: dict[str, list[str]] = {"train": [], "test": []}
         for split, csv_split in (("train", "train"), ("val", "test")):
-            coco = load_coco(self.cache / "sixray-det" / "annotations" / f"{split}.json",
-                             self.cache / "sixray-det" / split)
+            coco = load_coco(self.layout.cache / "sixray-det" / "annotations" / f"{split}.json",
+                             self.layout.cache / "sixray-det" / split)
             for record in coco.images:
                 name = f"{split}-{Path(record.path).stem}"
                 _link(record.path, images / f"{name}{record.path.suffix}")
@@ -270,12 +260,6 @@ class Experiment:
             (view / "ImageSet" / "real" / f"{split}.csv").write_text("\n".join([header, *lines]) + "\n")
         return view
 
-    def init_weights(self, init: str) -> str:
-        """The weights file of a fine-tuning init ("random" for none)."""
-        return {"random": "random", "supervised": str(self.cfg.finetune.supervised),
-                "chr": str(self.run / "chr" / "backbone.safetensors")}.get(
-            init, str(self.pretrain_dir(init) / "backbone.safetensors"))
-
     def probe(self) -> None:
         """kNN probe of every init's backbone (random included): what pretraining learnt, before fine-tuning."""
         spec = self.cfg.probe
@@ -290,40 +274,45 @@ class Experiment:
 
         with self.record.stage("probe") as out:
             if self.real:
-                coco = {s: load_coco(self.cache / "sixray-det" / "annotations" / f"{s}.json",
-                                     self.cache / "sixray-det" / s) for s in ("train", "val")}
+                coco = {s: load_coco(self.layout.cache / "sixray-det" / "annotations" / f"{s}.json",
+                                     self.layout.cache / "sixray-det" / s) for s in ("train", "val")}
                 train, tests = probe_sets(coco, ["val"], spec.width, spec.max_images, holdout_every=None)
             else:
                 coco = load_pidray(self.pidray)
                 train, tests = probe_sets(coco, ["easy", "hard", "hidden"], spec.width, spec.max_images,
                                           spec.holdout_every)
             device = "cuda" if torch.cuda.is_available() else "cpu"
-            model = self._finetune_config("random").model
+            model = self._finetune_config().model
             results = {}
             for init in self.cfg.finetune.inits:
                 torch.manual_seed(self.cfg.seed)
                 backbone = build_detector_backbone(model)
-                initialize_backbone(backbone, self.init_weights(init), name=init)
+                initialize_backbone(backbone, self.layout.init_weights(init), name=init)
                 results[init] = knn_probe(backbone, train, tests, spec.k, device)
-            path = self.run / "probe.json"
+            path = self.layout.probe_file
             path.write_text(json.dumps(results, indent=1), encoding="utf-8")
             out["probe"] = path
 
     def finetune(self) -> None:
-        """Fine-tune the detector from every init with the same recipe and budget."""
+        """Fine-tune the detector from every init with the same recipe, at each budget of the series."""
         from segloc.detection.train import finetune
 
-        for name, init, seed in self.finetune_runs():
-            key = f"finetune/{name}"
+        runs = self.layout.finetune_runs()
+        n_train = len(load_coco(*self.labelled, check_images="none").images)
+        for run in runs:
+            key = f"finetune/{run.name}"
             if self.record.done(key):
                 continue
+            config = self._finetune_config(run)
             with self.record.stage(key) as out:
-                out["run"] = finetune(self._finetune_config(init, seed, name), self.finetune_dir(name), resume=True)
+                out["run"] = finetune(config, self.layout.finetune_dir(run.name), resume=True)
+                out["images_seen"] = config.train.epochs * min(n_train, config.data.max_train_images or n_train)
         with self.record.stage("finetune") as out:
-            out["runs"] = [name for name, _, _ in self.finetune_runs()]
+            out["runs"] = [run.name for run in runs]
 
     def evaluate(self) -> None:
-        """COCO metrics of every fine-tuned detector on the test splits (if not written yet)."""
+        """COCO metrics of every fine-tuned detector on the test splits (if not written yet), and the
+        detections of one of them drawn on a few evaluation scans."""
         import torch
 
         from segloc.detection.evaluate import EVAL_DIR, METRICS_FILE, evaluate_detector
@@ -331,18 +320,40 @@ class Experiment:
 
         with self.record.stage("evaluate") as out:
             device = "cuda" if torch.cuda.is_available() else "cpu"
-            for name, _, _ in self.finetune_runs():
-                metrics = self.finetune_dir(name) / EVAL_DIR / METRICS_FILE
+            for run in self.layout.finetune_runs():
+                folder = self.layout.finetune_dir(run.name)
+                metrics = folder / EVAL_DIR / METRICS_FILE
                 if not metrics.is_file():
-                    evaluate_detector(load_detector(self.finetune_dir(name), device), self.test_sets(),
-                                      self.finetune_dir(name) / EVAL_DIR)
-                out[name] = metrics
+                    evaluate_detector(load_detector(folder, device), self.test_sets(), folder / EVAL_DIR)
+                out[run.name] = metrics
+            out["detections"] = self._draw_detections()
+
+    def _draw_detections(self) -> list[str]:
+        """Detections of the SegLoc-initialised detector (else the first init) on a few test (real: val) scans."""
+        from segloc.detection.inference import detect_files
+
+        n = self.cfg.report.detection_images
+        if n == 0:
+            return []
+        inits = self.cfg.finetune.inits
+        init = "segloc" if "segloc" in inits else inits[0]
+        sets = self.test_sets()
+        if self.real:
+            sets = {"val": sets["val"]}
+        images = []
+        for dataset in sets.values():
+            images += [r.path for r in dataset.images[: max(1, n // len(sets))]]
+        out_dir = self.layout.detections_dir
+        detect_files(self.layout.finetune_dir(init), images[:n], self.layout.figures / "detections.json",
+                     draw_dir=out_dir, score_thr=self.cfg.report.score_thr)
+        return sorted(str(p.relative_to(self.run)) for p in out_dir.glob("*.png"))
 
     def report(self) -> None:
+        """Write report.md and report.json from the files the other stages wrote."""
         from segloc.experiment.report import write_experiment_report
 
         with self.record.stage("report") as out:
-            out["report"] = write_experiment_report(self)
+            out["report"] = write_experiment_report(self.layout, self.record.data)
 
 
 def run_experiment(config: ExperimentConfig, run_dir: Path | str | None = None, from_stage: str | None = None) -> Path:
@@ -351,7 +362,7 @@ def run_experiment(config: ExperimentConfig, run_dir: Path | str | None = None, 
         raise ConfigError(f"unknown stage {from_stage!r}; stages: {', '.join(STAGES)}")
     run = Path(run_dir or config.out or Path("runs") / config.name)
     run.mkdir(parents=True, exist_ok=True)
-    saved = run / "experiment.yaml"
+    saved = RunLayout(run, config).config_file
     if saved.is_file() and from_stage is None:
         previous = load_config(saved, ExperimentConfig)
         if previous != config:
@@ -388,7 +399,8 @@ def _clear_outputs(exp: Experiment, stages: list[str]) -> None:
     """Remove the run folders of stages to redo (asked for explicitly with --from)."""
     import shutil
 
-    folders = {"pretrain": exp.run / "pretrain", "chr": exp.run / "chr", "finetune": exp.run / "finetune"}
+    folders = {"pretrain": exp.run / "pretrain", "chr": exp.layout.chr_dir, "finetune": exp.run / "finetune",
+               "evaluate": exp.layout.detections_dir}
     for stage in stages:
         if stage in folders and folders[stage].exists():
             shutil.rmtree(folders[stage])

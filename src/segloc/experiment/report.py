@@ -1,15 +1,14 @@
-"""The experiment report: Table 1 with every init side by side, curves, galleries, timings."""
+"""The experiment report: Table 1 with every init side by side, distance to a plateau, AP against
+budget, curves, galleries, timings. It only reads the files the other stages wrote."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from segloc.engine.logger import read_metrics
 from segloc.evaluation.report import PAPER_SPLITS, to_markdown, write_report
-
-if TYPE_CHECKING:
-    from segloc.experiment.pipeline import Experiment
+from segloc.experiment.budget import budget_series, loss_trend, plot_budget_series
+from segloc.experiment.layout import RunLayout
 
 
 def table_value(table: dict, init: str, metric: str, column: str) -> float | None:
@@ -104,49 +103,77 @@ def _plot_curves(series: dict[str, dict[str, list[tuple[int, float]]]], names: l
     return path
 
 
-def _draw_detections(exp: Experiment, figures: Path) -> list[str]:
-    """Detections of the SegLoc-initialised detector (else the first init) on a few test (real: val) scans."""
-    from segloc.detection.inference import detect_files
-
-    n = exp.cfg.report.detection_images
-    if n == 0:
-        return []
-    inits = exp.cfg.finetune.inits
-    init = "segloc" if "segloc" in inits else inits[0]
-    sets = exp.test_sets()
-    if exp.real:
-        sets = {"val": sets["val"]}
-    images = []
-    for dataset in sets.values():
-        images += [r.path for r in dataset.images[: max(1, n // len(sets))]]
-    out_dir = figures / "detections"
-    detect_files(exp.finetune_dir(init), images[:n], figures / "detections.json", draw_dir=out_dir,
-                 score_thr=exp.cfg.report.score_thr)
-    return sorted(str(p.relative_to(exp.run)) for p in out_dir.glob("*.png"))
+def plateau_notes(layout: RunLayout, runs: list[str], series: dict | None) -> dict[str, str]:
+    """Per run, in words: how far its detector is from a plateau (from the budget series when there is
+    one, else from the trend of its fine-tuning loss)."""
+    notes = {}
+    for run in runs:
+        entry = series["inits"].get(run) if series else None
+        if entry is not None and entry["last_gain"] is not None:
+            gain = entry["last_gain"]
+            state = "at a plateau" if entry["plateau"] else "not at a plateau"
+            notes[run] = (f"{state}: the longest budget adds {gain:+.0%} AP over the one before "
+                          f"(plateau: under {series['plateau_gain']:.0%})")
+            continue
+        trend = loss_trend(layout.finetune_dir(run) / "metrics.csv")
+        notes[run] = ("distance to a plateau not measured (no budget series)" if trend is None else
+                      f"no budget series; loss {trend:+.0%} over the last fifth of the schedule"
+                      + (" (still falling: not at a plateau)" if trend < -0.02 else ""))
+    return notes
 
 
-def write_experiment_report(exp: Experiment) -> Path:
-    """Write ``report.md`` and ``report.json`` (and figures) into the run folder; return report.md."""
-    run, figures = exp.run, exp.run / "figures"
+def _budget_lines(series: dict, figure: Path | None) -> list[str]:
+    """The AP-versus-budget table and figure."""
+    lines = ["## Box AP against fine-tuning budget", "",
+             "Each budget is its own schedule (lr steps scaled with it), not a checkpoint of a longer run; "
+             f"AP is the mean over {' / '.join(series['splits'])}; random init is the mean of its seeds "
+             "[min - max].", "", "| init | " + " | ".join(f"{e:g} ep" for e in next(
+                 iter(series["inits"].values()))["epochs"]) + " | longest vs previous |",
+             "|---" * (2 + len(next(iter(series["inits"].values()))["epochs"])) + "|"]
+    for init, entry in series["inits"].items():
+        cells = [f"{v:.3f}" + (f" [{lo:.3f} - {hi:.3f}]" if entry["seeds"] > 1 else "")
+                 for v, lo, hi in zip(entry["AP"], entry["AP_min"], entry["AP_max"])]
+        gain = "-" if entry["last_gain"] is None else f"{entry['last_gain']:+.0%}"
+        lines.append(f"| {init} | " + " | ".join(cells) + f" | {gain} |")
+    images = next(iter(series["inits"].values()))["images"]
+    if all(i is not None for i in images):
+        lines += ["", "Images seen per budget: " + ", ".join(f"{i:,}" for i in images) + "."]
+    if figure is not None:
+        lines += ["", f"![AP against budget](figures/{figure.name})"]
+    return lines + [""]
+
+
+def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
+    """Write ``report.md`` and ``report.json`` (and figures) into the run folder from the files the
+    stages wrote and their record (``stages``); return report.md."""
+    cfg, run, figures = layout.cfg, layout.run, layout.figures
     figures.mkdir(parents=True, exist_ok=True)
-    runs = [name for name, _, _ in exp.finetune_runs()]
-    table = write_report([exp.finetune_dir(r) for r in runs], figures)
+    runs = [r.name for r in layout.main_runs()]
+    table = write_report([layout.finetune_dir(r) for r in runs], figures)
     splits = [c.split("/")[1] for c in table["columns"] if c.startswith("bbox/")]
     result = summary(table, runs, tuple(splits))
     per_split = split_summary(table, runs, splits)
-    pre = {m: read_metrics(exp.pretrain_dir(m) / "metrics.csv") for m in exp.cfg.pretrain.methods
-           if (exp.pretrain_dir(m) / "metrics.csv").is_file()}
-    fine = {r: read_metrics(exp.finetune_dir(r) / "metrics.csv") for r in runs
-            if (exp.finetune_dir(r) / "metrics.csv").is_file()}
+    series = None
+    if cfg.finetune.budgets:
+        images = {k.split("/", 1)[1]: v.get("outputs", {}).get("images_seen") for k, v in stages.items()
+                  if k.startswith("finetune/")}
+        series = budget_series(layout, splits, images)
+        budget_png = plot_budget_series(series, figures / "ap_vs_budget.png")
+        (figures / "ap_vs_budget.json").write_text(json.dumps(series, indent=1), encoding="utf-8")
+    plateau = plateau_notes(layout, runs, series)
+    pre = {m: read_metrics(layout.pretrain_dir(m) / "metrics.csv") for m in cfg.pretrain.methods
+           if (layout.pretrain_dir(m) / "metrics.csv").is_file()}
+    fine = {r: read_metrics(layout.finetune_dir(r) / "metrics.csv") for r in runs
+            if (layout.finetune_dir(r) / "metrics.csv").is_file()}
     pre_png = _plot_curves(pre, ["loss", "acc"], "pretraining", figures / "pretrain_curves.png")
     fine_png = _plot_curves(fine, ["loss"], "fine-tuning", figures / "finetune_curves.png")
-    detections = _draw_detections(exp, figures)
-    probe_file = run / "probe.json"
+    detections = sorted(str(p.relative_to(run)) for p in layout.detections_dir.glob("*.png"))
+    probe_file = layout.probe_file
     probe = probe_summary(json.loads(probe_file.read_text(encoding="utf-8"))) if probe_file.is_file() else {}
-    stages = exp.record.data
     machine = next((s["machine"] for s in stages.values() if "machine" in s), {})
+    real = cfg.data.real is not None
 
-    lines = [f"# segloc experiment `{exp.cfg.name}`", "",
+    lines = [f"# segloc experiment `{cfg.name}`", "",
              f"Run folder `{run}`; machine: {machine.get('processor')} x{machine.get('cpu_count')} CPUs, "
              f"device {machine.get('device')}, torch {machine.get('torch')}, {machine.get('platform')}.", "",
              f"## Mean AP@[.5:.95] over {' / '.join(splits)}", "",
@@ -154,6 +181,8 @@ def write_experiment_report(exp: Experiment) -> Path:
     for init, entry in result.items():
         lines.append(f"| {init} | {_fmt(entry['bbox'])} | {_fmt(entry['bbox_vs_random'], True)} | "
                      f"{_fmt(entry['segm'])} | {_fmt(entry['segm_vs_random'], True)} |")
+    lines += ["", "How far each detector is from a plateau:", ""]
+    lines += [f"- {name}: {note}" for name, note in plateau.items()]
     lines += ["", "## Box AP50 and AP per split", "",
               "Differences are to the mean of the random-init runs; the random seeds' spread (max - min) is "
               "the noise to read them against.", "",
@@ -164,15 +193,17 @@ def write_experiment_report(exp: Experiment) -> Path:
                  for s in splits for m in ("AP50", "AP")]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     spreads = [f"{s} {m} {_fmt(per_split[runs[0]][s][m]['spread'])}" for s in splits for m in ("AP50", "AP")]
-    lines += ["", "Random-init seed spread: " + ", ".join(spreads) + "."]
+    lines += ["", "Random-init seed spread: " + ", ".join(spreads) + ".", ""]
+    if series is not None:
+        lines += _budget_lines(series, budget_png)
     lines += ["", "## Table 1 (layout of the paper; differences to random init in parentheses)", "",
               to_markdown(table), "![AP per split](figures/table1_ap.png)", ""]
     if probe:
         splits = [k for k in next(iter(probe.values())) if k not in ("mean", "mean_vs_random")]
         lines += ["## kNN probe of the backbones (before fine-tuning)", "",
                   "Class of each test box from its RoI-pooled C4+C5 features, by a weighted "
-                  f"{exp.cfg.probe.k}-NN vote over the train split's boxes (top-1 accuracy; random init is "
-                  "the floor; " + ("`val` is the real val split, the column to tune on" if exp.real else
+                  f"{cfg.probe.k}-NN vote over the train split's boxes (top-1 accuracy; random init is "
+                  "the floor; " + ("`val` is the real val split, the column to tune on" if real else
                                    "`val` is held-out train images, the column to tune pretraining on; mean is "
                                    "over the test splits") + ").", "",
                   "| init | " + " | ".join(splits) + " | mean | vs random |", "|---" * (len(splits) + 3) + "|"]
@@ -193,12 +224,12 @@ def write_experiment_report(exp: Experiment) -> Path:
     total = sum(s.get("seconds", 0) for s in stages.values())  # "pretrain" etc. only close their sub-stages
     lines += ["", f"Total wall time of the stages: {total:.0f} s.", ""]
 
-    (run / "report.md").write_text("\n".join(lines), encoding="utf-8")
-    (run / "report.json").write_text(json.dumps({
-        "name": exp.cfg.name, "machine": machine, "summary": result, "per_split": per_split, "probe": probe,
-        "table1": table,
+    layout.report_md.write_text("\n".join(lines), encoding="utf-8")
+    layout.report_json.write_text(json.dumps({
+        "name": cfg.name, "machine": machine, "summary": result, "per_split": per_split, "probe": probe,
+        "plateau": plateau, "budgets": series, "table1": table,
         "stages": {k: {"seconds": v.get("seconds"), "finished": v.get("finished")} for k, v in stages.items()},
         "total_seconds": total,
         "figures": sorted(str(p.relative_to(run)) for p in figures.rglob("*.png")),
     }, indent=1), encoding="utf-8")
-    return run / "report.md"
+    return layout.report_md
