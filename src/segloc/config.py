@@ -1,8 +1,8 @@
 """Typed YAML configs: pydantic models, ``--set a.b=value`` overrides, clear validation errors."""
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import yaml
@@ -128,6 +128,18 @@ def load_config(path: Path | str | None, model: type[M], overrides: Sequence[str
         return model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{path or 'config'}: invalid configuration:\n{_format_errors(exc)}") from exc
+
+
+def load_saved_config(path: Path | str, model: type[M]) -> M:
+    """A config a run folder saved (``config.yaml``), read with the key moves of :meth:`Config.from_saved`."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return model.from_saved(data if isinstance(data, dict) else {})  # type: ignore[attr-defined]
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the saved config: {exc}") from exc
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid configuration:\n{_format_errors(exc)}") from exc
 
 
 def save_config(config: BaseModel, path: Path | str) -> None:

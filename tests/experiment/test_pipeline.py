@@ -11,9 +11,9 @@ from segloc.config import load_config
 from segloc.experiment import ExperimentConfig, find_config, run_experiment
 from segloc.errors import ConfigError, SeglocError
 
-PRETRAIN = ["train.steps=2", "train.batch_size=4", "train.ckpt_every=2", "train.log_every=1", "train.progress=false",
+PRETRAIN = ["train.steps=2", "train.batch_size=4", "train.checkpoint_every=2", "train.log_every=1", "train.progress=false",
             "contrast.queue_size=16", "data.target_width=96", "data.workers=0", "head.fc_dim=64"]
-FINETUNE = ["model.image_size=128", "train.epochs=1", "train.lr_steps=[1]", "train.warmup_iters=2", "data.workers=0",
+FINETUNE = ["model.image_size=128", "train.epochs=1", "optim.milestones=[1]", "optim.warmup_steps=2", "data.workers=0",
             "data.max_train_images=6", "train.log_every=1", "model.rpn_pre_nms_test=100", "model.rpn_post_nms_test=50"]
 
 

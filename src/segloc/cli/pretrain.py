@@ -82,11 +82,12 @@ def probe_cmd(
 
     from segloc.data.pidray import load_pidray
     from segloc.detection.init import initialize_backbone
+    from segloc.engine import resolve_device
     from segloc.evaluation.probe import knn_probe, probe_sets
 
     coco = load_pidray(data, ("train", *splits))
     train, tests = probe_sets(coco, splits, width, max_images, holdout_every)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = resolve_device("auto")
     results = {}
     for name in backbones:
         torch.manual_seed(seed)

@@ -25,8 +25,14 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from segloc.config import Config, save_config
-from segloc.engine.checkpoint import (atomic_save, invalid_tensors, latest_checkpoint, load_checkpoint,
-                                      load_latest_good, prune_checkpoints)
+from segloc.engine.checkpoint import (
+    atomic_save,
+    invalid_tensors,
+    latest_checkpoint,
+    load_checkpoint,
+    load_latest_good,
+    prune_checkpoints,
+)
 from segloc.engine.distributed import DistInfo, init_distributed
 from segloc.engine.logger import RunLogger
 from segloc.engine.rng import get_rng_state, seed_everything, set_rng_state

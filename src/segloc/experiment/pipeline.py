@@ -238,7 +238,7 @@ class Experiment:
         spec = self.cfg.chr
         with self.record.stage("chr") as out:
             root, subset = (self._chr_view(), "real") if self.real else (self.sixray, spec.subset)
-            overrides = [f"data.root={root}", f"data.subset={subset}", f"run.seed={self.cfg.seed}", *spec.overrides]
+            overrides = [f"data.root={root}", f"data.subset={subset}", f"train.seed={self.cfg.seed}", *spec.overrides]
             config = load_config(find_config(spec.config or "configs/chr/cpu-demo.yaml", "chr"), ChrConfig, overrides)
             run_dir = train(config, self.run / "chr", resume=True)
             out["backbone"] = export_backbone(run_dir, self.run / "chr" / "backbone.safetensors")
