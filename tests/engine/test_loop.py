@@ -65,7 +65,7 @@ def run(path: Path, *overrides: str, resume: bool = False, stop_at_step: int | N
 
 
 def weights(engine: Engine) -> list[float]:
-    return [float(p) for p in engine.task.model.parameters()]
+    return [float(p.detach()) for p in engine.task.model.parameters()]
 
 
 def test_resume_continues_exactly_with_one_naming_and_pruning_rule(tmp_path: Path) -> None:

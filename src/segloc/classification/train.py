@@ -19,6 +19,23 @@ from segloc.engine.runfiles import FINAL_MODEL
 from segloc.errors import SeglocError, log
 
 
+def train_step(batch: tuple[Tensor, Tensor, list], engine: Engine, criterion: ClassBalancedLoss) -> dict[str, Tensor]:
+    """CHR's forward and backward on a step's (images, labels, names); returns loss, kept fraction, level losses."""
+    dev, accum = engine.info.device, engine.train_cfg.accum_steps
+    totals: dict[str, Tensor] = {}
+    for a in engine.micro_batches():
+        images, labels = (t.to(dev, non_blocking=True) for t in split_batch(batch[:2], a, accum))
+        with engine.autocast():
+            logits = engine.net(images)
+        parts = criterion(logits, labels)
+        engine.backward(parts.total)
+        scalars = {"loss": parts.total, "kept_fraction": parts.kept,
+                   **{f"loss_level{i}": v for i, v in enumerate(parts.levels)}}
+        for name, value in scalars.items():
+            totals[name] = totals.get(name, 0) + value.detach().float() / accum
+    return totals
+
+
 class ChrTask(Task):
     """A CHR network with its class-balanced loss on a SIXray training split."""
 
@@ -49,19 +66,7 @@ class ChrTask(Task):
             epoch, position = epoch + 1, 0
 
     def step(self, batch: tuple[Tensor, Tensor, list], engine: Engine) -> dict[str, Tensor]:
-        dev, accum = self.info.device, self.config.train.accum_steps
-        totals: dict[str, Tensor] = {}
-        for a in engine.micro_batches():
-            images, labels = (t.to(dev, non_blocking=True) for t in split_batch(batch[:2], a, accum))
-            with engine.autocast():
-                logits = engine.net(images)
-            parts = self.criterion(logits, labels)
-            engine.backward(parts.total)
-            scalars = {"loss": parts.total, "kept_fraction": parts.kept,
-                       **{f"loss_level{i}": v for i, v in enumerate(parts.levels)}}
-            for name, value in scalars.items():
-                totals[name] = totals.get(name, 0) + value.detach().float() / accum
-        return totals
+        return train_step(batch, engine, self.criterion)
 
     def checkpoint_state(self, engine: Engine) -> dict:
         return {"class_names": self.train_set.class_names}
@@ -109,4 +114,4 @@ def train(config: ChrConfig, out: Path | str, resume: bool = False, overwrite: b
     return launch(config, out, make_task, resume, overwrite, stop_at_step, progress=True).run_dir
 
 
-__all__ = ["ChrTask", "train"]
+__all__ = ["ChrTask", "train", "train_step"]

@@ -33,7 +33,7 @@ from segloc.engine.loop import CONFIG_FILE, Engine, Task, launch, split_batch
 from segloc.engine.runfiles import BEST_MODEL, FINAL_MODEL
 from segloc.errors import DatasetError, log
 
-__all__ = ["CONFIG_FILE", "FinetuneTask", "finetune"]
+__all__ = ["CONFIG_FILE", "FinetuneTask", "finetune", "train_step"]
 
 
 class SkipSampler(Sampler[int]):
@@ -86,6 +86,23 @@ def test_splits(cfg: FinetuneConfig) -> dict[str, CocoDataset]:
     return sets if wanted == "all" else {k: v for k, v in sets.items() if k in wanted}
 
 
+def train_step(batch: tuple[list, list], engine: Engine) -> dict[str, Tensor]:
+    """A detector's forward and backward on a step's (images, targets); returns the summed and the part losses."""
+    dev, accum = engine.info.device, engine.train_cfg.accum_steps
+    totals: dict[str, Tensor] = {}
+    for a in engine.micro_batches():
+        images, targets = split_batch(batch, a, accum)
+        images = [im.to(dev, non_blocking=True) for im in images]
+        targets = [{k: v.to(dev, non_blocking=True) for k, v in t.items()} for t in targets]
+        with engine.autocast():
+            losses = engine.net(images, targets)
+        loss = sum(losses.values())
+        engine.backward(loss)
+        for name, value in {"loss": loss, **losses}.items():
+            totals[name] = totals.get(name, 0) + value.detach().float() / accum
+    return totals
+
+
 class FinetuneTask(Task):
     """A detector on its training split; validation at epoch ends, final model and test scores at the end."""
 
@@ -127,20 +144,8 @@ class FinetuneTask(Task):
             epoch, position = epoch + 1, 0
 
     def step(self, batch: tuple[list, list], engine: Engine) -> dict[str, Tensor]:
-        dev = self.info.device
-        totals: dict[str, Tensor] = {}
-        accum = self.cfg.train.accum_steps
-        for a in engine.micro_batches():
-            images, targets = split_batch(batch, a, accum)
-            images = [im.to(dev, non_blocking=True) for im in images]
-            targets = [{k: v.to(dev, non_blocking=True) for k, v in t.items()} for t in targets]
-            with engine.autocast():
-                losses = engine.net(images, targets)
-            loss = sum(losses.values())
-            engine.backward(loss)
-            for name, value in {"loss": loss, **losses}.items():
-                totals[name] = totals.get(name, 0) + value.detach().float() / accum
-        return totals
+        return train_step(batch, engine)
+
 
     def checkpoint_state(self, engine: Engine) -> dict:
         epoch, position = divmod(engine.step, self.steps_per_epoch)

@@ -144,6 +144,11 @@ class Engine:
         self.resumed_from: Path | None = None
         self.history: list[dict[str, float]] = []
 
+    @classmethod
+    def detached(cls, task: Task, config: Config, device: torch.device, run_dir: Path) -> Engine:
+        """An engine outside a run (benchmarks): the real optimizer step, no logs, no checkpoints."""
+        return cls(task, config, run_dir, DistInfo(device=device), RunLogger(run_dir, enabled=False), False)
+
     @property
     def main(self) -> bool:
         return self.info.rank == 0
@@ -183,7 +188,7 @@ class Engine:
         try:
             for batch in self.task.batches(self):
                 lr = self.scheduler.get_last_lr()[0]
-                stats = self._optimizer_step(batch)
+                stats = self.train_step(batch)
                 self.step += 1
                 bar.update(1)
                 if self.step % self.train_cfg.log_every == 0 or self.step == self.end:
@@ -200,7 +205,8 @@ class Engine:
             bar.close()
         self.task.on_end(self, self.step >= self.total)
 
-    def _optimizer_step(self, batch: Any) -> dict[str, Tensor]:
+    def train_step(self, batch: Any) -> dict[str, Tensor]:
+        """One optimizer step: the task's forward and backward, NaN stop, clipping, optimizer, schedule."""
         stats = self.task.step(batch, self)
         finite = torch.isfinite(stats["loss"].detach()).float()
         if self.info.distributed:
