@@ -1,4 +1,5 @@
 """The engine alone, on a linear-regression task: resume, accumulation, clipping, NaN stop, config rules."""
+
 from __future__ import annotations
 
 from pathlib import Path

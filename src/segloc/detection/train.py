@@ -7,6 +7,7 @@ the model is scored on it every ``eval.val_every`` epochs (bbox AP, logged as ``
 best one kept as ``model_best.pt``; that evaluation leaves every RNG as it found it. At the end the
 final model is saved and evaluated on the test splits present (``eval/metrics.json``).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -52,8 +53,9 @@ class SkipSampler(Sampler[int]):
 
 def load_source(source: LabelSource, skip_bad: bool) -> CocoDataset:
     """A labelled set of the config, in whichever format it is (every image decoded with ``skip_bad``)."""
-    return load_annotations(source.labels, source.images, source.classes, skip_bad=skip_bad,
-                            check_images=run_image_check(skip_bad))
+    return load_annotations(
+        source.labels, source.images, source.classes, skip_bad=skip_bad, check_images=run_image_check(skip_bad)
+    )
 
 
 def training_split(cfg: DataConfig) -> CocoDataset:
@@ -118,8 +120,9 @@ class FinetuneTask(Task):
         self.model = build_detector(cfg.model, self.categories.num_classes, self.masks)
         self.init = initialize_backbone(self.model.backbone, cfg.init, name=cfg.init_name)
         transforms = training_transforms(cfg.model.image_size, cfg.data.flip)
-        self.dataset = DetectionDataset(train, self.categories, transforms, self.masks, seed=cfg.train.seed,
-                                        max_images=cfg.data.max_train_images)
+        self.dataset = DetectionDataset(
+            train, self.categories, transforms, self.masks, seed=cfg.train.seed, max_images=cfg.data.max_train_images
+        )
         self.sampler = DistributedSampler(self.dataset, info.world_size, info.rank, shuffle=True, seed=cfg.train.seed)
         self.per_rank = max(1, cfg.train.batch_size // info.world_size)
         self.steps_per_epoch = math.ceil(len(self.sampler) / self.per_rank)
@@ -137,15 +140,19 @@ class FinetuneTask(Task):
         while True:
             self.dataset.set_epoch(epoch)
             self.sampler.set_epoch(epoch)
-            yield from DataLoader(self.dataset, batch_size=self.per_rank, collate_fn=collate,
-                                  sampler=SkipSampler(self.sampler, position * self.per_rank),
-                                  num_workers=self.cfg.data.workers, pin_memory=self.info.device.type == "cuda",
-                                  generator=torch.Generator().manual_seed(self.cfg.train.seed * 100_003 + epoch))
+            yield from DataLoader(
+                self.dataset,
+                batch_size=self.per_rank,
+                collate_fn=collate,
+                sampler=SkipSampler(self.sampler, position * self.per_rank),
+                num_workers=self.cfg.data.workers,
+                pin_memory=self.info.device.type == "cuda",
+                generator=torch.Generator().manual_seed(self.cfg.train.seed * 100_003 + epoch),
+            )
             epoch, position = epoch + 1, 0
 
     def step(self, batch: tuple[list, list], engine: Engine) -> dict[str, Tensor]:
         return train_step(batch, engine)
-
 
     def checkpoint_state(self, engine: Engine) -> dict:
         epoch, position = divmod(engine.step, self.steps_per_epoch)
@@ -158,8 +165,14 @@ class FinetuneTask(Task):
         if engine.main:
             write_init_report(self.init, engine.run_dir / "init_report.json")
         self.model.train()
-        log.info("fine-tuning %s (%s) for %d steps, %d per epoch, init %s", self.cfg.model.kind, self.cfg.model.arch,
-                 engine.total, self.steps_per_epoch, self.init.name)
+        log.info(
+            "fine-tuning %s (%s) for %d steps, %d per epoch, init %s",
+            self.cfg.model.kind,
+            self.cfg.model.arch,
+            engine.total,
+            self.steps_per_epoch,
+            self.init.name,
+        )
 
     def after_step(self, engine: Engine) -> None:
         every = self.cfg.eval.val_every
@@ -168,8 +181,9 @@ class FinetuneTask(Task):
 
     def detector(self) -> Detector:
         """The model being trained, as a detector in eval mode (switch back with ``model.train()``)."""
-        return Detector(self.model.eval(), self.categories, self.masks, self.cfg.model, self.init.name,
-                        self.info.device)
+        return Detector(
+            self.model.eval(), self.categories, self.masks, self.cfg.model, self.init.name, self.info.device
+        )
 
     def validate(self, engine: Engine) -> None:
         """Score the val set (main process), log ``val/bbox_AP`` and ``val/bbox_AP50``, keep the best model;
@@ -184,8 +198,13 @@ class FinetuneTask(Task):
             if not self.best or ap > self.best["bbox_AP"]:
                 self.best = {"bbox_AP": ap, "step": engine.step}
                 atomic_save(self.detector_state(), engine.run_dir / BEST_MODEL)
-            log.info("epoch %d: val bbox AP %.3f (best %.3f at step %d)", engine.step // self.steps_per_epoch, ap,
-                     self.best["bbox_AP"], self.best["step"])
+            log.info(
+                "epoch %d: val bbox AP %.3f (best %.3f at step %d)",
+                engine.step // self.steps_per_epoch,
+                ap,
+                self.best["bbox_AP"],
+                self.best["step"],
+            )
         if self.info.distributed:
             dist.barrier()
 
@@ -199,8 +218,14 @@ class FinetuneTask(Task):
             evaluate_detector(self.detector(), tests, engine.run_dir / EVAL_DIR, self.cfg.eval.batch_size)
 
 
-def finetune(cfg: FinetuneConfig, out: Path | str, resume: bool = False, overwrite: bool = False,
-             stop_at_step: int | None = None, progress: bool = True) -> Path:
+def finetune(
+    cfg: FinetuneConfig,
+    out: Path | str,
+    resume: bool = False,
+    overwrite: bool = False,
+    stop_at_step: int | None = None,
+    progress: bool = True,
+) -> Path:
     """Fine-tune a detector into run folder ``out``; returns the folder (metrics in ``eval/metrics.json``).
 
     Data and init weights are loaded before the run folder is touched (the engine's run-folder

@@ -1,6 +1,7 @@
 """The shared sections of every training config, one vocabulary for pretraining, fine-tuning and CHR:
 ``optim`` (SGD, schedule, warm-up, clipping) and ``train`` (length, global batch, precision, bookkeeping).
 Each task subclasses them only to change defaults."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -37,8 +38,9 @@ class OptimConfig(Config):
         """The schedule as a multiplier per step (for ``LambdaLR``)."""
         if self.schedule == "cosine":
             return cosine_with_warmup(total_steps, self.warmup_steps, self.warmup_start)
-        return multistep_with_warmup([m * steps_per_epoch for m in self.milestones], self.gamma, self.warmup_steps,
-                                     self.warmup_start)
+        return multistep_with_warmup(
+            [m * steps_per_epoch for m in self.milestones], self.gamma, self.warmup_steps, self.warmup_start
+        )
 
 
 class TrainConfig(Config):

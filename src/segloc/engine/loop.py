@@ -9,6 +9,7 @@ RNG state, and the NaN stop that keeps the last good checkpoint. :func:`launch` 
 rules: the task is built (data checked) before the folder is touched, and ``resume`` with a config
 other than the run's own is refused, naming the keys that differ.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -68,7 +69,7 @@ def split_batch(batch: Any, index: int, parts: int) -> Any:
     if isinstance(batch, tuple):
         return tuple(split_batch(v, index, parts) for v in batch)
     size = len(batch)
-    return batch[index * size // parts:(index + 1) * size // parts]
+    return batch[index * size // parts : (index + 1) * size // parts]
 
 
 class Task:
@@ -115,16 +116,18 @@ class Task:
 class Engine:
     """One run of a task: optimizer, schedule, precision, DDP, logging, checkpoints (module docstring)."""
 
-    def __init__(self, task: Task, config: Config, run_dir: Path, info: DistInfo, logger: RunLogger,
-                 progress: bool) -> None:
+    def __init__(
+        self, task: Task, config: Config, run_dir: Path, info: DistInfo, logger: RunLogger, progress: bool
+    ) -> None:
         self.task, self.config, self.run_dir, self.info, self.logger = task, config, run_dir, info, logger
         self.train_cfg = config.train  # type: ignore[attr-defined]
         self.optim_cfg = config.optim  # type: ignore[attr-defined]
         self.progress = progress and self.main and self.train_cfg.progress
         world, accum, batch = info.world_size, self.train_cfg.accum_steps, self.train_cfg.batch_size
         if batch % (world * accum):
-            raise ConfigError(f"train.batch_size {batch} must be divisible by world size {world} "
-                              f"x train.accum_steps {accum}")
+            raise ConfigError(
+                f"train.batch_size {batch} must be divisible by world size {world} x train.accum_steps {accum}"
+            )
         self.per_rank = batch // world
         self.total = self.train_cfg.total_steps(task.steps_per_epoch)
         self.step = 0
@@ -136,7 +139,8 @@ class Engine:
         self.params = task.parameters()
         self.optimizer = _sgd(self.params, self.lr, self.optim_cfg)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, self.optim_cfg.lr_factor(self.total, task.steps_per_epoch))
+            self.optimizer, self.optim_cfg.lr_factor(self.total, task.steps_per_epoch)
+        )
         self.dtype = amp_dtype(self.train_cfg.amp, info.device)
         self.scaler = torch.amp.GradScaler(info.device.type, enabled=self.dtype == torch.float16)
         self.net = _wrap_ddp(task.model, info.device, task.sync_buffers) if info.distributed else task.model
@@ -182,8 +186,9 @@ class Engine:
             self._resume()
         self.end = self.total if stop_at_step is None else max(self.step, min(self.total, stop_at_step))
         self.task.on_start(self)
-        bar = tqdm(total=self.total, initial=self.step, desc=self.task.name, disable=not self.progress,
-                   dynamic_ncols=True)
+        bar = tqdm(
+            total=self.total, initial=self.step, desc=self.task.name, disable=not self.progress, dynamic_ncols=True
+        )
         tick, tick_step = time.perf_counter(), self.step
         try:
             for batch in self.task.batches(self):
@@ -226,14 +231,14 @@ class Engine:
     def _log(self, stats: dict[str, Tensor], lr: float, sec_per_step: float) -> dict[str, float]:
         """Log the step's scalars (mean over ranks) with lr and throughput; keep them in ``history``."""
         names = sorted(stats)
-        values = torch.stack([torch.as_tensor(stats[n], dtype=torch.float32, device=self.info.device).detach()
-                              for n in names])
+        values = torch.stack(
+            [torch.as_tensor(stats[n], dtype=torch.float32, device=self.info.device).detach() for n in names]
+        )
         if self.info.distributed:
             dist.all_reduce(values)
             values = values / self.info.world_size
         row = dict(zip(names, values.tolist()))
-        row.update(lr=lr, sec_per_step=sec_per_step,
-                   samples_per_s=self.train_cfg.batch_size / max(sec_per_step, 1e-9))
+        row.update(lr=lr, sec_per_step=sec_per_step, samples_per_s=self.train_cfg.batch_size / max(sec_per_step, 1e-9))
         self.task.log_row(row, self)
         self.history.append({"step": self.step, **row})
         self.logger.log(self.step, **row)
@@ -250,10 +255,17 @@ class Engine:
         if self.info.distributed:
             rng = [None] * self.info.world_size
             dist.all_gather_object(rng, get_rng_state())
-        return {"step": self.step, "config": self.config.model_dump(mode="json"),
-                "world_size": self.info.world_size, "model": self.task.model.state_dict(),
-                "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
-                "scaler": self.scaler.state_dict(), "rng": rng, **self.task.checkpoint_state(self)}
+        return {
+            "step": self.step,
+            "config": self.config.model_dump(mode="json"),
+            "world_size": self.info.world_size,
+            "model": self.task.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "rng": rng,
+            **self.task.checkpoint_state(self),
+        }
 
     def save_checkpoint(self) -> None:
         """Stop on a non-finite model (every rank), else write the checkpoint atomically and prune old ones."""
@@ -262,8 +274,9 @@ class Engine:
         if self.info.distributed:
             dist.all_reduce(flag, op=dist.ReduceOp.MIN)
         if not bool(flag):
-            raise TrainingDiverged(f"non-finite values in {', '.join(bad[:3]) or 'another rank'} at step "
-                                   f"{self.step}; {self.last_good()}")
+            raise TrainingDiverged(
+                f"non-finite values in {', '.join(bad[:3]) or 'another rank'} at step {self.step}; {self.last_good()}"
+            )
         state = self.state()
         folder = self.run_dir / CHECKPOINT_DIR
         if self.main:
@@ -322,8 +335,15 @@ def _barrier(info: DistInfo) -> None:
         dist.barrier()
 
 
-def launch(config: Config, run_dir: Path | str, make_task: Callable[[DistInfo], Task], resume: bool = False,
-           overwrite: bool = False, stop_at_step: int | None = None, progress: bool = True) -> Engine:
+def launch(
+    config: Config,
+    run_dir: Path | str,
+    make_task: Callable[[DistInfo], Task],
+    resume: bool = False,
+    overwrite: bool = False,
+    stop_at_step: int | None = None,
+    progress: bool = True,
+) -> Engine:
     """Build the task (its data checked before ``run_dir`` is touched), lock and prepare the run folder,
     save the config (refusing a ``resume`` with another one), train, and return the finished engine."""
     train_cfg = config.train  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ run; accumulating ``a`` micro-batches of ``m`` on one GPU computes the same step
 gradients, queues) as ``a`` GPUs with ``m`` each. The queues and the key encoder change once per
 optimizer step, never between micro-batches.
 """
+
 from __future__ import annotations
 
 import math
@@ -64,8 +65,10 @@ class Plan:
         shuffle = contrast.key_bn == "shuffle"
         groups = train.accum_steps * (contrast.shuffle_groups if shuffle else 1)
         if shuffle and world * groups < 2:
-            raise ConfigError("shuffle-BN on one process needs at least two key groups: set "
-                              "contrast.shuffle_groups to 2 or more (or accumulate, or use several ranks)")
+            raise ConfigError(
+                "shuffle-BN on one process needs at least two key groups: set "
+                "contrast.shuffle_groups to 2 or more (or accumulate, or use several ranks)"
+            )
         if groups > per_rank:
             raise ConfigError(f"{groups} key groups do not fit a per-rank batch of {per_rank}")
         return cls(groups, shuffle)
@@ -83,7 +86,9 @@ def _to(view: dict, device: torch.device, channels_last: bool) -> dict:
     return out
 
 
-def train_step(model: ContrastiveModel, batch: dict, engine: Engine, plan: Plan, config: PretrainConfig) -> dict[str, Tensor]:
+def train_step(
+    model: ContrastiveModel, batch: dict, engine: Engine, plan: Plan, config: PretrainConfig
+) -> dict[str, Tensor]:
     """One step's forward and backward (module docstring); returns per-level losses/accuracies (this rank)."""
     device, cl = engine.info.device, config.train.channels_last
     query, key = _to(batch["view1"], device, cl), _to(batch["view2"], device, cl)
@@ -98,8 +103,9 @@ def train_step(model: ContrastiveModel, batch: dict, engine: Engine, plan: Plan,
         part = slice(a * micro, (a + 1) * micro)
         images = trim_padding(query["image"][part], query["size"][part])
         with engine.autocast():
-            loss, stats = engine.net(images, query["box"][part], query["label"][part],
-                                     {level: k[part] for level, k in keys.items()})
+            loss, stats = engine.net(
+                images, query["box"][part], query["label"][part], {level: k[part] for level, k in keys.items()}
+            )
         engine.backward(loss)
         for name, value in {"loss": loss.detach(), **stats}.items():
             totals[name] = totals.get(name, 0) + value.float() / accum
@@ -118,7 +124,9 @@ class PretrainTask(Task):
         self.plan = Plan.of(config, info.world_size)
         self.steps_per_epoch = len(dataset) // config.train.batch_size
         if self.steps_per_epoch == 0:
-            raise ConfigError(f"the dataset has {len(dataset)} pairs, fewer than one batch of {config.train.batch_size}")
+            raise ConfigError(
+                f"the dataset has {len(dataset)} pairs, fewer than one batch of {config.train.batch_size}"
+            )
         model = build_model(config, classes, white_value())
         if config.contrast.key_bn == "sync" and info.world_size > 1:
             if info.device.type != "cuda":
@@ -130,8 +138,15 @@ class PretrainTask(Task):
         return [p for p in self.model.encoder_q.parameters() if p.requires_grad]
 
     def batches(self, engine: Engine) -> Iterable[dict]:
-        sampler = StepBatchSampler(len(self.dataset), self.config.train.batch_size, self.config.train.seed,
-                                   engine.step, engine.end, self.info.rank, self.info.world_size)
+        sampler = StepBatchSampler(
+            len(self.dataset),
+            self.config.train.batch_size,
+            self.config.train.seed,
+            engine.step,
+            engine.end,
+            self.info.rank,
+            self.info.world_size,
+        )
         return make_loader(self.dataset, sampler, self.config.data.workers, pin_memory=self.info.device.type == "cuda")
 
     def step(self, batch: dict, engine: Engine) -> dict[str, Tensor]:
@@ -140,13 +155,24 @@ class PretrainTask(Task):
     def on_start(self, engine: Engine) -> None:
         if engine.resumed_from is None and self.config.contrast.queue_init == "keys":
             used = initialise_queues(self.model, self.dataset, self.plan, self.config, engine)
-            log.info("queues initialised with keys from %d steps of pairs (%.0f%% filled)", used,
-                     100 * self.model.queues.fill())
+            log.info(
+                "queues initialised with keys from %d steps of pairs (%.0f%% filled)",
+                used,
+                100 * self.model.queues.fill(),
+            )
         self.model.train()
         cfg = self.config
-        log.info("pretraining %s (%s) from step %d to %d of %d: %d pairs per step on %d process(es), lr %.4g",
-                 cfg.method, cfg.backbone.arch, engine.step, engine.end, engine.total, cfg.train.batch_size,
-                 self.info.world_size, engine.lr)
+        log.info(
+            "pretraining %s (%s) from step %d to %d of %d: %d pairs per step on %d process(es), lr %.4g",
+            cfg.method,
+            cfg.backbone.arch,
+            engine.step,
+            engine.end,
+            engine.total,
+            cfg.train.batch_size,
+            self.info.world_size,
+            engine.lr,
+        )
 
     def log_row(self, row: dict[str, float], engine: Engine) -> None:
         levels = [n for n in row if n.startswith("acc_")]
@@ -155,23 +181,35 @@ class PretrainTask(Task):
     def on_end(self, engine: Engine, complete: bool) -> None:
         if engine.history:
             last = engine.history[-1]
-            log.info("step %d: loss %.4f, contrastive accuracy %.3f; checkpoint %s", engine.step, last["loss"],
-                     last["acc"], engine.checkpoint)
+            log.info(
+                "step %d: loss %.4f, contrastive accuracy %.3f; checkpoint %s",
+                engine.step,
+                last["loss"],
+                last["acc"],
+                engine.checkpoint,
+            )
 
 
 @torch.no_grad()
-def initialise_queues(model: ContrastiveModel, dataset: Dataset, plan: Plan, config: PretrainConfig,
-                      engine: Engine) -> int:
+def initialise_queues(
+    model: ContrastiveModel, dataset: Dataset, plan: Plan, config: PretrainConfig, engine: Engine
+) -> int:
     """SegLoc's dictionary initialisation: fill the queues, before step 1, with the keys the
     untrained key encoder gives on the first pairs (epoch 0 order). Returns the steps used."""
     info = engine.info
     size = config.contrast.queue_size
     limit = config.contrast.init_max_steps or 4 * math.ceil(size / config.train.batch_size) + 4
-    sampler = StepBatchSampler(len(dataset), config.train.batch_size, config.train.seed, 0, limit,
-                               info.rank, info.world_size)
+    sampler = StepBatchSampler(
+        len(dataset), config.train.batch_size, config.train.seed, 0, limit, info.rank, info.world_size
+    )
     used = 0
-    bar = tqdm(make_loader(dataset, sampler, config.data.workers), total=limit, desc="queue init", leave=False,
-               disable=not engine.progress)
+    bar = tqdm(
+        make_loader(dataset, sampler, config.data.workers),
+        total=limit,
+        desc="queue init",
+        leave=False,
+        disable=not engine.progress,
+    )
     for used, batch in enumerate(bar, start=1):
         key = _to(batch["view2"], info.device, config.train.channels_last)
         generator = step_generator(config.train.seed + 1, used) if plan.shuffle else None
@@ -183,18 +221,29 @@ def initialise_queues(model: ContrastiveModel, dataset: Dataset, plan: Plan, con
             break
     bar.close()
     if not model.queues.is_full():
-        log.warning("queue initialisation stopped after %d steps with the queues %.0f%% filled by keys "
-                    "(the rest stays random): too few pairs or a dominant class", used, 100 * model.queues.fill())
+        log.warning(
+            "queue initialisation stopped after %d steps with the queues %.0f%% filled by keys "
+            "(the rest stays random): too few pairs or a dominant class",
+            used,
+            100 * model.queues.fill(),
+        )
     return used
 
 
-def pretrain(config: PretrainConfig, run_dir: Path | str, resume: bool = False, overwrite: bool = False,
-             stop_at_step: int | None = None, pairs: tuple[Dataset, list[int]] | None = None) -> PretrainResult:
+def pretrain(
+    config: PretrainConfig,
+    run_dir: Path | str,
+    resume: bool = False,
+    overwrite: bool = False,
+    stop_at_step: int | None = None,
+    pairs: tuple[Dataset, list[int]] | None = None,
+) -> PretrainResult:
     """Run (or ``resume``) contrastive pretraining into ``run_dir`` with the engine's run-folder rules.
 
     ``stop_at_step``: stop after that step (a later ``resume`` continues, with the same schedule).
     ``pairs``: a ``(dataset, class ids)`` to use instead of ``config.data``.
     """
+
     def make_task(info: DistInfo) -> PretrainTask:
         dataset, classes = pairs if pairs is not None else build_pairs(config.data, config.train.seed)
         return PretrainTask(config, info, dataset, classes)
