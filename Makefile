@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Torch pins for this machine live here, not in the package metadata (a GPU box may differ).
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test venv bench clean-venv
+.PHONY: demo test lint venv bench clean-venv
 
 $(BIN)/segloc: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ demo: venv
 
 test: venv
 	$(BIN)/python -m pytest -q tests
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: venv
 	$(BIN)/python benchmarks/run_all.py

@@ -2,8 +2,9 @@
 
 For each backbone the same batch goes through (a) the bare torchvision classifier (forward, or
 forward + backward + SGD step) and (b) CHR (three levels, reversed connections, class-balanced
-loss); the ratios bare/CHR show what the hierarchy costs. Training runs under autocast with
-``--amp`` on CUDA (as ``segloc chr train``), inference in full precision (as ``segloc chr
+loss; ``segloc chr train``'s own step, ``classification.train.train_step`` through the engine);
+the ratios bare/CHR show what the hierarchy costs. Training runs under autocast with ``--amp``
+on CUDA, inference in full precision (as ``segloc chr
 evaluate``). On CUDA the batch is on the GPU before timing starts, timers synchronise the device,
 and one more step of each kind reads its peak memory. Prints one JSON object.
 
@@ -23,7 +24,9 @@ import torch.nn.functional as F
 from torchvision import models
 
 from segloc.classification.chr import CHRNet
+from segloc.classification.config import ChrConfig
 from segloc.classification.loss import ClassBalancedLoss
+from segloc.classification.train import train_step as chr_train_step
 
 
 def _median_times(steps: dict, iters: int, device: torch.device) -> dict[str, float]:
@@ -68,7 +71,14 @@ def _bench_pair(arch: str, size: int, batch: int, iters: int, amp: str, device: 
     criterion = ClassBalancedLoss(balanced=True)
     bare_train, bare_infer = _steps(
         bare, x, lambda out: F.binary_cross_entropy_with_logits(out.float(), (labels >= 0).float()), amp)
-    chr_train, chr_infer = _steps(chr_net, x, lambda out: criterion(out, labels).total, amp)
+    _, chr_infer = _steps(chr_net, x, lambda out: criterion(out, labels).total, amp)
+    config = ChrConfig.model_validate({"train": {"batch_size": batch, "amp": amp}})
+    engine = devices.step_engine(chr_net, config, device, lambda b, e: chr_train_step(b, e, criterion))
+
+    def chr_train() -> None:
+        chr_net.train()
+        engine.train_step((x, labels, []))
+
     steps = {"bare_train": bare_train, "chr_train": chr_train, "bare_infer": bare_infer, "chr_infer": chr_infer}
     seconds = _median_times(steps, iters, device)
     result: dict = {f"{name}_img_s": batch / t for name, t in seconds.items()}

@@ -5,8 +5,9 @@ detector has it; forward, or forward + backward + SGD step) and (b) each detecto
 R-CNN, Mask R-CNN) built from the model section of a fine-tuning config (default cpu-demo:
 ResNet-18, longer side 320 px, light heads; configs/finetune/paper.yaml: ResNet-101 + SDANet,
 500 px, the paper's heads); the ratios detector/bare show what RPN + RoI heads + masks cost.
-Training runs as ``segloc finetune`` does: under autocast with ``--amp`` on CUDA (fp16 with a
-gradient scaler, as train.amp), the detector's gradients clipped at 35. Inference runs in full
+Training runs ``segloc finetune``'s own step (``detection.train.train_step`` through the engine):
+under autocast with ``--amp`` on CUDA (fp16 with a gradient scaler, as train.amp), gradients
+clipped at 35. Inference runs in full
 precision through segloc's batched test-time path, as ``segloc evaluate`` does (``infer``: scans
 already resized, as its loader workers hand them over; masks pasted at scan size), and for
 comparison through torchvision's ``GeneralizedRCNN.forward`` (``forward``: resize on the device,
@@ -32,6 +33,7 @@ import torch
 from segloc.config import load_config
 from segloc.detection import FinetuneConfig, ModelConfig, build_detector
 from segloc.detection.forward import run_detector
+from segloc.detection.train import train_step as detection_train_step
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "finetune" / "cpu-demo.yaml"
 NUM_CLASSES = 12
@@ -96,20 +98,17 @@ def _bench_kind(cfg: ModelConfig, kind: str, images: list[torch.Tensor], targets
                 device: torch.device) -> tuple[dict[str, float], dict[str, object]]:
     """Train it/s, inference img/s and parameters (M) of one detector; peak memory."""
     torch.manual_seed(0)
-    model = build_detector(cfg.model_copy(update={"kind": kind}), NUM_CLASSES, masks=True).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
-    scaler = torch.amp.GradScaler(device.type, enabled=devices.effective_amp(device, amp) == "fp16")
+    model_cfg = cfg.model_copy(update={"kind": kind})
+    model = build_detector(model_cfg, NUM_CLASSES, masks=True).to(device)
+    run_cfg = FinetuneConfig.model_validate({
+        "model": model_cfg.model_dump(), "data": {"root": "unused"},
+        "optim": {"lr": 1e-4, "lr_batch": None, "warmup_steps": 0, "grad_clip": 35.0},
+        "train": {"batch_size": len(images), "amp": amp}})
+    engine = devices.step_engine(model, run_cfg, device, detection_train_step)
 
     def train_step() -> None:
         model.train()
-        with devices.autocast(device, amp):
-            loss = sum(model(images, targets).values())
-        optimizer.zero_grad()
-        scaler.scale(loss).backward()
-        scaler.unscale_(optimizer)
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 35.0)
-        scaler.step(optimizer)
-        scaler.update()
+        engine.train_step((images, targets))
 
     sizes = [tuple(im.shape[-2:]) for im in images]
 

@@ -1,7 +1,7 @@
 """Pretraining step time next to the bare encoder's step on the same batch (CPU by default, or CUDA).
 
-The full step is :func:`segloc.pretrain.trainer.train_step` (momentum update, shuffled key
-forward, query forward/backward through RoIAlign + head + per-class queues, SGD, enqueue). The
+The full step is segloc's own: :func:`segloc.pretrain.trainer.train_step` through the engine
+(momentum update, shuffled key forward, query forward/backward through RoIAlign + head + per-class queues, SGD, enqueue). The
 bare step is what any MoCo-style training of the same backbone+FPN must do anyway: query
 backbone forward + backward (per micro-batch under ``--accum``), SGD (same implementation) and
 momentum update on the backbone, key backbone forward in the same BN groups, under the same
@@ -34,7 +34,7 @@ import torch
 
 from segloc.pretrain.builder import build_model
 from segloc.pretrain.config import PretrainConfig
-from segloc.pretrain.trainer import Plan, make_sgd, train_step
+from segloc.pretrain.trainer import Plan, train_step
 
 
 def make_batch(batch: int, size: int, classes: int, seed: int = 0) -> dict:
@@ -88,23 +88,21 @@ def main() -> None:
         "backbone": {"arch": args.arch, "fpn_levels": args.fpn_levels, "attention": args.attention,
                      "checkpointing": args.checkpointing},
         "head": {"levels": args.head_levels},
-        "contrast": {"queue_size": args.queue},
+        "contrast": {"queue_size": args.queue, "shuffle_groups": 1 if args.accum > 1 else 2},
         "data": {"source": "shards", "shards": "unused"},
+        "optim": {"schedule": "multistep"},
         "train": {"batch_size": args.batch, "accum_steps": args.accum, "device": args.device, "amp": args.amp,
-                  "shuffle_groups": 1 if args.accum > 1 else 2, "channels_last": args.channels_last,
-                  "steps": 1000},
+                  "channels_last": args.channels_last, "steps": 1000},
     })
-    plan = Plan.of(config, world=1, pairs=10**6)
-    model = build_model(config, list(range(1, args.classes + 1))).to(device).train()
-    if args.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    optimizer = make_sgd([p for p in model.encoder_q.parameters() if p.requires_grad], plan.lr, config)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-    scaler = torch.amp.GradScaler(device.type, enabled=False)
+    plan = Plan.of(config, world=1)
+    micro = args.batch // args.accum
+    model = build_model(config, list(range(1, args.classes + 1))).train()
+    engine = devices.step_engine(model, config, device, lambda b, e: train_step(model, b, e, plan, config))
     batch = on_device(make_batch(args.batch, args.size, args.classes), device, args.channels_last)
 
     backbone_q, backbone_k = model.encoder_q.backbone, model.encoder_k.backbone
-    bare_optimizer = make_sgd([p for p in backbone_q.parameters() if p.requires_grad], plan.lr, config)
+    bare_optimizer = torch.optim.SGD([p for p in backbone_q.parameters() if p.requires_grad], lr=engine.lr,
+                                     momentum=config.optim.momentum, fused=True)
     images_q, images_k = batch["view1"]["image"], batch["view2"]["image"]
 
     def bare() -> None:
@@ -116,13 +114,14 @@ def main() -> None:
                     backbone_k(images_k[group])
         for a in range(args.accum):
             with devices.autocast(device, args.amp):
-                out = backbone_q(images_q[a * plan.micro:(a + 1) * plan.micro])
+                out = backbone_q(images_q[a * micro:(a + 1) * micro])
             (sum(level.float().mean() for level in out.values()) / args.accum).backward()
         bare_optimizer.step()
         bare_optimizer.zero_grad(set_to_none=True)
 
     def full(step: int = 0) -> None:
-        train_step(model, model, batch, optimizer, scheduler, scaler, plan, config, step, device)
+        engine.step = step
+        engine.train_step(batch)
 
     bare()
     full(0)
@@ -137,7 +136,7 @@ def main() -> None:
     print(json.dumps({
         "benchmark": "pretrain_step_vs_bare_encoder",
         "method": args.method, "arch": args.arch, "image_size": args.size, "batch": args.batch,
-        "accum_steps": args.accum, "micro_batch": plan.micro, "device": args.device,
+        "accum_steps": args.accum, "micro_batch": micro, "device": args.device,
         "amp": devices.effective_amp(device, args.amp), "attention": args.attention,
         "fpn_levels": args.fpn_levels, "checkpointing": args.checkpointing,
         "queue_size": args.queue, "queues": model.queues.num_queues, "levels": list(model.queues.levels),

@@ -1,19 +1,26 @@
-"""Device plumbing shared by the benchmarks: the device, autocast, synchronised timers, peak memory.
+"""Device plumbing shared by the benchmarks: the device, autocast, synchronised timers, peak memory, and
+an engine that runs segloc's real training steps.
 
 CUDA work is asynchronous, so every timer here synchronises the device before it starts and
 before it stops; on CPU the same calls are plain timers. Autocast follows segloc's trainers: it
 is applied on CUDA only (a CPU run is full precision whatever ``amp`` says).
 """
+
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any
 
 import torch
 
+from segloc.config import Config
+from segloc.engine.loop import Engine, Task
+
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
-GIB = 1024 ** 3
+GIB = 1024**3
 
 
 def pick(name: str) -> torch.device:
@@ -58,8 +65,10 @@ def peak_of(fn: Callable[[], object], device: torch.device) -> dict[str, float] 
     torch.cuda.reset_peak_memory_stats(device)
     fn()
     sync(device)
-    return {"allocated": round(torch.cuda.max_memory_allocated(device) / GIB, 3),
-            "reserved": round(torch.cuda.max_memory_reserved(device) / GIB, 3)}
+    return {
+        "allocated": round(torch.cuda.max_memory_allocated(device) / GIB, 3),
+        "reserved": round(torch.cuda.max_memory_reserved(device) / GIB, 3),
+    }
 
 
 def allocated_gib(device: torch.device) -> float | None:
@@ -75,6 +84,29 @@ def describe(device: torch.device) -> dict[str, object]:
     if device.type != "cuda":
         return {"device": "cpu"}
     props = torch.cuda.get_device_properties(device)
-    return {"device": props.name, "memory_gib": round(props.total_memory / GIB, 1),
-            "capability": f"{props.major}.{props.minor}", "cuda": torch.version.cuda,
-            "cudnn": torch.backends.cudnn.version()}
+    return {
+        "device": props.name,
+        "memory_gib": round(props.total_memory / GIB, 1),
+        "capability": f"{props.major}.{props.minor}",
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version(),
+    }
+
+
+def step_engine(
+    model: torch.nn.Module, config: Config, device: torch.device, step: Callable[[Any, Engine], dict[str, torch.Tensor]]
+) -> Engine:
+    """An engine around ``model`` whose ``train_step(batch)`` is the real one of a segloc run: the task's
+    ``step`` function (forward, backward per micro-batch), then the engine's clipping, AMP scaler,
+    optimizer and schedule."""
+
+    class _Bench(Task):
+        name, steps_per_epoch = "bench", 1
+
+        def __init__(self) -> None:
+            self.model = model
+
+        def step(self, batch: Any, engine: Engine) -> dict[str, torch.Tensor]:
+            return step(batch, engine)
+
+    return Engine.detached(_Bench(), config, device, Path("."))

@@ -36,7 +36,8 @@ def random_detector_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
 
     from segloc.detection import ModelConfig, build_detector
     from segloc.detection.data import CategoryMap
-    from segloc.detection.inference import FINAL_MODEL, detector_state
+    from segloc.detection.inference import detector_state
+    from segloc.engine.runfiles import FINAL_MODEL
     from segloc.engine import atomic_save
     from segloc.engine.runfiles import FINAL_MODEL
 

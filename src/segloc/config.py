@@ -1,11 +1,12 @@
 """Typed YAML configs: pydantic models, ``--set a.b=value`` overrides, clear validation errors."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from segloc.errors import ConfigError
 
@@ -17,9 +18,58 @@ CONFIG_ROOTS = (PACKAGE_DIR.parents[1] / "configs", PACKAGE_DIR / "configs")
 
 
 class Config(BaseModel):
-    """Base of every segloc config: unknown keys are errors (typos never pass silently)."""
+    """Base of every segloc config: unknown keys are errors (typos never pass silently), and a key of an
+    older vocabulary (listed in ``RENAMED``, old dotted key -> new) is an error naming its new key."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, protected_namespaces=())
+    RENAMED: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: Any) -> Any:
+        old = [key for key in cls.RENAMED if isinstance(data, dict) and _pop(data, key, remove=False) is not _MISSING]
+        if old:
+            raise ValueError("; ".join(f"{key} is now {cls.RENAMED[key]}" for key in old))
+        return data
+
+    @classmethod
+    def from_saved(cls: type[M], data: dict) -> M:
+        """Validate a config a run folder saved, moving the keys an older segloc wrote to their new names."""
+        return cls.model_validate(upgrade_saved(data, cls.RENAMED))  # type: ignore[attr-defined]
+
+
+_MISSING = object()
+
+
+def _pop(data: dict, dotted: str, remove: bool = True) -> Any:
+    """The value at ``a.b.c`` of a nested dict (removed with ``remove``), or ``_MISSING``."""
+    *parents, last = dotted.split(".")
+    node: Any = data
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    if not isinstance(node, dict) or last not in node:
+        return _MISSING
+    return node.pop(last) if remove else node[last]
+
+
+def upgrade_saved(data: dict, renamed: dict[str, str]) -> dict:
+    """A copy of a saved config with old keys moved to their new names (and a boolean ``train.amp``
+    read as bf16 / none), so run folders of an older segloc still load."""
+    data = yaml.safe_load(yaml.safe_dump(data))
+    for old, new in renamed.items():
+        value = _pop(data, old)
+        if value is not _MISSING:
+            *parents, last = new.split(".")
+            node = data
+            for part in parents:
+                node = node.setdefault(part, {})
+            node.setdefault(last, value)
+    for section in data.values():
+        if isinstance(section, dict) and isinstance(section.get("amp"), bool):
+            section["amp"] = "bf16" if section["amp"] else "none"
+    for section in [k for k, v in data.items() if v == {}]:
+        del data[section]
+    return data
 
 
 def apply_overrides(data: dict, overrides: Sequence[str]) -> dict:
@@ -78,6 +128,18 @@ def load_config(path: Path | str | None, model: type[M], overrides: Sequence[str
         return model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{path or 'config'}: invalid configuration:\n{_format_errors(exc)}") from exc
+
+
+def load_saved_config(path: Path | str, model: type[M]) -> M:
+    """A config a run folder saved (``config.yaml``), read with the key moves of :meth:`Config.from_saved`."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return model.from_saved(data if isinstance(data, dict) else {})  # type: ignore[attr-defined]
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the saved config: {exc}") from exc
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid configuration:\n{_format_errors(exc)}") from exc
 
 
 def save_config(config: BaseModel, path: Path | str) -> None:

@@ -21,8 +21,9 @@ def tiny_config(root, **sections) -> ChrConfig:
     data = {
         "model": {"backbone": "resnet18", "variant": "chr"},
         "data": {"root": str(root), "subset": "10", "image_size": 64, "resize": 72, "workers": 0},
-        "optim": {"batch_size": 4, "epochs": 50, "max_steps": 4},
-        "run": {"checkpoint_every": 2, "log_every": 1, "evaluate": False, "amp": False},
+        "optim": {},
+        "train": {"batch_size": 4, "epochs": 50, "steps": 4, "checkpoint_every": 2, "log_every": 1, "amp": "none"},
+        "eval": {"enabled": False},
     }
     for name, values in sections.items():
         data[name].update(values)
@@ -31,7 +32,7 @@ def tiny_config(root, **sections) -> ChrConfig:
 
 def losses(run_dir):
     with open(run_dir / "metrics.csv", newline="") as f:
-        return {int(r["step"]): float(r["value"]) for r in csv.DictReader(f) if r["name"] == "train/loss"}
+        return {int(r["step"]): float(r["value"]) for r in csv.DictReader(f) if r["name"] == "loss"}
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +42,9 @@ def straight_run(sixray_tiny, tmp_path_factory):
 
 def test_resume_continues_exactly(sixray_tiny, straight_run, tmp_path):
     interrupted = tmp_path / "interrupted"
-    train(tiny_config(sixray_tiny, optim={"max_steps": 2}), interrupted)
-    assert sorted(p.name for p in (interrupted / "checkpoints").iterdir()) == ["step_2.pt"]
-    result = CliRunner().invoke(app, ["train", "--out", str(interrupted), "--resume", "--set", "optim.max_steps=4"])
+    train(tiny_config(sixray_tiny), interrupted, stop_at_step=2)
+    assert sorted(p.name for p in (interrupted / "checkpoints").iterdir()) == ["step_00000002.pt"]
+    result = CliRunner().invoke(app, ["train", "--out", str(interrupted), "--resume"])
     assert result.exit_code == 0, result.output
     a, b = load_checkpoint(straight_run / FINAL_MODEL), load_checkpoint(interrupted / FINAL_MODEL)
     assert b["step"] == a["step"] == 4
@@ -105,8 +106,8 @@ def test_short_training_learns(sixray_tiny, tmp_path):
     The margins below are a third of those gaps, so other float kernels do not flip the verdict.
     """
     def run(steps: int, name: str):
-        config = tiny_config(sixray_tiny, optim={"batch_size": 16, "epochs": 10, "max_steps": steps},
-                             run={"checkpoint_every": 1000, "log_every": 10})
+        config = tiny_config(sixray_tiny, train={"batch_size": 16, "epochs": 10, "steps": steps,
+                                                 "checkpoint_every": 1000, "log_every": 10})
         return train(config, tmp_path / name)
 
     trained, untrained = run(80, "trained"), run(1, "untrained")

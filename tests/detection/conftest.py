@@ -77,7 +77,8 @@ def tiny_config(root: Path, kind: str = "cascade", **sections: dict) -> Finetune
                   "rpn_pre_nms_test": 200, "rpn_post_nms_test": 50, "rpn_batch_per_image": 64,
                   "roi_batch_per_image": 32},
         "data": {"root": str(root), "workers": 0},
-        "train": {"epochs": 2, "lr_steps": [2], "batch_size": 2, "lr": 0.16, "warmup_iters": 5, "log_every": 1},
+        "optim": {"milestones": [2], "lr": 0.16, "warmup_steps": 5},
+        "train": {"epochs": 2, "batch_size": 2, "log_every": 1},
     }
     for section, values in sections.items():
         data[section] = {**data.get(section, {}), **values} if isinstance(values, dict) else values

@@ -21,9 +21,10 @@ EPOCHS = 20  # 40 steps of 2 images
 @pytest.fixture(scope="module")
 def runs(shapes_root: Path, make_config, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("overfit")
-    train = {"epochs": EPOCHS, "lr_steps": [EPOCHS], "log_every": 1}
+    train, optim = {"epochs": EPOCHS, "log_every": 1}, {"milestones": [EPOCHS]}
     return {
-        kind: finetune(make_config(shapes_root, kind, train=train, init_name=name), out / kind, progress=False)
+        kind: finetune(make_config(shapes_root, kind, train=train, optim=optim, init_name=name), out / kind,
+                       progress=False)
         for kind, name in (("cascade", "random"), ("mask_rcnn", "segloc"))
     }
 

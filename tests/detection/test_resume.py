@@ -19,8 +19,8 @@ def test_resume_is_exact(shapes_root: Path, make_config, tmp_path: Path) -> None
     straight = finetune(cfg, tmp_path / "straight", progress=False)
     stopped = finetune(cfg, tmp_path / "resumed", stop_at_step=3, progress=False)
     assert not (stopped / FINAL_MODEL).exists()
-    assert sorted(p.name for p in (stopped / "checkpoints").iterdir()) == ["step_2.pt", "step_3.pt"]
-    state = load_checkpoint(stopped / "checkpoints" / "step_3.pt")
+    assert sorted(p.name for p in (stopped / "checkpoints").iterdir()) == ["step_00000002.pt", "step_00000003.pt"]
+    state = load_checkpoint(stopped / "checkpoints" / "step_00000003.pt")
     assert (state["epoch"], state["position"], state["step"]) == (1, 1, 3)
     finetune(cfg, stopped, resume=True, progress=False)
 
@@ -54,7 +54,7 @@ def test_validation_keeps_the_best_model_and_leaves_training_unchanged(draw_coco
     assert [s for s, _ in series["val/bbox_AP"]] == [2, 4] and "val/bbox_AP" not in read_metrics(plain / "metrics.csv")
     assert read_metrics(stopped / "metrics.csv")["val/bbox_AP"] == series["val/bbox_AP"]
     best = max(series["val/bbox_AP"], key=lambda row: row[1])
-    state = load_checkpoint(validated / "checkpoints" / "step_4.pt")
+    state = load_checkpoint(validated / "checkpoints" / "step_00000004.pt")
     assert state["best"]["step"] == best[0] and state["best"]["bbox_AP"] == pytest.approx(best[1], abs=1e-5)
     assert (validated / BEST_MODEL).is_file() and not (plain / BEST_MODEL).exists()
     assert "val bbox AP" in (validated / "log.txt").read_text()

@@ -16,12 +16,12 @@ import pytest
 README = Path(__file__).resolve().parents[2] / "README.md"
 HEADING = "## The pipeline, command by command"
 SETS = {
-    "pretrain": ["train.steps=2", "train.batch_size=4", "train.ckpt_every=2", "train.log_every=1",
+    "pretrain": ["train.steps=2", "train.batch_size=4", "train.checkpoint_every=2", "train.log_every=1",
                  "contrast.queue_size=16", "data.target_width=96", "data.workers=0", "head.fc_dim=64"],
-    "finetune": ["model.image_size=128", "train.epochs=1", "train.lr_steps=[1]", "train.warmup_iters=2",
+    "finetune": ["model.image_size=128", "train.epochs=1", "optim.milestones=[1]", "optim.warmup_steps=2",
                  "data.workers=0", "data.max_train_images=4", "model.rpn_pre_nms_test=100",
                  "model.rpn_post_nms_test=50", "eval.batch_size=4", "eval.splits=[easy]"],
-    "chr train": ["optim.max_steps=2", "optim.batch_size=4", "data.image_size=64", "data.resize=72", "data.workers=0"],
+    "chr train": ["train.steps=2", "train.batch_size=4", "data.image_size=64", "data.resize=72", "data.workers=0"],
 }
 SMALLER = {
     "generate": ["--workers", "2"],

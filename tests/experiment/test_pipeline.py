@@ -13,9 +13,9 @@ from segloc.experiment import ExperimentConfig, find_config, run_experiment
 from segloc.experiment.pipeline import Experiment
 from segloc.errors import ConfigError, SeglocError
 
-PRETRAIN = ["train.steps=2", "train.batch_size=4", "train.ckpt_every=2", "train.log_every=1", "train.progress=false",
+PRETRAIN = ["train.steps=2", "train.batch_size=4", "train.checkpoint_every=2", "train.log_every=1", "train.progress=false",
             "contrast.queue_size=16", "data.target_width=96", "data.workers=0", "head.fc_dim=64"]
-FINETUNE = ["model.image_size=128", "train.epochs=1", "train.lr_steps=[1]", "train.warmup_iters=2", "data.workers=0",
+FINETUNE = ["model.image_size=128", "train.epochs=1", "optim.milestones=[1]", "optim.warmup_steps=2", "data.workers=0",
             "data.max_train_images=6", "train.log_every=1", "model.rpn_pre_nms_test=100", "model.rpn_post_nms_test=50"]
 
 
@@ -82,16 +82,17 @@ def test_budget_series(generated_tiny, tmp_path):
     cfg = load_config(find_config("demo"), ExperimentConfig, [
         *[f"{k}={v}" for k, v in (("data.pidray", cfg.data.pidray), ("data.sixray", cfg.data.sixray))],
         "data.generate=null", "pretrain.methods=[]", "finetune.inits=[random]", "finetune.random_seeds=[1]",
-        "finetune.budgets=[2, 1]", f"finetune.overrides={FINETUNE + ['train.lr_steps=[0.5]']}",
+        "finetune.budgets=[2, 1]", f"finetune.overrides={FINETUNE + ['optim.milestones=[0.5]']}",
         "probe.enabled=false", "report.detection_images=0", f"out={tmp_path / 'run'}"])
     exp = Experiment(cfg, tmp_path / "run")
     for stage in ("finetune", "evaluate", "report"):
         getattr(exp, stage)()
     run = exp.run
     assert {p.name for p in (run / "finetune").iterdir()} == {"random", "random-seed1", "random-e1", "random-seed1-e1"}
-    short = load_config(run / "finetune" / "random-e1" / "config.yaml", FinetuneConfig).train
-    longest = load_config(run / "finetune" / "random" / "config.yaml", FinetuneConfig).train
-    assert (short.epochs, short.lr_steps, longest.epochs, longest.lr_steps) == (1, (0.5,), 2, (1.0,))
+    short = load_config(run / "finetune" / "random-e1" / "config.yaml", FinetuneConfig)
+    longest = load_config(run / "finetune" / "random" / "config.yaml", FinetuneConfig)
+    assert (short.train.epochs, short.optim.milestones) == (1, [0.5])
+    assert (longest.train.epochs, longest.optim.milestones) == (2, [1.0])
     series = json.loads((run / "figures" / "ap_vs_budget.json").read_text())
     entry = series["inits"]["random"]
     assert entry["epochs"] == [1, 2] and entry["images"] == [6, 12] and entry["seeds"] == 2

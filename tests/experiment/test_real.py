@@ -15,13 +15,13 @@ from segloc.data import SIXRAY_CLASSES, load_coco
 from segloc.experiment import ExperimentConfig, find_config, run_experiment
 
 REAL_DEV = Path(__file__).resolve().parents[2].parent / "shared" / "real-dev"
-PRETRAIN = ["train.steps=2", "train.batch_size=4", "train.ckpt_every=2", "train.log_every=1", "train.progress=false",
+PRETRAIN = ["train.steps=2", "train.batch_size=4", "train.checkpoint_every=2", "train.log_every=1", "train.progress=false",
             "contrast.queue_size=16", "data.target_width=96", "data.canvas=96", "data.crop_side=[48, 95]",
             "data.workers=0", "head.fc_dim=64"]
-FINETUNE = ["model.image_size=128", "train.epochs=1", "train.lr_steps=[1]", "train.warmup_iters=2", "data.workers=0",
+FINETUNE = ["model.image_size=128", "train.epochs=1", "optim.milestones=[1]", "optim.warmup_steps=2", "data.workers=0",
             "data.max_train_images=4", "train.log_every=1", "model.rpn_pre_nms_test=100", "model.rpn_post_nms_test=50"]
-CHR = ["model.backbone=resnet18", "data.image_size=64", "data.resize=72", "data.workers=0", "optim.epochs=1",
-       "optim.batch_size=8", "run.evaluate=false"]
+CHR = ["model.backbone=resnet18", "data.image_size=64", "data.resize=72", "data.workers=0", "train.epochs=1",
+       "train.batch_size=8", "eval.enabled=false"]
 
 
 def _box_only(src: Path, images: Path, dst: Path, out_images: Path) -> None:

@@ -61,11 +61,11 @@ def tiny_config(method: str = "segloc", *overrides: str) -> PretrainConfig:
         "method": method,
         "backbone": {"arch": "resnet18"},
         "head": {"dim": 16, "num_convs": 0, "fc_dim": 64},
-        "contrast": {"queue_size": 16, "queue_init": "keys" if method == "segloc" else "random"},
+        "contrast": {"queue_size": 16, "queue_init": "keys" if method == "segloc" else "random", "shuffle_groups": 2},
         "data": {"source": "shards", "shards": "unused-pairs-are-passed-in", "workers": 0},
-        "optim": {"lr_per_256": 0.5, "warmup_steps": 2},
-        "train": {"batch_size": 8, "steps": 4, "device": "cpu", "amp": "none", "shuffle_groups": 2,
-                  "log_every": 1, "ckpt_every": 4, "progress": False, "tensorboard": False},
+        "optim": {"lr": 0.5, "warmup_steps": 2},
+        "train": {"batch_size": 8, "steps": 4, "device": "cpu", "amp": "none",
+                  "log_every": 1, "checkpoint_every": 4, "progress": False, "tensorboard": False},
     }
     return PretrainConfig.model_validate(apply_overrides(data, overrides))
 

@@ -45,3 +45,15 @@ def test_export_of_a_missing_checkpoint_names_the_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli(), ["export", str(tmp_path / "nope.pt"), "--out", str(tmp_path / "b.safetensors")])
     assert result.exit_code != 0
     assert "nope.pt" in str(result.exception)
+
+
+def test_export_takes_a_run_folder(tmp_path: Path) -> None:
+    from pretrain_fakes import FakePairs, tiny_config
+
+    from segloc.pretrain.trainer import pretrain
+
+    run = pretrain(tiny_config("moco", "train.steps=1"), tmp_path / "run", pairs=(FakePairs(labelled=False), []))
+    out = tmp_path / "b.safetensors"
+    result = CliRunner().invoke(cli(), ["export", str(run.run_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and "b.safetensors" in result.output

@@ -21,7 +21,7 @@ from segloc.engine import load_checkpoint
 from segloc.pretrain.trainer import pretrain
 
 torch.set_num_threads(2)
-OVERRIDES = ("train.steps=2", "train.shuffle_groups=1", "contrast.queue_size=8")
+OVERRIDES = ("train.steps=2", "contrast.shuffle_groups=1", "contrast.queue_size=8")
 
 
 def test_two_ranks_equal_one_process_with_accumulation(tmp_path: Path) -> None:

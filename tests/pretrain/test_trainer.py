@@ -55,7 +55,7 @@ def test_class_queue_invariant_holds_in_the_checkpoint_file(straight) -> None:
 
 
 def test_resume_continues_exactly(straight, tmp_path: Path) -> None:
-    first = run(tmp_path, stop_after=2)
+    first = run(tmp_path, stop_at_step=2)
     assert first.step == 2
     second = run(tmp_path, resume=True)
     assert [h["step"] for h in first.history + second.history] == [1, 2, 3, 4]
@@ -78,7 +78,7 @@ def test_log_txt_records_queue_initialisation_and_training(straight) -> None:
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
     poisoned = FakePairs(length=16, poison_epoch=1)  # 2 steps per epoch: step 3 is the first bad one
     with pytest.raises(TrainingDiverged, match=r"step 3.*step_00000002\.pt"):
-        run(tmp_path, "train.ckpt_every=1", "contrast.queue_init=random", pairs=poisoned)
+        run(tmp_path, "train.checkpoint_every=1", "contrast.queue_init=random", pairs=poisoned)
     assert sorted(p.name for p in (tmp_path / "checkpoints").glob("*.pt")) == ["step_00000001.pt", "step_00000002.pt"]
 
 
@@ -103,13 +103,13 @@ def test_export_loads_into_a_fresh_backbone_key_for_key(straight, tmp_path: Path
 
 @pytest.mark.parametrize("method", ["insloc", "moco"])
 def test_baselines_train_and_log(method: str, tmp_path: Path) -> None:
-    result = pretrain(tiny_config(method, "train.steps=2", "train.ckpt_every=5"), tmp_path,
+    result = pretrain(tiny_config(method, "train.steps=2", "train.checkpoint_every=5"), tmp_path,
                       pairs=(FakePairs(labelled=False), []))
     levels = ["global"] if method == "moco" else ["p2", "p3", "p4", "p5"]
     row = result.history[-1]
     assert {f"loss_{lv}" for lv in levels} <= set(row)
     assert row["loss"] == pytest.approx(sum(row[f"loss_{lv}"] for lv in levels), rel=1e-5)
-    assert row["queue_fill"] == pytest.approx(2 * 8 / 16) and row["pairs_per_s"] > 0
+    assert row["queue_fill"] == pytest.approx(2 * 8 / 16) and row["samples_per_s"] > 0
     model = load_checkpoint(result.checkpoint)["model"]
     assert model["queues.keys"].shape[:2] == (len(levels), 1)
 

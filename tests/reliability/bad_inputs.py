@@ -76,8 +76,8 @@ def finetune_config(path: Path, root: Path, **sections: dict) -> Path:
                   "rpn_pre_nms_test": 50, "rpn_post_nms_test": 20, "rpn_batch_per_image": 32,
                   "roi_batch_per_image": 16},
         "data": {"root": str(root), "workers": 0},
-        "train": {"epochs": 1, "lr_steps": [1], "batch_size": 2, "lr": 0.02, "warmup_iters": 1, "amp": False,
-                  "device": "cpu", "log_every": 1},
+        "optim": {"milestones": [1], "lr": 0.02, "warmup_steps": 1},
+        "train": {"epochs": 1, "batch_size": 2, "amp": "none", "device": "cpu", "log_every": 1},
         "eval": {"splits": []},
     }
     for section, values in sections.items():

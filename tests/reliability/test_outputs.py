@@ -35,7 +35,7 @@ def test_unwritable_output_is_one_line(cli, command: str, blocked: Path, coco, s
                        "--pairs", "2", "--out", out],
         "evaluate": ["evaluate", tiny_detector(tmp_path / "m.pt"), "--coco", path, "--images", images, "--out", out,
                      "--device", "cpu"],
-        "chr train": ["chr", "train", "--data", sixray, "--out", out, "--set", "optim.batch_size=2"],
+        "chr train": ["chr", "train", "--data", sixray, "--out", out, "--set", "train.batch_size=2"],
     }[command]
     assert_clean_error(cli(*args), str(blocked))
 

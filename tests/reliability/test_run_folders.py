@@ -36,10 +36,10 @@ def test_failed_start_then_retry_then_resume_rules(cli, pidray: Path, tmp_path: 
                        "typo.safetensors")
     assert not run.exists()
     assert cli("finetune", "--config", config, "--out", run).code == 0  # no --resume / --overwrite needed
-    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["step_2.pt"]
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["step_00000002.pt"]
     assert_clean_error(cli("finetune", "--config", config, "--out", run), "--resume", "--overwrite")
     assert_clean_error(cli("finetune", "--out", run, "--resume", "--set", "train.epochs=2"),
-                       "train.epochs (1 -> 2)")
+                       "train.epochs (1.0 -> 2.0)")
     assert cli("finetune", "--config", config, "--out", run, "--overwrite").code == 0
 
 

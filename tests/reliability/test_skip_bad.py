@@ -13,8 +13,8 @@ from bad_inputs import assert_clean_error
 from segloc.engine.runfiles import FINAL_MODEL
 
 CHR_SMALL = ["--backbone", "resnet18", "--set", "data.image_size=32", "--set", "data.resize=36", "--set",
-             "optim.batch_size=2", "--set", "optim.max_steps=3", "--set", "run.evaluate=false", "--set",
-             "data.workers=0", "--set", "run.amp=false", "--set", "run.device=cpu"]
+             "train.batch_size=2", "--set", "train.steps=3", "--set", "eval.enabled=false", "--set",
+             "data.workers=0", "--set", "train.amp=none", "--set", "train.device=cpu"]
 
 
 def test_chr_train_skip_bad(cli, sixray: Path, tmp_path: Path, caplog) -> None:

@@ -1,7 +1,8 @@
 """Typed configuration of a CHR run (YAML under ``configs/chr/``, ``--set section.key=value``).
 
 Defaults follow the authors' code (MeioJane/CHR): SGD lr 0.01, momentum 0.9, weight decay 1e-4,
-constant learning rate, 15 epochs, training warp 256 + random 224 crop, test warp 224.
+constant learning rate, 15 epochs, training warp 256 + random 224 crop, test warp 224. ``optim`` and
+``train`` are the sections every segloc training config shares (``segloc.engine.config``).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pydantic import Field, field_validator
 
 from segloc.classification.chr import BACKBONES, VARIANTS
 from segloc.config import Config
+from segloc.engine.config import OptimConfig, TrainConfig
 from segloc.evaluation.voc_ap import AP_METHODS
 
 
@@ -52,28 +54,26 @@ class DataSection(Config):
         return str(value)
 
 
-class OptimSection(Config):
-    epochs: int = Field(15, ge=1)
-    max_steps: int | None = Field(None, ge=1)  # stop earlier than epochs x steps-per-epoch
-    batch_size: int = Field(16, ge=1)  # per process
-    lr: float = Field(0.01, gt=0)
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
-    milestones: list[int] = Field(default_factory=list)  # epochs at which lr is multiplied by gamma
-    gamma: float = 0.1
-    warmup_steps: int = Field(0, ge=0)
+class ChrOptim(OptimConfig):
+    """The authors' constant lr 0.01 (no scaling with the batch), no clipping."""
+
+    lr: float = Field(0.01, gt=0.0)
 
 
-class RunSection(Config):
-    seed: int = 0
-    device: str = "auto"  # auto, cpu, cuda
-    amp: bool = True  # mixed precision on CUDA (bf16 where supported, else fp16 + GradScaler)
-    threads: int | None = Field(None, ge=1)  # torch CPU threads
-    checkpoint_every: int = Field(500, ge=1)  # steps
-    keep_checkpoints: int = Field(2, ge=1)
-    log_every: int = Field(20, ge=1)
-    evaluate: bool = True  # evaluate on the test split at the end of training
-    eval_batch_size: int = Field(32, ge=1)
+class ChrTrain(TrainConfig):
+    """15 epochs of 16 images (global batch), bf16 AMP on GPU (fp16 where bf16 is missing)."""
+
+    batch_size: int = Field(16, gt=0)
+    epochs: float = Field(15.0, gt=0.0)
+    amp: Literal["none", "bf16", "fp16"] = "bf16"
+    checkpoint_every: int = Field(500, gt=0)
+
+
+class EvalSection(Config):
+    """Evaluation on the test split after training."""
+
+    enabled: bool = True
+    batch_size: int = Field(32, ge=1)
     ap_method: str = "reference"
     pointing_tolerance: float = Field(0.0, ge=0)
 
@@ -86,9 +86,16 @@ class RunSection(Config):
 
 
 class ChrConfig(Config):
-    """The whole run: model, data, optimisation, run mechanics."""
+    """The whole run: model, data, optimisation, run mechanics, evaluation."""
 
     model: ModelSection = Field(default_factory=ModelSection)
     data: DataSection = Field(default_factory=DataSection)
-    optim: OptimSection = Field(default_factory=OptimSection)
-    run: RunSection = Field(default_factory=RunSection)
+    optim: ChrOptim = Field(default_factory=ChrOptim)
+    train: ChrTrain = Field(default_factory=ChrTrain)
+    eval: EvalSection = Field(default_factory=EvalSection)
+
+    RENAMED = {"optim.epochs": "train.epochs", "optim.max_steps": "train.steps", "optim.batch_size": "train.batch_size",
+               **{f"run.{key}": f"train.{key}" for key in ("seed", "device", "amp", "threads", "checkpoint_every",
+                                                          "keep_checkpoints", "log_every")},
+               "run.evaluate": "eval.enabled", "run.eval_batch_size": "eval.batch_size",
+               "run.ap_method": "eval.ap_method", "run.pointing_tolerance": "eval.pointing_tolerance"}

@@ -15,18 +15,11 @@ from segloc.classification.config import ChrConfig
 from segloc.classification.data import SixrayClassification, test_transform
 from segloc.data.images import read_rgb
 from segloc.data.sixray import SixrayRoot
-from segloc.engine import load_checkpoint
+from segloc.engine import load_checkpoint, resolve_device
 from segloc.engine.runfiles import run_model_file
 from segloc.errors import ConfigError, SeglocError
 from segloc.evaluation.pointing import PointingCounts
 from segloc.evaluation.voc_ap import mean_average_precision
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """``auto`` -> CUDA when available, else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def load_trained(path: Path | str, device: str | torch.device = "cpu") -> tuple[CHRNet, ChrConfig, list[str]]:
@@ -35,7 +28,7 @@ def load_trained(path: Path | str, device: str | torch.device = "cpu") -> tuple[
     state = load_checkpoint(file)
     if "config" not in state or "model" not in state:
         raise SeglocError(f"{file}: not a segloc CHR checkpoint (no 'config'/'model' entries)")
-    config = ChrConfig.model_validate(state["config"])
+    config = ChrConfig.from_saved(state["config"])
     class_names = list(state["class_names"])
     model = CHRNet(config.model.backbone, len(class_names), config.model.variant)
     model.load_state_dict(state["model"])
@@ -89,9 +82,9 @@ def evaluate_model(model: CHRNet, config: ChrConfig, class_names: list[str], dat
     """mAP and pointing accuracy of ``model`` on ``ImageSet/<subset>/test.csv``, as a JSON-able dict."""
     test_set = SixrayClassification(data_root, subset, "test", size=config.data.image_size, class_names=class_names,
                                     skip_bad=config.data.skip_bad)
-    scores = predict_scores(model, test_set, config.run.eval_batch_size, config.data.workers)
-    ap, mean_ap = mean_average_precision(scores, test_set.labels.numpy(), config.run.ap_method)
-    counts = pointing_counts(model, test_set, config.run.pointing_tolerance)
+    scores = predict_scores(model, test_set, config.eval.batch_size, config.data.workers)
+    ap, mean_ap = mean_average_precision(scores, test_set.labels.numpy(), config.eval.ap_method)
+    counts = pointing_counts(model, test_set, config.eval.pointing_tolerance)
     acc, mean_acc = counts.accuracy()
     positives = (test_set.labels > 0).sum(dim=0).tolist()
     return {
@@ -102,10 +95,10 @@ def evaluate_model(model: CHRNet, config: ChrConfig, class_names: list[str], dat
         "class_names": class_names,
         "test_positives": positives,
         "positive_rate": [p / len(test_set) for p in positives],
-        "ap_method": config.run.ap_method,
+        "ap_method": config.eval.ap_method,
         "ap": dict(zip(class_names, ap)),
         "mAP": mean_ap,
-        "pointing_tolerance": config.run.pointing_tolerance,
+        "pointing_tolerance": config.eval.pointing_tolerance,
         "pointing": dict(zip(class_names, acc)),
         "pointing_mean": mean_acc,
         "pointing_hits": counts.hits,
@@ -169,9 +162,9 @@ def evaluate_run(path: Path | str, data_root: Path | str, subset: str | None = N
     model, config, class_names = load_trained(path, resolve_device(device))
     try:
         if ap_method is not None:
-            config.run.ap_method = ap_method
+            config.eval.ap_method = ap_method
         if tolerance is not None:
-            config.run.pointing_tolerance = tolerance
+            config.eval.pointing_tolerance = tolerance
     except ValidationError as exc:
         raise ConfigError(f"invalid evaluation option: {exc.errors()[0]['msg']}") from exc
     subset = str(subset if subset is not None else config.data.subset)

@@ -82,9 +82,9 @@ def evaluate_cmd(
         evaluate_run,
         load_trained,
         report_markdown,
-        resolve_device,
         save_cam_picture,
     )
+    from segloc.engine import resolve_device
 
     if (cam_image is None) != (cam_out is None):
         raise typer.BadParameter("--cam-image and --cam-out go together")

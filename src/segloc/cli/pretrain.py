@@ -35,7 +35,7 @@ def pretrain_cmd(
     out: Path = typer.Option(None, "--out", help="Run folder (default: runs/pretrain/<config name>)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its latest checkpoint."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Delete the segloc run in --out first."),
-    stop_after: int = typer.Option(None, "--stop-after", help="Stop after this many steps (resume later)."),
+    stop_after: int = typer.Option(None, "--stop-after", help="Stop after this step (resume later)."),
 ) -> None:
     """Contrastive pretraining (SegLoc, InsLoc or MoCo v2) of a ResNet+FPN backbone on synthesised pairs."""
     if out is None:
@@ -45,7 +45,7 @@ def pretrain_cmd(
     from segloc.pretrain.trainer import pretrain
 
     result = pretrain(resolve_config(config, overrides, out, resume), out, resume=resume, overwrite=overwrite,
-                      stop_after=stop_after)
+                      stop_at_step=stop_after)
     typer.echo(f"{result.run_dir}: step {result.step}, checkpoint {result.checkpoint}")
 
 
@@ -82,11 +82,12 @@ def probe_cmd(
 
     from segloc.data.pidray import load_pidray
     from segloc.detection.init import initialize_backbone
+    from segloc.engine import resolve_device
     from segloc.evaluation.probe import knn_probe, probe_sets
 
     coco = load_pidray(data, ("train", *splits))
     train, tests = probe_sets(coco, splits, width, max_images, holdout_every)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = resolve_device("auto")
     results = {}
     for name in backbones:
         torch.manual_seed(seed)

@@ -20,11 +20,10 @@ def serve_cmd(
     max_megapixels: float = typer.Option(MAX_PIXELS / 1e6, "--max-megapixels", help="Largest scan accepted."),
 ) -> None:
     """Serve a web viewer of detections (masks, classes, scores), CHR scores with CAMs, and synthesised pairs."""
-    import torch
-
+    from segloc.engine import resolve_device
     from segloc.serve import find_sources, make_server
 
-    dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+    dev = resolve_device(device)
     server = make_server(find_sources(run, chr_run, dev), host, port, int(max_upload_mb * 2**20),
                          int(max_megapixels * 1e6))
     typer.echo(f"segloc viewer on {server.url} (Ctrl-C to stop)")

@@ -17,9 +17,9 @@ import cv2
 from tqdm import tqdm
 
 from segloc.data.coco import load_coco
+from segloc.data.images import IMAGE_SUFFIXES
 from segloc.errors import DatasetError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 JPEG_QUALITY = 95
 
 

@@ -16,12 +16,12 @@ from pathlib import Path
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
+from segloc.data.images import IMAGE_SUFFIXES
 from segloc.data.paths import resolve_inside
 from segloc.errors import BadRecords, DatasetError
 
 SIXRAY_CLASSES = ("Gun", "Knife", "Wrench", "Pliers", "Scissors")  # the paper's benchmark
 SIXRAY_ALL_CLASSES = SIXRAY_CLASSES + ("Hammer",)
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
 @dataclass

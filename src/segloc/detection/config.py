@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 
 from segloc.config import Config
+from segloc.engine.config import OptimConfig, TrainConfig
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -81,25 +82,22 @@ class DataConfig(Config):
         return self
 
 
-class TrainConfig(Config):
-    """Optimisation: SGD, step schedule with linear warm-up, gradient clipping, AMP on GPU."""
+class FinetuneOptim(OptimConfig):
+    """The paper's recipe: SGD lr 0.02 per 16 images, x0.1 at epochs 8 and 11, 500-step warm-up, clip 35."""
 
-    epochs: int = Field(12, gt=0)
-    lr_steps: tuple[float, ...] = Field((8, 11), description="epochs (fractions allowed) at which the lr drops 10x")
-    batch_size: int = Field(2, gt=0, description="images per process")
-    lr: float = Field(0.02, gt=0)
-    lr_batch: int = Field(16, gt=0, description="batch size lr refers to; the lr is scaled linearly")
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
-    grad_clip: float | None = 35.0
-    warmup_iters: int = Field(500, ge=0)
-    warmup_ratio: float = 0.001
-    amp: bool = True
-    seed: int = 0
-    device: str = "auto"
-    log_every: int = Field(20, gt=0)
-    checkpoint_every: int = Field(1000, gt=0, description="iterations between checkpoints (also at each epoch end)")
-    keep_checkpoints: int = Field(2, gt=0)
+    lr: float = Field(0.02, gt=0.0)
+    lr_batch: int | None = Field(16, gt=0)
+    milestones: list[int] = Field(default_factory=lambda: [8, 11])
+    warmup_steps: int = Field(500, ge=0)
+    grad_clip: float | None = Field(35.0, gt=0.0)
+
+
+class FinetuneTrain(TrainConfig):
+    """12 epochs of 2 images (global batch), fp16 AMP on GPU."""
+
+    batch_size: int = Field(2, gt=0)
+    epochs: float = Field(12.0, gt=0.0)
+    amp: Literal["none", "bf16", "fp16"] = "fp16"
 
 
 class EvalConfig(Config):
@@ -118,5 +116,11 @@ class FinetuneConfig(Config):
     init_name: str | None = Field(None, description="row name in reports; derived from the init file when unset")
     model: ModelConfig = Field(default_factory=ModelConfig)
     data: DataConfig
-    train: TrainConfig = Field(default_factory=TrainConfig)
+    optim: FinetuneOptim = Field(default_factory=FinetuneOptim)
+    train: FinetuneTrain = Field(default_factory=FinetuneTrain)
     eval: EvalConfig = Field(default_factory=EvalConfig)
+
+    RENAMED = {"train.lr": "optim.lr", "train.lr_batch": "optim.lr_batch", "train.momentum": "optim.momentum",
+               "train.weight_decay": "optim.weight_decay", "train.grad_clip": "optim.grad_clip",
+               "train.warmup_iters": "optim.warmup_steps", "train.warmup_ratio": "optim.warmup_start",
+               "train.lr_steps": "optim.milestones"}

@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import torch
-
 from segloc.data import CocoDataset, find_pidray_splits, load_annotations, load_pidray
 from segloc.data.coco import run_image_check
 from segloc.data.pidray import NOT_TEST
 from segloc.detection.data import ImageDataset
 from segloc.detection.inference import Detector, load_detector, predict
+from segloc.engine import resolve_device
 from segloc.errors import DatasetError
 from segloc.evaluation.coco_eval import CocoEvaluation, evaluate_results, ground_truth, write_json
 from segloc.evaluation.confusion import confusion_counts, mix_ups
@@ -94,7 +93,7 @@ def evaluate(model: Path | str, data_root: Path | str | None = None, split: str 
                                                         check_images=run_image_check(skip_bad))}
     else:
         datasets = pidray_test_splits(data_root, split, skip_bad)
-    dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+    dev = resolve_device(device)
     model = Path(model)
     detector = load_detector(model, dev)
     return evaluate_detector(detector, datasets, Path(out) if out else default_eval_dir(model), batch_size)

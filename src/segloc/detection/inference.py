@@ -15,18 +15,17 @@ from torchvision.models.detection.generalized_rcnn import GeneralizedRCNN
 from tqdm import tqdm
 
 from segloc.data import image_size, read_rgb
+from segloc.data.images import IMAGE_SUFFIXES
 from segloc.detection.builders import build_detector
 from segloc.detection.config import ModelConfig
 from segloc.detection.data import CategoryMap, ImageDataset, collate
 from segloc.detection.draw import draw_detections
 from segloc.detection.forward import prepare_image, run_detector
 from segloc.detection.runtime import ExportedDetector, is_export, load_export
-from segloc.engine import atomic_write_text, latest_checkpoint, load_checkpoint
+from segloc.engine import atomic_write_text, load_checkpoint, resolve_device
+from segloc.engine.runfiles import run_model_file
 from segloc.errors import BadRecords, DatasetError, SeglocError
 from segloc.evaluation.coco_eval import to_coco_results
-
-FINAL_MODEL = "model_final.pt"
-CHECKPOINT_DIR = "checkpoints"
 
 
 @dataclass
@@ -74,24 +73,9 @@ def detector_state(model: GeneralizedRCNN, categories: CategoryMap, masks: bool,
             "model_config": model_config.model_dump(mode="json"), "init_name": init_name}
 
 
-def resolve_model_path(path: Path | str) -> Path:
-    """A model file, or a run folder's final model (else its latest checkpoint)."""
-    path = Path(path)
-    if path.is_file():
-        return path
-    if path.is_dir():
-        if (path / FINAL_MODEL).is_file():
-            return path / FINAL_MODEL
-        latest = latest_checkpoint(path / CHECKPOINT_DIR)
-        if latest is not None:
-            return latest
-        raise SeglocError(f"{path}: run folder has neither {FINAL_MODEL} nor checkpoints/step_*.pt")
-    raise SeglocError(f"{path}: no such model file or run folder")
-
-
 def load_detector(path: Path | str, device: str | torch.device = "cpu") -> Detector:
     """Rebuild a detector from a model file / checkpoint / run folder, in eval mode on ``device``."""
-    path = resolve_model_path(path)
+    path = run_model_file(path)
     state = load_checkpoint(path)
     if "model_config" not in state or "model" not in state:
         raise SeglocError(f"{path}: not a segloc detector file (no model / model_config)")
@@ -145,9 +129,6 @@ def detect(detector: Detector | ExportedDetector, images: list[Path | str | np.n
     return found
 
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
-
-
 def expand_images(paths: list[Path | str]) -> list[Path]:
     """Image files given directly or found (non-recursively, sorted) in given folders."""
     found: list[Path] = []
@@ -170,7 +151,7 @@ def detect_files(model: Path | str, images: list[Path | str], out: Path | str, d
     An unreadable image stops the run before any detection is made (headers are checked first)
     or, with ``skip_bad``, is left out with one warning giving the count; ``out`` is written atomically.
     """
-    dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+    dev = resolve_device(device)
     files = expand_images(images)
     bad = BadRecords("detect", skip_bad)
     readable = []

@@ -39,13 +39,20 @@ def _env_from_slurm() -> None:
     os.environ.setdefault("MASTER_PORT", "29500")
 
 
+def resolve_device(name: str | torch.device = "auto") -> torch.device:
+    """The device a ``device`` option names: ``auto`` is CUDA when available, else the CPU."""
+    if str(name) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
 def init_distributed(device: str = "auto") -> DistInfo:
     """Join the process group described by the environment (torchrun or srun); single process otherwise."""
     _env_from_slurm()
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local = int(os.environ.get("LOCAL_RANK", "0"))
-    use_cuda = torch.cuda.is_available() if device == "auto" else device.startswith("cuda")
+    use_cuda = resolve_device(device).type == "cuda"
     dev = torch.device(f"cuda:{local}") if use_cuda else torch.device("cpu")
     if use_cuda:
         torch.cuda.set_device(dev)

@@ -90,7 +90,7 @@ class FinetuneSpec(Config):
     supervised: Path | None = Field(None, description="a torchvision ResNet weights file on disk")
     random_seeds: list[int] = Field(default_factory=list,
                                     description="more random-init runs with these seeds (random-seedN), for the spread")
-    budgets: list[int] = Field(default_factory=list,
+    budgets: list[float] = Field(default_factory=list,
                                description="AP-versus-budget series: fine-tune every run for each of these epoch "
                                            "counts, each its own schedule (the lr steps scaled with it)")
     overrides: list[str] = Field(default_factory=list)
@@ -98,7 +98,7 @@ class FinetuneSpec(Config):
     @model_validator(mode="after")
     def _budgets_valid(self) -> FinetuneSpec:
         if any(b <= 0 for b in self.budgets) or len(set(self.budgets)) < len(self.budgets):
-            raise ValueError("finetune.budgets must be distinct positive epoch counts")
+            raise ValueError("finetune.budgets must be distinct positive numbers of epochs")
         return self
 
 

@@ -204,9 +204,9 @@ class Experiment:
         if run.epochs is None:
             return config
         scale = run.epochs / config.train.epochs
-        steps = ", ".join(f"{e * scale:g}" for e in config.train.lr_steps)
+        milestones = ", ".join(f"{m * scale:g}" for m in config.optim.milestones)
         return load_config(find_config(spec.config, "finetune"), FinetuneConfig,
-                           [*overrides, f"train.epochs={run.epochs}", f"train.lr_steps=[{steps}]"])
+                           [*overrides, f"train.epochs={run.epochs}", f"optim.milestones=[{milestones}]"])
 
     def _check_backbone(self, method: str, pretrain_config) -> None:
         """The pretrained network must be the detector's backbone and neck, key for key."""
@@ -228,7 +228,7 @@ class Experiment:
         spec = self.cfg.chr
         with self.record.stage("chr") as out:
             root, subset = (self._chr_view(), "real") if self.real else (self.sixray, spec.subset)
-            overrides = [f"data.root={root}", f"data.subset={subset}", f"run.seed={self.cfg.seed}", *spec.overrides]
+            overrides = [f"data.root={root}", f"data.subset={subset}", f"train.seed={self.cfg.seed}", *spec.overrides]
             config = load_config(find_config(spec.config or "configs/chr/cpu-demo.yaml", "chr"), ChrConfig, overrides)
             run_dir = train(config, self.layout.chr_dir, resume=True)
             out["backbone"] = export_backbone(run_dir, self.layout.init_weights("chr"))
@@ -306,7 +306,7 @@ class Experiment:
             config = self._finetune_config(run)
             with self.record.stage(key) as out:
                 out["run"] = finetune(config, self.layout.finetune_dir(run.name), resume=True)
-                out["images_seen"] = config.train.epochs * min(n_train, config.data.max_train_images or n_train)
+                out["images_seen"] = round(config.train.epochs * min(n_train, config.data.max_train_images or n_train))
         with self.record.stage("finetune") as out:
             out["runs"] = [run.name for run in runs]
 

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from segloc.config import Config
+from segloc.engine.config import OptimConfig, TrainConfig
 
 Method = Literal["segloc", "insloc", "moco"]
 
@@ -53,6 +54,8 @@ class ContrastConfig(Config):
     queue_size: int = Field(65536, gt=0)
     queue_init: Literal["keys", "random"] = "random"
     init_max_steps: int | None = Field(None, gt=0)
+    key_bn: Literal["shuffle", "sync", "plain"] = "shuffle"
+    shuffle_groups: int = Field(1, gt=0)
 
 
 class DataConfig(Config):
@@ -96,40 +99,22 @@ class DataConfig(Config):
         return self
 
 
-class OptimConfig(Config):
-    """SGD with momentum; the learning rate is ``lr_per_256 * batch_size / 256`` (linear scaling)."""
+class PretrainOptim(OptimConfig):
+    """SGD with momentum, cosine schedule; lr 0.03 per 256 pairs (MoCo v2), scaled linearly to the batch."""
 
-    lr_per_256: float = Field(0.03, gt=0.0)
-    momentum: float = Field(0.9, ge=0.0)
-    weight_decay: float = Field(1e-4, ge=0.0)
-    nesterov: bool = False
-    warmup_steps: int = Field(0, ge=0)
+    lr: float = Field(0.03, gt=0.0)
+    lr_batch: int | None = Field(256, gt=0)
+    schedule: Literal["cosine", "multistep"] = "cosine"
 
 
-class TrainConfig(Config):
-    """Length, batch (global, over ranks and accumulation steps), precision and bookkeeping."""
+class PretrainTrain(TrainConfig):
+    """Length, global batch of pairs, precision and bookkeeping."""
 
     batch_size: int = Field(64, gt=0)
-    accum_steps: int = Field(1, gt=0)
     epochs: float = Field(30.0, gt=0.0)
-    steps: int | None = Field(None, gt=0)
-    seed: int = 0
-    device: str = "auto"
     amp: Literal["none", "bf16", "fp16"] = "bf16"
-    channels_last: bool = False
-    key_bn: Literal["shuffle", "sync", "plain"] = "shuffle"
-    shuffle_groups: int = Field(1, gt=0)
     log_every: int = Field(10, gt=0)
-    ckpt_every: int = Field(1000, gt=0)
     keep_checkpoints: int = Field(3, gt=0)
-    progress: bool = True
-    tensorboard: bool = True
-
-    @model_validator(mode="after")
-    def _batch(self) -> TrainConfig:
-        if self.batch_size % self.accum_steps:
-            raise ValueError(f"batch_size {self.batch_size} is not divisible by accum_steps {self.accum_steps}")
-        return self
 
 
 class PretrainConfig(Config):
@@ -140,8 +125,11 @@ class PretrainConfig(Config):
     head: HeadConfig = Field(default_factory=HeadConfig)
     contrast: ContrastConfig = Field(default_factory=ContrastConfig)
     data: DataConfig
-    optim: OptimConfig = Field(default_factory=OptimConfig)
-    train: TrainConfig = Field(default_factory=TrainConfig)
+    optim: PretrainOptim = Field(default_factory=PretrainOptim)
+    train: PretrainTrain = Field(default_factory=PretrainTrain)
+
+    RENAMED = {"optim.lr_per_256": "optim.lr", "train.ckpt_every": "train.checkpoint_every",
+               "train.key_bn": "contrast.key_bn", "train.shuffle_groups": "contrast.shuffle_groups"}
 
     @model_validator(mode="after")
     def _method(self) -> PretrainConfig:

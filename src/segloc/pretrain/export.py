@@ -25,7 +25,7 @@ def checkpoint_backbone(checkpoint: Path | str) -> tuple[BackboneWithFPN, dict]:
     state = load_checkpoint(checkpoint)
     if "config" not in state or "model" not in state:
         raise SeglocError(f"{checkpoint}: not a segloc pretraining checkpoint (no config/model)")
-    config = PretrainConfig.model_validate(state["config"])
+    config = PretrainConfig.from_saved(state["config"])
     backbone = build_backbone_from(config, weights=False)
     weights = {k[len(BACKBONE_PREFIX):]: v for k, v in state["model"].items() if k.startswith(BACKBONE_PREFIX)}
     check_finite(weights, checkpoint)

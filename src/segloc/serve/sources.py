@@ -16,10 +16,10 @@ import torch
 
 from segloc.classification.chr import CHRNet
 from segloc.classification.evaluate import load_trained
-from segloc.config import load_config
-from segloc.detection.inference import Detector, open_detector, resolve_model_path
+from segloc.config import load_saved_config
+from segloc.detection.inference import Detector, open_detector
 from segloc.detection.runtime import ExportedDetector, is_export
-from segloc.engine.runfiles import FINAL_MODEL
+from segloc.engine.runfiles import FINAL_MODEL, run_model_file
 from segloc.errors import ConfigError, SeglocError
 
 GALLERY_PAIRS = 6
@@ -60,7 +60,7 @@ def pretrain_config(folder: Path):
     if not (folder / "config.yaml").is_file():
         return None
     try:
-        return load_config(folder / "config.yaml", PretrainConfig)
+        return load_saved_config(folder / "config.yaml", PretrainConfig)
     except ConfigError:
         return None
 
@@ -111,7 +111,7 @@ def find_sources(run: Path | str, chr_run: Path | str | None = None, device: str
     sources = Sources()
     if detector_run is not None:
         sources.detector = open_detector(detector_run, device)
-        sources.origins["detector"] = str(detector_run if is_export(detector_run) else resolve_model_path(detector_run))
+        sources.origins["detector"] = str(detector_run if is_export(detector_run) else run_model_file(detector_run))
     if chr_run is not None:
         sources.classifier = load_classifier(chr_run, device)
         sources.origins["chr"] = str(chr_run)
