@@ -9,8 +9,9 @@ import typer
 # The preset sizes as `segloc generate --help` lists them, written out so that the help does not import the
 # generator (and with it the data stack); tests/cli checks it against segloc.generator.presets.PRESETS.
 PRESET_HELP = ("Dataset size (PIDray train/easy/hard/hidden; SIXray positives/negatives): tiny: 48/12/12/12, 40/120; "
-               "small: 1200/200/200/200, 500/2000; medium: 8000/1000/1000/1000, 3000/15000. tiny for tests "
-               "(seconds), small for CPU experiments, medium for GPU experiments.")
+               "demo: 600/100/50/50, 40/120; small: 1200/200/200/200, 500/2000; medium: 8000/1000/1000/1000, "
+               "3000/15000. tiny for tests (seconds), demo for the demo, small for CPU experiments, medium for GPU "
+               "experiments.")
 
 
 def generate_cmd(

@@ -87,7 +87,7 @@ class FinetuneOptim(OptimConfig):
 
     lr: float = Field(0.02, gt=0.0)
     lr_batch: int | None = Field(16, gt=0)
-    milestones: list[int] = Field(default_factory=lambda: [8, 11])
+    milestones: list[float] = Field(default_factory=lambda: [8, 11])
     warmup_steps: int = Field(500, ge=0)
     grad_clip: float | None = Field(35.0, gt=0.0)
 

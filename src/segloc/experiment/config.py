@@ -15,7 +15,7 @@ PRETRAIN_METHODS = ("segloc", "insloc", "moco")
 class GenerateSpec(Config):
     """Generate the built-in X-ray data into the run folder."""
 
-    preset: Literal["tiny", "small", "medium"] = "tiny"
+    preset: Literal["tiny", "demo", "small", "medium"] = "tiny"
     seed: int = 0
     workers: int = Field(2, gt=0)
 

@@ -213,7 +213,7 @@ class Experiment:
         model = self._finetune_config().model
         theirs = pretrain_config.backbone
         mismatched = [f"{name}: pretrain {getattr(theirs, name)!r} vs finetune {getattr(model, name)!r}"
-                      for name in ("arch", "attention", "fpn_norm") if getattr(theirs, name) != getattr(model, name)]
+                      for name in ("arch", "attention", "fpn_norm", "fpn_channels") if getattr(theirs, name) != getattr(model, name)]
         if mismatched:
             raise ConfigError(f"pretraining config of {method!r} does not match the detector: " + "; ".join(mismatched))
 

@@ -3,7 +3,8 @@
 ==========  =====================================  ==================================  ===============
 preset      PIDray train / easy / hard / hidden    SIXray positives / negatives         use
 ==========  =====================================  ==================================  ===============
-tiny        48 / 12 / 12 / 12                      40 / 120                             tests, demo
+tiny        48 / 12 / 12 / 12                      40 / 120                             tests
+demo        600 / 100 / 50 / 50                    40 / 120                             the demo (a detector that detects)
 small       1200 / 200 / 200 / 200                 500 / 2000                           CPU experiments
 medium      8000 / 1000 / 1000 / 1000              3000 / 15000                         GPU experiments
 ==========  =====================================  ==================================  ===============
@@ -33,6 +34,7 @@ class Preset:
 
 PRESETS = {
     "tiny": Preset("tiny", {"train": 48, "easy": 12, "hard": 12, "hidden": 12}, 40, 120, 4),
+    "demo": Preset("demo", {"train": 600, "easy": 100, "hard": 50, "hidden": 50}, 40, 120, 4),
     "small": Preset("small", {"train": 1200, "easy": 200, "hard": 200, "hidden": 200}, 500, 2000, 50),
     "medium": Preset("medium", {"train": 8000, "easy": 1000, "hard": 1000, "hidden": 1000}, 3000, 15000, 300),
 }

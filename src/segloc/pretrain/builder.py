@@ -140,7 +140,7 @@ def build_backbone_from(config: PretrainConfig, weights: bool = True) -> Backbon
     """The backbone a config describes (with its initial weights file unless ``weights=False``)."""
     b = config.backbone
     return build_backbone(arch=b.arch, norm=b.norm, fpn_levels=b.fpn_levels, fpn_norm=b.fpn_norm,
-                          attention=b.attention, trainable_layers=b.trainable_layers,
+                          out_channels=b.fpn_channels, attention=b.attention, trainable_layers=b.trainable_layers,
                           checkpointing=b.checkpointing, weights=b.weights if weights else None)
 
 

@@ -24,6 +24,7 @@ class BackboneConfig(Config):
     norm: Literal["bn", "syncbn", "frozenbn", "gn"] = "bn"
     fpn_levels: list[str] = Field(default_factory=lambda: ["p2", "p3", "p4", "p5"])
     fpn_norm: Literal["bn", "syncbn", "frozenbn", "gn"] | None = "bn"
+    fpn_channels: int = Field(256, gt=0, description="FPN width; the detector's model.fpn_channels must match")
     attention: bool = False
     trainable_layers: int = Field(5, ge=0, le=5)
     checkpointing: bool = False
