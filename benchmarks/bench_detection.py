@@ -12,8 +12,13 @@ precision through segloc's batched test-time path, as ``segloc evaluate`` does (
 already resized, as its loader workers hand them over; masks pasted at scan size), and for
 comparison through torchvision's ``GeneralizedRCNN.forward`` (``forward``: resize on the device,
 masks pasted one by one). On CUDA the batch is on the GPU before timing starts, timers
-synchronise the device, and one more step of each kind reads its peak memory. Prints one
-JSON object.
+synchronise the device, and one more step of each kind reads its peak memory. On CPU, one more
+training step of each detector is taken apart (``breakdown``): forward seconds of each part
+(trunk, FPN, RPN, RoI heads and, inside them, RoI pooling, each cascade stage and the mask head;
+inclusive, from module hooks), backward + update as the rest of the step, and the self time of
+the costliest operator families (convolutions, BatchNorm, RoIAlign, NMS) forward and backward,
+from torch.profiler; with ``--data`` also the seconds to load and augment one batch from a
+PIDray root. Prints one JSON object.
 
     python benchmarks/bench_detection.py [--size 320] [--batch 2] [--iters 3] [--kinds cascade mask_rcnn]
     python benchmarks/bench_detection.py --config configs/finetune/paper.yaml --device cuda --amp fp16 \\
@@ -25,6 +30,9 @@ import argparse
 import json
 import os
 import platform
+import time
+from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import devices
@@ -94,9 +102,77 @@ def _bench_bare(cfg: ModelConfig, images: list[torch.Tensor], iters: int, amp: s
     return result, peaks
 
 
+OPERATORS = {"convolution": ("convolution",), "batch_norm": ("batch_norm",), "roi_align": ("roi_align",),
+             "nms": ("nms",)}
+
+
+def _parts(model: torch.nn.Module) -> dict[str, torch.nn.Module]:
+    """The detector's parts whose forward time the breakdown reports."""
+    parts = {"backbone.body": model.backbone.body, "backbone.fpn": model.backbone.fpn, "rpn": model.rpn,
+             "roi_heads": model.roi_heads, "roi_heads.box_roi_pool": model.roi_heads.box_roi_pool}
+    for k, stage in enumerate(getattr(model.roi_heads, "stages", [])):
+        parts[f"roi_heads.stage{k}"] = stage
+    for name in ("box_head", "box_predictor", "mask_roi_pool", "mask_head", "mask_predictor"):
+        module = getattr(model.roi_heads, name, None)
+        if module is not None:
+            parts[f"roi_heads.{name}"] = module
+    return parts
+
+
+def _breakdown(model: torch.nn.Module, train_step: Callable[[], None]) -> dict[str, object]:
+    """Seconds of one training step: forward per part (inclusive), backward + update (the rest), and the
+    self time of the costliest operator families (forward and backward kernels together)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    forward: dict[str, float] = defaultdict(float)
+    started: dict[str, list[float]] = defaultdict(list)
+    handles = []
+    for name, module in _parts(model).items():
+        handles.append(module.register_forward_pre_hook(lambda *_, n=name: started[n].append(time.perf_counter())))
+        handles.append(module.register_forward_hook(
+            lambda *_, n=name: forward.__setitem__(n, forward[n] + time.perf_counter() - started[n].pop())))
+    try:
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            start = time.perf_counter()
+            train_step()
+            total = time.perf_counter() - start
+    finally:
+        for handle in handles:
+            handle.remove()
+    operators: dict[str, float] = defaultdict(float)
+    for event in prof.key_averages():
+        for family, needles in OPERATORS.items():
+            if any(n in event.key for n in needles):
+                operators[f"{family}_{'backward' if 'backward' in event.key else 'forward'}"] += (
+                    event.self_cpu_time_total / 1e6)
+    top = sum(forward[p] for p in ("backbone.body", "backbone.fpn", "rpn", "roi_heads"))
+    return {"step_s": round(total, 4), "forward_s": {k: round(v, 4) for k, v in forward.items()},
+            "forward_total_s": round(top, 4), "backward_and_update_s": round(total - top, 4),
+            "operators_self_s": {k: round(v, 4) for k, v in sorted(operators.items())},
+            "note": "profiled step: slower than the timed ones (profiler overhead)"}
+
+
+def _data_seconds(root: Path, cfg: ModelConfig, batch: int) -> float:
+    """Median seconds to load, decode and augment one batch of PIDray train scans (one process)."""
+    from segloc.data import load_pidray
+    from segloc.detection.data import CategoryMap, DetectionDataset
+    from segloc.detection.transforms import training_transforms
+
+    train = load_pidray(root, ("train",))["train"]
+    dataset = DetectionDataset(train, CategoryMap.from_dataset(train), training_transforms(cfg.image_size, 0.5),
+                               masks=train.has_masks)
+    times = []
+    for k in range(5):
+        start = time.perf_counter()
+        for i in range(batch):
+            dataset[(k * batch + i) % len(dataset)]
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
 def _bench_kind(cfg: ModelConfig, kind: str, images: list[torch.Tensor], targets: Targets, iters: int, amp: str,
-                device: torch.device) -> tuple[dict[str, float], dict[str, object]]:
-    """Train it/s, inference img/s and parameters (M) of one detector; peak memory."""
+                device: torch.device) -> tuple[dict[str, float], dict[str, object], dict | None]:
+    """Train it/s, inference img/s and parameters (M) of one detector; peak memory; the step's breakdown (CPU)."""
     torch.manual_seed(0)
     model_cfg = cfg.model_copy(update={"kind": kind})
     model = build_detector(model_cfg, NUM_CLASSES, masks=True).to(device)
@@ -121,27 +197,31 @@ def _bench_kind(cfg: ModelConfig, kind: str, images: list[torch.Tensor], targets
         with torch.no_grad():
             model(images)
 
+    breakdown = _breakdown(model, train_step) if device.type == "cpu" else None
     result = {f"{kind}_train_it_s": 1 / _time(train_step, iters, device),
               f"{kind}_infer_img_s": len(images) / _time(infer_step, iters, device),
               f"{kind}_forward_img_s": len(images) / _time(forward_step, iters, device),
               f"{kind}_detections_per_img": sum(len(d["boxes"]) for d in run_detector(model, images, sizes)) / len(images),
               f"{kind}_params_m": sum(p.numel() for p in model.parameters()) / 1e6}
     return result, {f"{kind}_train": devices.peak_of(train_step, device),
-                    f"{kind}_infer": devices.peak_of(infer_step, device)}
+                    f"{kind}_infer": devices.peak_of(infer_step, device)}, breakdown
 
 
 def _bench(cfg: ModelConfig, kinds: list[str], batch: int, iters: int, amp: str,
-           device: torch.device) -> tuple[dict[str, float], dict[str, object]]:
+           device: torch.device) -> tuple[dict[str, float], dict[str, object], dict[str, dict]]:
     images, targets = _batch(cfg.image_size, batch, device)
     result, memory = _bench_bare(cfg, images, iters, amp, device)
+    breakdowns = {}
     for kind in kinds:
-        figures, peaks = _bench_kind(cfg, kind, images, targets, iters, amp, device)
+        figures, peaks, breakdown = _bench_kind(cfg, kind, images, targets, iters, amp, device)
         result.update(figures)
         memory.update(peaks)
+        if breakdown is not None:
+            breakdowns[kind] = breakdown
         result[f"{kind}_train_ratio_to_bare"] = result[f"{kind}_train_it_s"] / result["bare_train_it_s"]
         result[f"{kind}_infer_ratio_to_bare"] = result[f"{kind}_infer_img_s"] / result["bare_infer_img_s"]
         result[f"{kind}_forward_ratio_to_bare"] = result[f"{kind}_forward_img_s"] / result["bare_infer_img_s"]
-    return {k: round(v, 4) for k, v in result.items()}, memory
+    return {k: round(v, 4) for k, v in result.items()}, memory, breakdowns
 
 
 def main() -> None:
@@ -158,6 +238,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--amp", default="none", choices=["none", "fp16", "bf16"],
                         help="training autocast dtype (CUDA only)")
+    parser.add_argument("--data", type=Path, default=None, help="a PIDray root: also time loading one batch")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -165,7 +246,7 @@ def main() -> None:
     overrides = {"image_size": args.size, "arch": args.arch, "attention": args.attention}
     sets = [f"model.{k}={v}" for k, v in overrides.items() if v is not None]
     cfg = load_config(args.config, FinetuneConfig, sets).model
-    results, memory = _bench(cfg, args.kinds, args.batch, args.iters, args.amp, device)
+    results, memory, breakdowns = _bench(cfg, args.kinds, args.batch, args.iters, args.amp, device)
     report = {
         "benchmark": "detection",
         "machine": {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
@@ -176,6 +257,10 @@ def main() -> None:
                      "device": args.device, "amp_train": devices.effective_amp(device, args.amp)},
         "results": results,
     }
+    if breakdowns:
+        report["breakdown"] = breakdowns
+    if args.data is not None:
+        report["data_s_per_batch"] = round(_data_seconds(args.data, cfg, args.batch), 4)
     if device.type == "cuda":
         report["peak_memory_gib"] = memory
     print(json.dumps(report, indent=2))

@@ -67,7 +67,7 @@ def test_demo_pipeline_end_to_end(generated_tiny, tmp_path):
 
 def test_config_errors(generated_tiny, tmp_path):
     with pytest.raises(ConfigError, match="needs pretrain.methods"):
-        load_config(find_config("demo"), ExperimentConfig, ["pretrain.methods=[segloc]"])
+        load_config(find_config("demo"), ExperimentConfig, ["pretrain.methods=[]"])
     with pytest.raises(ConfigError, match="not found"):
         find_config("no-such-experiment")
     cfg = _config(generated_tiny, tmp_path)
@@ -82,7 +82,7 @@ def test_budget_series(generated_tiny, tmp_path):
     cfg = load_config(find_config("demo"), ExperimentConfig, [
         *[f"{k}={v}" for k, v in (("data.pidray", cfg.data.pidray), ("data.sixray", cfg.data.sixray))],
         "data.generate=null", "pretrain.methods=[]", "finetune.inits=[random]", "finetune.random_seeds=[1]",
-        "finetune.budgets=[2, 1]", f"finetune.overrides={FINETUNE + ['optim.milestones=[0.5]']}",
+        "finetune.budgets=[2, 1]", f"finetune.overrides={FINETUNE + ['optim.milestones=[0.5]', 'eval.splits=[easy]']}",
         "probe.enabled=false", "report.detection_images=0", f"out={tmp_path / 'run'}"])
     exp = Experiment(cfg, tmp_path / "run")
     for stage in ("finetune", "evaluate", "report"):
@@ -94,6 +94,7 @@ def test_budget_series(generated_tiny, tmp_path):
     assert (short.train.epochs, short.optim.milestones) == (1, [0.5])
     assert (longest.train.epochs, longest.optim.milestones) == (2, [1.0])
     series = json.loads((run / "figures" / "ap_vs_budget.json").read_text())
+    assert series["splits"] == ["easy"]
     entry = series["inits"]["random"]
     assert entry["epochs"] == [1, 2] and entry["images"] == [6, 12] and entry["seeds"] == 2
     for metric in ("AP", "AP50"):
