@@ -19,12 +19,12 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, Sampler
 
-from segloc.data.images import read_rgb, unreadable_images
+from segloc.data.images import IMAGENET_MEAN, IMAGENET_STD, read_rgb, unreadable_images
 from segloc.data.sixray import SIXRAY_CLASSES, SixrayRoot
 from segloc.errors import BadRecords, DatasetError
 
-MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
-STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+MEAN = np.array(IMAGENET_MEAN, dtype=np.float32)
+STD = np.array(IMAGENET_STD, dtype=np.float32)
 
 
 def to_tensor(image: np.ndarray) -> Tensor:

@@ -51,12 +51,12 @@ def synthesize_cmd(
                                   "backgrounds are always skipped with a warning."),
 ) -> None:
     """Write synthesised positive pairs (SegLoc Algorithm 1 or the InsLoc baseline) as resumable shards."""
-    from segloc.synthesis.builder import synthesize
+    from segloc.synthesis.builder import PAIR_METHODS, synthesize
     from segloc.synthesis.insloc import InsLocConfig
     from segloc.synthesis.pairs import SegLocConfig
 
-    if method not in ("segloc", "insloc"):
-        raise typer.BadParameter("--method must be segloc or insloc")
+    if method not in PAIR_METHODS:
+        raise typer.BadParameter(f"--method must be one of {', '.join(PAIR_METHODS)}")
     if mode not in ("blend", "multiply"):
         raise typer.BadParameter("--mode must be blend or multiply")
     config = SegLocConfig(target_width=target_width, mode=mode) if method == "segloc" else InsLocConfig()

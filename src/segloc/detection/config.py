@@ -6,10 +6,9 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 
 from segloc.config import Config
+from segloc.data.images import IMAGENET_MEAN, IMAGENET_STD
 from segloc.engine.config import OptimConfig, TrainConfig
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class ModelConfig(Config):

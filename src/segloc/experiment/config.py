@@ -8,8 +8,11 @@ from pydantic import Field, model_validator
 
 from segloc.config import Config
 
+from segloc.pretrain.config import METHODS as PRETRAIN_METHODS
+from segloc.pretrain.config import Method
+
 STAGES = ("data", "regions", "synthesis", "pretrain", "chr", "probe", "finetune", "evaluate", "report")
-PRETRAIN_METHODS = ("segloc", "insloc", "moco")
+INITS = ("random", *PRETRAIN_METHODS, "supervised", "chr")  # the fine-tuning inits an experiment compares
 
 
 class GenerateSpec(Config):
@@ -50,7 +53,7 @@ class DataSpec(Config):
 class PretrainSpec(Config):
     """Which contrastive methods to pretrain, each from its own pretraining config file."""
 
-    methods: list[Literal["segloc", "insloc", "moco"]] = Field(default_factory=lambda: list(PRETRAIN_METHODS))
+    methods: list[Method] = Field(default_factory=lambda: list(PRETRAIN_METHODS))
     configs: dict[str, Path] = Field(default_factory=dict, description="method -> configs/pretrain/*.yaml")
     overrides: list[str] = Field(default_factory=list, description="--set overrides applied to every method")
 
@@ -130,7 +133,7 @@ class ExperimentConfig(Config):
                 raise ValueError("finetune init 'supervised' needs finetune.supervised (a weights file)")
             if init == "chr" and not self.chr.enabled:
                 raise ValueError("finetune init 'chr' needs chr.enabled: true")
-            if init not in ("random", "supervised", "chr", *PRETRAIN_METHODS):
+            if init not in INITS:
                 raise ValueError(f"unknown finetune init {init!r}")
         if self.seed in self.finetune.random_seeds or len(set(self.finetune.random_seeds)) < len(
                 self.finetune.random_seeds):

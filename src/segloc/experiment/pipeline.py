@@ -121,14 +121,14 @@ class Experiment:
 
     def synthesis(self) -> None:
         """A gallery of synthesised pairs for each pair method (pretraining synthesises on the fly)."""
-        from segloc.synthesis.builder import build_sampler
+        from segloc.synthesis.builder import PAIR_METHODS, build_sampler
         from segloc.synthesis.preview import draw_gallery
 
         with self.record.stage("synthesis") as out:
             figures = self.layout.figures
             figures.mkdir(parents=True, exist_ok=True)
             train_json, train_images = self.labelled
-            for method in ("segloc", "insloc"):
+            for method in PAIR_METHODS:
                 sampler, manifest = build_sampler(method, self.backgrounds, labelled=train_json,
                                                   images=train_images, seed=self.cfg.seed,
                                                   regions=self.layout.regions_file,

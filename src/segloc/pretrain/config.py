@@ -7,7 +7,7 @@ queue). Everything else is spelled out in the file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -15,6 +15,7 @@ from segloc.config import Config
 from segloc.engine.config import OptimConfig, TrainConfig
 
 Method = Literal["segloc", "insloc", "moco"]
+METHODS: tuple[str, ...] = get_args(Method)  # the pretraining methods, in the papers' order
 
 
 class BackboneConfig(Config):

@@ -21,11 +21,12 @@ from segloc.detection.inference import Detector, open_detector
 from segloc.detection.runtime import ExportedDetector, is_export
 from segloc.engine.runfiles import FINAL_MODEL, run_model_file
 from segloc.errors import ConfigError, SeglocError
+from segloc.experiment.config import INITS, PRETRAIN_METHODS
+
+# The detector of an experiment folder shown by default: the first pretrained init found, random init last.
+DETECTOR_INITS = (*(init for init in INITS if init != "random"), "random")
 
 GALLERY_PAIRS = 6
-# Which fine-tuned detector of an experiment folder to show first, and which pretraining run's pairs.
-DETECTOR_INITS = ("segloc", "insloc", "moco", "supervised", "chr", "random")
-PAIR_METHODS = ("segloc", "insloc", "moco")
 
 
 @dataclass
@@ -90,7 +91,7 @@ def _experiment_parts(folder: Path) -> tuple[Path | None, Path | None, Path | No
     detector = next((folder / "finetune" / init for init in DETECTOR_INITS
                      if (folder / "finetune" / init / "model_final.pt").is_file()), None)
     chr_run = folder / "chr" if (folder / "chr" / FINAL_MODEL).is_file() else None
-    pretrain = next((folder / "pretrain" / m for m in PAIR_METHODS if pretrain_config(folder / "pretrain" / m)), None)
+    pretrain = next((folder / "pretrain" / m for m in PRETRAIN_METHODS if pretrain_config(folder / "pretrain" / m)), None)
     return detector, chr_run, pretrain
 
 

@@ -15,6 +15,8 @@ from segloc.synthesis.pairs import SegLocConfig, SegLocPairSampler
 from segloc.synthesis.preview import draw_gallery
 from segloc.errors import log
 from segloc.synthesis.region import RegionTable, default_regions_file, list_images
+
+PAIR_METHODS = ("segloc", "insloc")  # the methods whose positive pairs are synthesised from labelled segments
 from segloc.synthesis.segments import SegmentBank
 
 Method = Literal["segloc", "insloc"]

@@ -14,12 +14,11 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from segloc.data.images import IMAGENET_MEAN, IMAGENET_STD
 from segloc.synthesis.offline import ShardReader
 from segloc.synthesis.pairs import Pair
 from segloc.synthesis.paste import View
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def normalise(image: np.ndarray) -> torch.Tensor:
