@@ -18,7 +18,7 @@ PRETRAIN = ["train.steps=2", "train.batch_size=4", "train.checkpoint_every=2", "
             "contrast.queue_size=16", "data.target_width=96", "data.workers=0", "head.fc_dim=64"]
 FINETUNE = ["model.image_size=128", "train.epochs=1", "optim.milestones=[1]", "optim.warmup_steps=2", "data.workers=0",
             "data.max_train_images=4", "train.log_every=1", "model.rpn_pre_nms_test=100", "model.rpn_post_nms_test=50"]
-TINY_DEMO = ["pretrain.methods=[segloc]", "finetune.inits=[segloc]", "probe.enabled=false", "report.gallery_pairs=2",
+TINY_DEMO = ["data.generate.preset=tiny", "pretrain.methods=[segloc]", "finetune.inits=[segloc]", "probe.enabled=false", "report.gallery_pairs=2",
              "report.detection_images=1", f"pretrain.overrides={PRETRAIN}", f"finetune.overrides={FINETUNE}"]
 
 

@@ -33,6 +33,6 @@ def demo_cmd(
     out: Path = typer.Option(Path("runs/demo"), "--out", help="Run folder."),
     overrides: list[str] = typer.Option([], "--set", help="Override a key of the demo config, e.g. --set probe.enabled=false."),
 ) -> None:
-    """The demo: `segloc experiment --config demo` on generated demo data: SegLoc pretraining and two fine-tuned
-    detectors (random init, SegLoc) in under 10 minutes on 2 CPU cores."""
+    """The demo: `segloc experiment --config demo` on generated demo data: SegLoc pretraining, then a detector
+    fine-tuned from it that detects, in under 10 minutes on 2 CPU cores."""
     experiment_cmd(config="demo", out=out, from_stage=None, overrides=overrides)
