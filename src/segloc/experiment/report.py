@@ -183,17 +183,24 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
                      f"{_fmt(entry['segm'])} | {_fmt(entry['segm_vs_random'], True)} |")
     lines += ["", "How far each detector is from a plateau:", ""]
     lines += [f"- {name}: {note}" for name, note in plateau.items()]
-    lines += ["", "## Box AP50 and AP per split", "",
-              "Differences are to the mean of the random-init runs; the random seeds' spread (max - min) is "
-              "the noise to read them against.", "",
-              "| init | " + " | ".join(f"{s} {m} | vs random" for s in splits for m in ("AP50", "AP")) + " |",
-              "|---" * (1 + 4 * len(splits)) + "|"]
-    for name, entry in per_split.items():
-        cells = [f"{_fmt(entry[s][m]['value'])} | {_fmt(entry[s][m]['vs_random'], True)}"
-                 for s in splits for m in ("AP50", "AP")]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    spreads = [f"{s} {m} {_fmt(per_split[runs[0]][s][m]['spread'])}" for s in splits for m in ("AP50", "AP")]
-    lines += ["", "Random-init seed spread: " + ", ".join(spreads) + ".", ""]
+    lines += ["", "## Box AP50 and AP per split", ""]
+    if any(is_random(r) for r in runs):
+        lines += ["Differences are to the mean of the random-init runs; the random seeds' spread (max - min) is "
+                  "the noise to read them against.", "",
+                  "| init | " + " | ".join(f"{s} {m} | vs random" for s in splits for m in ("AP50", "AP")) + " |",
+                  "|---" * (1 + 4 * len(splits)) + "|"]
+        lines += [f"| {name} | " + " | ".join(f"{_fmt(entry[s][m]['value'])} | {_fmt(entry[s][m]['vs_random'], True)}"
+                                              for s in splits for m in ("AP50", "AP")) + " |"
+                  for name, entry in per_split.items()]
+        spreads = [f"{s} {m} {_fmt(per_split[runs[0]][s][m]['spread'])}" for s in splits for m in ("AP50", "AP")]
+        lines += ["", "Random-init seed spread: " + ", ".join(spreads) + ".", ""]
+    else:
+        lines += ["No random-init run to compare against.", "",
+                  "| init | " + " | ".join(f"{s} {m}" for s in splits for m in ("AP50", "AP")) + " |",
+                  "|---" * (1 + 2 * len(splits)) + "|"]
+        lines += [f"| {name} | " + " | ".join(_fmt(entry[s][m]["value"]) for s in splits for m in ("AP50", "AP")) + " |"
+                  for name, entry in per_split.items()]
+        lines.append("")
     if series is not None:
         lines += _budget_lines(series, budget_png)
     lines += ["", "## Table 1 (layout of the paper; differences to random init in parentheses)", "",
