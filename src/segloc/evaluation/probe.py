@@ -20,10 +20,9 @@ from torchvision.ops import roi_align
 from tqdm import tqdm
 
 from segloc.data.coco import CocoDataset
-from segloc.data.images import read_rgb
+from segloc.data.images import IMAGENET_MEAN, IMAGENET_STD, read_rgb
 from segloc.errors import DatasetError
 from segloc.models import BackboneWithFPN
-from segloc.data.images import IMAGENET_MEAN, IMAGENET_STD
 from segloc.synthesis.pairs import resize_to_width
 
 PROBE_LEVELS = {"c4": 1 / 16, "c5": 1 / 32}
