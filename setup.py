@@ -1,5 +1,6 @@
 """Build hook: ship the top-level ``configs/`` inside the package (``segloc/configs``) without moving it,
 so a non-editable install finds ``segloc demo``'s configs. Everything else is in pyproject.toml."""
+
 from pathlib import Path
 
 from setuptools import setup

@@ -11,6 +11,7 @@ and one more step of each kind reads its peak memory. Prints one JSON object.
     python benchmarks/bench_chr.py [--archs resnet18 resnet34] [--size 224] [--batch 8] [--iters 3]
     python benchmarks/bench_chr.py --device cuda --amp bf16 --archs resnet101 --batch 32 --iters 10
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,7 +71,8 @@ def _bench_pair(arch: str, size: int, batch: int, iters: int, amp: str, device: 
     chr_net = CHRNet(arch, num_classes=5, variant="chr").to(device)
     criterion = ClassBalancedLoss(balanced=True)
     bare_train, bare_infer = _steps(
-        bare, x, lambda out: F.binary_cross_entropy_with_logits(out.float(), (labels >= 0).float()), amp)
+        bare, x, lambda out: F.binary_cross_entropy_with_logits(out.float(), (labels >= 0).float()), amp
+    )
     _, chr_infer = _steps(chr_net, x, lambda out: criterion(out, labels).total, amp)
     config = ChrConfig.model_validate({"train": {"batch_size": batch, "amp": amp}})
     engine = devices.step_engine(chr_net, config, device, lambda b, e: chr_train_step(b, e, criterion))
@@ -107,13 +109,24 @@ def main() -> None:
     device = devices.pick(args.device)
     report = {
         "benchmark": "chr",
-        "machine": {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                    "torch": torch.__version__, "python": platform.python_version(),
-                    "processor": platform.processor() or platform.machine(), **devices.describe(device)},
-        "settings": {"size": args.size, "batch": args.batch, "iters": args.iters, "device": args.device,
-                     "amp_train": devices.effective_amp(device, args.amp)},
-        "results": {arch: _bench_pair(arch, args.size, args.batch, args.iters, args.amp, device)
-                    for arch in args.archs},
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(),
+            **devices.describe(device),
+        },
+        "settings": {
+            "size": args.size,
+            "batch": args.batch,
+            "iters": args.iters,
+            "device": args.device,
+            "amp_train": devices.effective_amp(device, args.amp),
+        },
+        "results": {
+            arch: _bench_pair(arch, args.size, args.batch, args.iters, args.amp, device) for arch in args.archs
+        },
     }
     print(json.dumps(report, indent=2))
 

@@ -24,6 +24,7 @@ PIDray root. Prints one JSON object.
     python benchmarks/bench_detection.py --config configs/finetune/paper.yaml --device cuda --amp fp16 \\
         --batch 8 --iters 10 --kinds cascade
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,13 +67,15 @@ def _batch(size: int, batch: int, device: torch.device) -> tuple[list[torch.Tens
         masks = torch.zeros(2, h, w, dtype=torch.uint8)
         for k, (x1, y1, x2, y2) in enumerate(boxes.int().tolist()):
             masks[k, y1:y2, x1:x2] = 1
-        targets.append({k: v.to(device) for k, v in
-                        {"boxes": boxes, "labels": torch.tensor([3, 7]), "masks": masks}.items()})
+        targets.append(
+            {k: v.to(device) for k, v in {"boxes": boxes, "labels": torch.tensor([3, 7]), "masks": masks}.items()}
+        )
     return images, targets
 
 
-def _bench_bare(cfg: ModelConfig, images: list[torch.Tensor], iters: int, amp: str,
-                device: torch.device) -> tuple[dict[str, float], dict[str, object]]:
+def _bench_bare(
+    cfg: ModelConfig, images: list[torch.Tensor], iters: int, amp: str, device: torch.device
+) -> tuple[dict[str, float], dict[str, object]]:
     """Train it/s, inference img/s and parameters (M) of the detector's backbone alone; peak memory."""
     torch.manual_seed(0)
     bare_model = build_detector(cfg, NUM_CLASSES, masks=True).to(device)
@@ -95,21 +98,32 @@ def _bench_bare(cfg: ModelConfig, images: list[torch.Tensor], iters: int, amp: s
         with torch.no_grad():
             bare(padded)
 
-    result = {"bare_train_it_s": 1 / _time(bare_train, iters, device),
-              "bare_infer_img_s": len(images) / _time(bare_infer, iters, device),
-              "bare_params_m": sum(p.numel() for p in bare.parameters()) / 1e6}
+    result = {
+        "bare_train_it_s": 1 / _time(bare_train, iters, device),
+        "bare_infer_img_s": len(images) / _time(bare_infer, iters, device),
+        "bare_params_m": sum(p.numel() for p in bare.parameters()) / 1e6,
+    }
     peaks = {"bare_train": devices.peak_of(bare_train, device), "bare_infer": devices.peak_of(bare_infer, device)}
     return result, peaks
 
 
-OPERATORS = {"convolution": ("convolution",), "batch_norm": ("batch_norm",), "roi_align": ("roi_align",),
-             "nms": ("nms",)}
+OPERATORS = {
+    "convolution": ("convolution",),
+    "batch_norm": ("batch_norm",),
+    "roi_align": ("roi_align",),
+    "nms": ("nms",),
+}
 
 
 def _parts(model: torch.nn.Module) -> dict[str, torch.nn.Module]:
     """The detector's parts whose forward time the breakdown reports."""
-    parts = {"backbone.body": model.backbone.body, "backbone.fpn": model.backbone.fpn, "rpn": model.rpn,
-             "roi_heads": model.roi_heads, "roi_heads.box_roi_pool": model.roi_heads.box_roi_pool}
+    parts = {
+        "backbone.body": model.backbone.body,
+        "backbone.fpn": model.backbone.fpn,
+        "rpn": model.rpn,
+        "roi_heads": model.roi_heads,
+        "roi_heads.box_roi_pool": model.roi_heads.box_roi_pool,
+    }
     for k, stage in enumerate(getattr(model.roi_heads, "stages", [])):
         parts[f"roi_heads.stage{k}"] = stage
     for name in ("box_head", "box_predictor", "mask_roi_pool", "mask_head", "mask_predictor"):
@@ -129,8 +143,11 @@ def _breakdown(model: torch.nn.Module, train_step: Callable[[], None]) -> dict[s
     handles = []
     for name, module in _parts(model).items():
         handles.append(module.register_forward_pre_hook(lambda *_, n=name: started[n].append(time.perf_counter())))
-        handles.append(module.register_forward_hook(
-            lambda *_, n=name: forward.__setitem__(n, forward[n] + time.perf_counter() - started[n].pop())))
+        handles.append(
+            module.register_forward_hook(
+                lambda *_, n=name: forward.__setitem__(n, forward[n] + time.perf_counter() - started[n].pop())
+            )
+        )
     try:
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             start = time.perf_counter()
@@ -144,12 +161,17 @@ def _breakdown(model: torch.nn.Module, train_step: Callable[[], None]) -> dict[s
         for family, needles in OPERATORS.items():
             if any(n in event.key for n in needles):
                 operators[f"{family}_{'backward' if 'backward' in event.key else 'forward'}"] += (
-                    event.self_cpu_time_total / 1e6)
+                    event.self_cpu_time_total / 1e6
+                )
     top = sum(forward[p] for p in ("backbone.body", "backbone.fpn", "rpn", "roi_heads"))
-    return {"step_s": round(total, 4), "forward_s": {k: round(v, 4) for k, v in forward.items()},
-            "forward_total_s": round(top, 4), "backward_and_update_s": round(total - top, 4),
-            "operators_self_s": {k: round(v, 4) for k, v in sorted(operators.items())},
-            "note": "profiled step: slower than the timed ones (profiler overhead)"}
+    return {
+        "step_s": round(total, 4),
+        "forward_s": {k: round(v, 4) for k, v in forward.items()},
+        "forward_total_s": round(top, 4),
+        "backward_and_update_s": round(total - top, 4),
+        "operators_self_s": {k: round(v, 4) for k, v in sorted(operators.items())},
+        "note": "profiled step: slower than the timed ones (profiler overhead)",
+    }
 
 
 def _data_seconds(root: Path, cfg: ModelConfig, batch: int) -> float:
@@ -159,8 +181,9 @@ def _data_seconds(root: Path, cfg: ModelConfig, batch: int) -> float:
     from segloc.detection.transforms import training_transforms
 
     train = load_pidray(root, ("train",))["train"]
-    dataset = DetectionDataset(train, CategoryMap.from_dataset(train), training_transforms(cfg.image_size, 0.5),
-                               masks=train.has_masks)
+    dataset = DetectionDataset(
+        train, CategoryMap.from_dataset(train), training_transforms(cfg.image_size, 0.5), masks=train.has_masks
+    )
     times = []
     for k in range(5):
         start = time.perf_counter()
@@ -170,16 +193,27 @@ def _data_seconds(root: Path, cfg: ModelConfig, batch: int) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def _bench_kind(cfg: ModelConfig, kind: str, images: list[torch.Tensor], targets: Targets, iters: int, amp: str,
-                device: torch.device) -> tuple[dict[str, float], dict[str, object], dict | None]:
+def _bench_kind(
+    cfg: ModelConfig,
+    kind: str,
+    images: list[torch.Tensor],
+    targets: Targets,
+    iters: int,
+    amp: str,
+    device: torch.device,
+) -> tuple[dict[str, float], dict[str, object], dict | None]:
     """Train it/s, inference img/s and parameters (M) of one detector; peak memory; the step's breakdown (CPU)."""
     torch.manual_seed(0)
     model_cfg = cfg.model_copy(update={"kind": kind})
     model = build_detector(model_cfg, NUM_CLASSES, masks=True).to(device)
-    run_cfg = FinetuneConfig.model_validate({
-        "model": model_cfg.model_dump(), "data": {"root": "unused"},
-        "optim": {"lr": 1e-4, "lr_batch": None, "warmup_steps": 0, "grad_clip": 35.0},
-        "train": {"batch_size": len(images), "amp": amp}})
+    run_cfg = FinetuneConfig.model_validate(
+        {
+            "model": model_cfg.model_dump(),
+            "data": {"root": "unused"},
+            "optim": {"lr": 1e-4, "lr_batch": None, "warmup_steps": 0, "grad_clip": 35.0},
+            "train": {"batch_size": len(images), "amp": amp},
+        }
+    )
     engine = devices.step_engine(model, run_cfg, device, detection_train_step)
 
     def train_step() -> None:
@@ -198,17 +232,23 @@ def _bench_kind(cfg: ModelConfig, kind: str, images: list[torch.Tensor], targets
             model(images)
 
     breakdown = _breakdown(model, train_step) if device.type == "cpu" else None
-    result = {f"{kind}_train_it_s": 1 / _time(train_step, iters, device),
-              f"{kind}_infer_img_s": len(images) / _time(infer_step, iters, device),
-              f"{kind}_forward_img_s": len(images) / _time(forward_step, iters, device),
-              f"{kind}_detections_per_img": sum(len(d["boxes"]) for d in run_detector(model, images, sizes)) / len(images),
-              f"{kind}_params_m": sum(p.numel() for p in model.parameters()) / 1e6}
-    return result, {f"{kind}_train": devices.peak_of(train_step, device),
-                    f"{kind}_infer": devices.peak_of(infer_step, device)}, breakdown
+    result = {
+        f"{kind}_train_it_s": 1 / _time(train_step, iters, device),
+        f"{kind}_infer_img_s": len(images) / _time(infer_step, iters, device),
+        f"{kind}_forward_img_s": len(images) / _time(forward_step, iters, device),
+        f"{kind}_detections_per_img": sum(len(d["boxes"]) for d in run_detector(model, images, sizes)) / len(images),
+        f"{kind}_params_m": sum(p.numel() for p in model.parameters()) / 1e6,
+    }
+    return (
+        result,
+        {f"{kind}_train": devices.peak_of(train_step, device), f"{kind}_infer": devices.peak_of(infer_step, device)},
+        breakdown,
+    )
 
 
-def _bench(cfg: ModelConfig, kinds: list[str], batch: int, iters: int, amp: str,
-           device: torch.device) -> tuple[dict[str, float], dict[str, object], dict[str, dict]]:
+def _bench(
+    cfg: ModelConfig, kinds: list[str], batch: int, iters: int, amp: str, device: torch.device
+) -> tuple[dict[str, float], dict[str, object], dict[str, dict]]:
     images, targets = _batch(cfg.image_size, batch, device)
     result, memory = _bench_bare(cfg, images, iters, amp, device)
     breakdowns = {}
@@ -229,15 +269,20 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=CONFIG, help="fine-tuning config whose model is timed")
     parser.add_argument("--size", type=int, default=None, help="longer image side (default: the config's)")
     parser.add_argument("--arch", default=None, help="backbone (default: the config's)")
-    parser.add_argument("--attention", action=argparse.BooleanOptionalAction, default=None,
-                        help="SDANet attention on/off (default: the config's)")
+    parser.add_argument(
+        "--attention",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="SDANet attention on/off (default: the config's)",
+    )
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--iters", type=int, default=3)
     parser.add_argument("--kinds", nargs="+", default=["cascade", "mask_rcnn"])
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--amp", default="none", choices=["none", "fp16", "bf16"],
-                        help="training autocast dtype (CUDA only)")
+    parser.add_argument(
+        "--amp", default="none", choices=["none", "fp16", "bf16"], help="training autocast dtype (CUDA only)"
+    )
     parser.add_argument("--data", type=Path, default=None, help="a PIDray root: also time loading one batch")
     args = parser.parse_args()
     if args.threads:
@@ -249,12 +294,25 @@ def main() -> None:
     results, memory, breakdowns = _bench(cfg, args.kinds, args.batch, args.iters, args.amp, device)
     report = {
         "benchmark": "detection",
-        "machine": {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                    "torch": torch.__version__, "python": platform.python_version(),
-                    "processor": platform.processor() or platform.machine(), **devices.describe(device)},
-        "settings": {"config": args.config.name, "arch": cfg.arch, "attention": cfg.attention,
-                     "size": cfg.image_size, "batch": args.batch, "iters": args.iters, "num_classes": NUM_CLASSES,
-                     "device": args.device, "amp_train": devices.effective_amp(device, args.amp)},
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(),
+            **devices.describe(device),
+        },
+        "settings": {
+            "config": args.config.name,
+            "arch": cfg.arch,
+            "attention": cfg.attention,
+            "size": cfg.image_size,
+            "batch": args.batch,
+            "iters": args.iters,
+            "num_classes": NUM_CLASSES,
+            "device": args.device,
+            "amp_train": devices.effective_amp(device, args.amp),
+        },
         "results": results,
     }
     if breakdowns:

@@ -1,8 +1,8 @@
 """Pretraining step time next to the bare encoder's step on the same batch (CPU by default, or CUDA).
 
 The full step is segloc's own: :func:`segloc.pretrain.trainer.train_step` through the engine
-(momentum update, shuffled key forward, query forward/backward through RoIAlign + head + per-class queues, SGD, enqueue). The
-bare step is what any MoCo-style training of the same backbone+FPN must do anyway: query
+(momentum update, shuffled key forward, query forward/backward through RoIAlign + head + per-class
+queues, SGD, enqueue). The bare step is what any MoCo-style training of the same backbone+FPN must do anyway: query
 backbone forward + backward (per micro-batch under ``--accum``), SGD (same implementation) and
 momentum update on the backbone, key backbone forward in the same BN groups, under the same
 autocast. ``ratio = step / bare`` is the overhead of heads, RoIAlign and queues.
@@ -20,6 +20,7 @@ micro-batches of 16, keys in 4 groups):
         --fpn-levels p2 p3 p4 p5 p6 --head-levels p2 p3 p4 p5 --checkpointing --channels-last \\
         --size 500 --batch 64 --accum 4 --queue 16384
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,10 +46,12 @@ def make_batch(batch: int, size: int, classes: int, seed: int = 0) -> dict:
         side = torch.randint(size // 4, size // 2, (batch, 1), generator=g).float()
         x = torch.rand(batch, 1, generator=g) * (size - side)
         y = torch.rand(batch, 1, generator=g) * (size - side)
-        return {"image": torch.randn(batch, 3, size, size, generator=g),
-                "box": torch.cat([x, y, x + side, y + side], dim=1),
-                "label": torch.randint(1, classes + 1, (batch,), generator=g),
-                "size": torch.full((batch, 2), size, dtype=torch.long)}
+        return {
+            "image": torch.randn(batch, 3, size, size, generator=g),
+            "box": torch.cat([x, y, x + side, y + side], dim=1),
+            "label": torch.randint(1, classes + 1, (batch,), generator=g),
+            "size": torch.full((batch, 2), size, dtype=torch.long),
+        }
 
     return {"view1": view(), "view2": view()}
 
@@ -56,8 +59,12 @@ def make_batch(batch: int, size: int, classes: int, seed: int = 0) -> dict:
 def on_device(batch: dict, device: torch.device, channels_last: bool) -> dict:
     """The batch moved to ``device``, images in the memory format the trainer would give them."""
     fmt = torch.channels_last if channels_last else torch.contiguous_format
-    return {name: {k: (v.to(device).contiguous(memory_format=fmt) if k == "image" else v.to(device))
-                   for k, v in view.items()} for name, view in batch.items()}
+    return {
+        name: {
+            k: (v.to(device).contiguous(memory_format=fmt) if k == "image" else v.to(device)) for k, v in view.items()
+        }
+        for name, view in batch.items()
+    }
 
 
 def main() -> None:
@@ -83,17 +90,29 @@ def main() -> None:
     torch.manual_seed(0)
     device = devices.pick(args.device)
 
-    config = PretrainConfig.model_validate({
-        "method": args.method,
-        "backbone": {"arch": args.arch, "fpn_levels": args.fpn_levels, "attention": args.attention,
-                     "checkpointing": args.checkpointing},
-        "head": {"levels": args.head_levels},
-        "contrast": {"queue_size": args.queue, "shuffle_groups": 1 if args.accum > 1 else 2},
-        "data": {"source": "shards", "shards": "unused"},
-        "optim": {"schedule": "multistep"},
-        "train": {"batch_size": args.batch, "accum_steps": args.accum, "device": args.device, "amp": args.amp,
-                  "channels_last": args.channels_last, "steps": 1000},
-    })
+    config = PretrainConfig.model_validate(
+        {
+            "method": args.method,
+            "backbone": {
+                "arch": args.arch,
+                "fpn_levels": args.fpn_levels,
+                "attention": args.attention,
+                "checkpointing": args.checkpointing,
+            },
+            "head": {"levels": args.head_levels},
+            "contrast": {"queue_size": args.queue, "shuffle_groups": 1 if args.accum > 1 else 2},
+            "data": {"source": "shards", "shards": "unused"},
+            "optim": {"schedule": "multistep"},
+            "train": {
+                "batch_size": args.batch,
+                "accum_steps": args.accum,
+                "device": args.device,
+                "amp": args.amp,
+                "channels_last": args.channels_last,
+                "steps": 1000,
+            },
+        }
+    )
     plan = Plan.of(config, world=1)
     micro = args.batch // args.accum
     model = build_model(config, list(range(1, args.classes + 1))).train()
@@ -101,8 +120,12 @@ def main() -> None:
     batch = on_device(make_batch(args.batch, args.size, args.classes), device, args.channels_last)
 
     backbone_q, backbone_k = model.encoder_q.backbone, model.encoder_k.backbone
-    bare_optimizer = torch.optim.SGD([p for p in backbone_q.parameters() if p.requires_grad], lr=engine.lr,
-                                     momentum=config.optim.momentum, fused=True)
+    bare_optimizer = torch.optim.SGD(
+        [p for p in backbone_q.parameters() if p.requires_grad],
+        lr=engine.lr,
+        momentum=config.optim.momentum,
+        fused=True,
+    )
     images_q, images_k = batch["view1"]["image"], batch["view2"]["image"]
 
     def bare() -> None:
@@ -114,7 +137,7 @@ def main() -> None:
                     backbone_k(images_k[group])
         for a in range(args.accum):
             with devices.autocast(device, args.amp):
-                out = backbone_q(images_q[a * micro:(a + 1) * micro])
+                out = backbone_q(images_q[a * micro : (a + 1) * micro])
             (sum(level.float().mean() for level in out.values()) / args.accum).backward()
         bare_optimizer.step()
         bare_optimizer.zero_grad(set_to_none=True)
@@ -133,24 +156,50 @@ def main() -> None:
     peaks = {"bare": devices.peak_of(bare, device), "step": devices.peak_of(full, device)}
     bare_s, step_s = (statistics.median(t[0] for t in times) for times in (bare_times, step_times))
     bare_cpu, step_cpu = (statistics.median(t[1] for t in times) for times in (bare_times, step_times))
-    print(json.dumps({
-        "benchmark": "pretrain_step_vs_bare_encoder",
-        "method": args.method, "arch": args.arch, "image_size": args.size, "batch": args.batch,
-        "accum_steps": args.accum, "micro_batch": micro, "device": args.device,
-        "amp": devices.effective_amp(device, args.amp), "attention": args.attention,
-        "fpn_levels": args.fpn_levels, "checkpointing": args.checkpointing,
-        "queue_size": args.queue, "queues": model.queues.num_queues, "levels": list(model.queues.levels),
-        "key_groups": plan.key_groups, "channels_last": args.channels_last,
-        "bare_step_s": round(bare_s, 4), "pretrain_step_s": round(step_s, 4), "ratio": round(step_s / bare_s, 3),
-        "bare_step_cpu_s": round(bare_cpu, 4), "pretrain_step_cpu_s": round(step_cpu, 4),
-        "ratio_cpu_time": round(step_cpu / bare_cpu, 3), "pairs_per_s": round(args.batch / step_s, 2),
-        "bare_pairs_per_s": round(args.batch / bare_s, 2),
-        "peak_memory_gib": peaks, "resident_memory_gib": resident,
-        "bare_times_s": [round(t[0], 4) for t in bare_times], "step_times_s": [round(t[0], 4) for t in step_times],
-        "machine": {"cpu_count": os.cpu_count(), "threads": args.threads, "torch": torch.__version__,
-                    "python": platform.python_version(), "processor": platform.processor() or platform.machine(),
-                    **devices.describe(device)},
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "pretrain_step_vs_bare_encoder",
+                "method": args.method,
+                "arch": args.arch,
+                "image_size": args.size,
+                "batch": args.batch,
+                "accum_steps": args.accum,
+                "micro_batch": micro,
+                "device": args.device,
+                "amp": devices.effective_amp(device, args.amp),
+                "attention": args.attention,
+                "fpn_levels": args.fpn_levels,
+                "checkpointing": args.checkpointing,
+                "queue_size": args.queue,
+                "queues": model.queues.num_queues,
+                "levels": list(model.queues.levels),
+                "key_groups": plan.key_groups,
+                "channels_last": args.channels_last,
+                "bare_step_s": round(bare_s, 4),
+                "pretrain_step_s": round(step_s, 4),
+                "ratio": round(step_s / bare_s, 3),
+                "bare_step_cpu_s": round(bare_cpu, 4),
+                "pretrain_step_cpu_s": round(step_cpu, 4),
+                "ratio_cpu_time": round(step_cpu / bare_cpu, 3),
+                "pairs_per_s": round(args.batch / step_s, 2),
+                "bare_pairs_per_s": round(args.batch / bare_s, 2),
+                "peak_memory_gib": peaks,
+                "resident_memory_gib": resident,
+                "bare_times_s": [round(t[0], 4) for t in bare_times],
+                "step_times_s": [round(t[0], 4) for t in step_times],
+                "machine": {
+                    "cpu_count": os.cpu_count(),
+                    "threads": args.threads,
+                    "torch": torch.__version__,
+                    "python": platform.python_version(),
+                    "processor": platform.processor() or platform.machine(),
+                    **devices.describe(device),
+                },
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

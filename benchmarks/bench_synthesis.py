@@ -6,6 +6,7 @@ on-the-fly synthesis (regions from a regions.json, segment cache warm) should co
 that. Also measured: regions per second, InsLoc pairs per second, and the tensor conversion of a
 dataset item. Data: the built-in generator's ``tiny`` preset unless folders are given. Prints JSON.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,12 @@ def _data(args: argparse.Namespace, tmp: Path) -> tuple[Path, Path, Path, str]:
 
     generate(tmp / "gen", preset=args.preset, seed=0)
     root = tmp / "gen"
-    return (root / "sixray" / "JPEGImage", root / "pidray" / "annotations" / "xray_train.json",
-            root / "pidray" / "train", "N*")
+    return (
+        root / "sixray" / "JPEGImage",
+        root / "pidray" / "annotations" / "xray_train.json",
+        root / "pidray" / "train",
+        "N*",
+    )
 
 
 def _timed(fn, repeats: int) -> float:
@@ -67,13 +72,13 @@ def main() -> None:
         compute_regions(backgrounds, tmp / "regions.json", workers=1, pattern=glob, progress=False)
         regions_s = time.perf_counter() - start
 
-        sampler, _ = build_sampler("segloc", backgrounds, labelled, images, seed=0,
-                                   regions=tmp / "regions.json", background_glob=glob)
+        sampler, _ = build_sampler(
+            "segloc", backgrounds, labelled, images, seed=0, regions=tmp / "regions.json", background_glob=glob
+        )
         indices = range(args.pairs)
         cold_s = _timed(lambda: [sampler(i) for i in indices], 1)
         pairs = [sampler(i) for i in indices]
-        files = [[backgrounds / b for b in p.info["backgrounds"]] + [Path(s) for s in p.info["sources"]]
-                 for p in pairs]
+        files = [[backgrounds / b for b in p.info["backgrounds"]] + [Path(s) for s in p.info["sources"]] for p in pairs]
         bare_s = _timed(lambda: [resize_to_width(read_rgb(f), 500) for fs in files for f in fs], args.repeats)
         warm_s = _timed(lambda: [sampler(i) for i in indices], args.repeats)
         item_s = _timed(lambda: [pair_item(p) for p in pairs], args.repeats)
@@ -82,23 +87,32 @@ def main() -> None:
         view = pairs[0].view1.image.shape
 
     n = args.pairs
-    print(json.dumps({
-        "benchmark": "synthesis",
-        "data": "folders given" if args.backgrounds else f"generator preset {args.preset}",
-        "pairs": n,
-        "view_size_hw": list(view[:2]),
-        "segloc_pairs_per_s_per_core": round(n / warm_s, 2),
-        "segloc_cold_pairs_per_s_per_core": round(n / cold_s, 2),
-        "bare_decode_resize_pairs_per_s": round(n / bare_s, 2),
-        "synthesis_over_bare_decode": round(warm_s / bare_s, 3),
-        "cold_synthesis_over_bare_decode": round(cold_s / bare_s, 3),
-        "target_ratio_max": 2.0,
-        "to_tensor_items_per_s": round(n / item_s, 1),
-        "insloc_pairs_per_s_per_core": round(n / insloc_s, 2),
-        "regions_per_s_per_core": round(n_backgrounds / regions_s, 2),
-        "machine": {"cpu_count": os.cpu_count(), "torch": torch.__version__, "opencv": cv2.__version__,
-                    "python": platform.python_version()},
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "benchmark": "synthesis",
+                "data": "folders given" if args.backgrounds else f"generator preset {args.preset}",
+                "pairs": n,
+                "view_size_hw": list(view[:2]),
+                "segloc_pairs_per_s_per_core": round(n / warm_s, 2),
+                "segloc_cold_pairs_per_s_per_core": round(n / cold_s, 2),
+                "bare_decode_resize_pairs_per_s": round(n / bare_s, 2),
+                "synthesis_over_bare_decode": round(warm_s / bare_s, 3),
+                "cold_synthesis_over_bare_decode": round(cold_s / bare_s, 3),
+                "target_ratio_max": 2.0,
+                "to_tensor_items_per_s": round(n / item_s, 1),
+                "insloc_pairs_per_s_per_core": round(n / insloc_s, 2),
+                "regions_per_s_per_core": round(n_backgrounds / regions_s, 2),
+                "machine": {
+                    "cpu_count": os.cpu_count(),
+                    "torch": torch.__version__,
+                    "opencv": cv2.__version__,
+                    "python": platform.python_version(),
+                },
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ pretraining (ResNet-101 + FPN P2-P6 + SDANet, 500 px, 64 pairs per step in 4 mic
 Mask R-CNN R-101 + SDANet at 500 px (batch 2 and 8, fp16 as ``segloc finetune``), and CHR
 ResNet-101 at 224 px (batch 32, bf16).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,19 +36,75 @@ QUICK_ARGS = {
     "detection": ["--iters", "2", "--kinds", "cascade"],
     "chr": ["--iters", "2", "--archs", "resnet18"],
 }
-PAPER_PRETRAIN = ["--device", "cuda", "--amp", "bf16", "--arch", "resnet101", "--attention",
-                  "--fpn-levels", "p2", "p3", "p4", "p5", "p6", "--head-levels", "p2", "p3", "p4", "p5",
-                  "--channels-last", "--size", "500", "--batch", "64", "--accum", "4", "--queue", "16384",
-                  "--classes", "12", "--repeats", "6"]
-PAPER_DETECTION = ["--device", "cuda", "--amp", "fp16", "--config", str(HERE.parent / "configs/finetune/paper.yaml"),
-                   "--arch", "resnet101", "--attention", "--size", "500", "--iters", "10", "--kinds", "cascade"]
+PAPER_PRETRAIN = [
+    "--device",
+    "cuda",
+    "--amp",
+    "bf16",
+    "--arch",
+    "resnet101",
+    "--attention",
+    "--fpn-levels",
+    "p2",
+    "p3",
+    "p4",
+    "p5",
+    "p6",
+    "--head-levels",
+    "p2",
+    "p3",
+    "p4",
+    "p5",
+    "--channels-last",
+    "--size",
+    "500",
+    "--batch",
+    "64",
+    "--accum",
+    "4",
+    "--queue",
+    "16384",
+    "--classes",
+    "12",
+    "--repeats",
+    "6",
+]
+PAPER_DETECTION = [
+    "--device",
+    "cuda",
+    "--amp",
+    "fp16",
+    "--config",
+    str(HERE.parent / "configs/finetune/paper.yaml"),
+    "--arch",
+    "resnet101",
+    "--attention",
+    "--size",
+    "500",
+    "--iters",
+    "10",
+    "--kinds",
+    "cascade",
+]
 # Run name -> arguments; the name's part before "-" is the script (bench_<script>.py).
 GPU_RUNS = {
     "pretrain": [*PAPER_PRETRAIN, "--checkpointing"],
     "detection-batch2": [*PAPER_DETECTION, "--batch", "2"],
     "detection-batch8": [*PAPER_DETECTION, "--batch", "8"],
-    "chr": ["--device", "cuda", "--amp", "bf16", "--archs", "resnet101", "--size", "224", "--batch", "32",
-            "--iters", "10"],
+    "chr": [
+        "--device",
+        "cuda",
+        "--amp",
+        "bf16",
+        "--archs",
+        "resnet101",
+        "--size",
+        "224",
+        "--batch",
+        "32",
+        "--iters",
+        "10",
+    ],
     "pretrain-no_checkpointing": PAPER_PRETRAIN,
 }
 CPU_FIGURES = ("ratio", "overhead")
@@ -55,9 +112,14 @@ GPU_FIGURES = (*CPU_FIGURES, "_it_s", "_img_s", "pairs_per_s", "step_s", "alloca
 
 
 def machine() -> dict:
-    info = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
-            "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"}
+    info = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+    }
     if torch.cuda.is_available():
         info["cuda"] = torch.version.cuda
     return info
@@ -67,8 +129,13 @@ def run_one(script: str, extra: list[str], timeout: float | None) -> dict:
     """Run ``bench_<script>.py`` and parse the JSON object it prints last."""
     start = time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, str(HERE / f"bench_{script}.py"), *extra],
-                              capture_output=True, text=True, check=False, timeout=timeout)
+        proc = subprocess.run(
+            [sys.executable, str(HERE / f"bench_{script}.py"), *extra],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         proc = None
     seconds = round(time.perf_counter() - start, 1)
@@ -77,7 +144,7 @@ def run_one(script: str, extra: list[str], timeout: float | None) -> dict:
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-25:] or ["failed"], "args": extra, "seconds": seconds}
     text = proc.stdout.strip()
-    payload = json.loads(text[text.index("{"):]) if "{" in text else {"error": ["no JSON printed"]}
+    payload = json.loads(text[text.index("{") :]) if "{" in text else {"error": ["no JSON printed"]}
     payload["args"] = extra
     payload["seconds"] = seconds
     return payload
@@ -99,8 +166,9 @@ def figures(obj: object, words: tuple[str, ...], prefix: str = "") -> list[tuple
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--only", nargs="+", choices=sorted(QUICK_ARGS), default=sorted(QUICK_ARGS),
-                        help="benchmark scripts to run")
+    parser.add_argument(
+        "--only", nargs="+", choices=sorted(QUICK_ARGS), default=sorted(QUICK_ARGS), help="benchmark scripts to run"
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run, noisier figures)")
     mode.add_argument("--gpu", action="store_true", help="the CUDA set at the paper's scale (summary-gpu.*)")
@@ -119,9 +187,17 @@ def main() -> None:
     (args.out / f"{stem}.json").write_text(json.dumps(results, indent=1))
     m = results["machine"]
     cuda = f" (CUDA {m['cuda']})" if "cuda" in m else ""
-    lines = ["# segloc benchmarks", "", (f"{results['date']}; {m['processor']} x{m['cpu_count']} CPUs, device "
-                                        f"{m['device']}, torch {m['torch']}{cuda}, {m['platform']}."), "",
-             "| benchmark | figure | value |", "|---|---|---|"]
+    lines = [
+        "# segloc benchmarks",
+        "",
+        (
+            f"{results['date']}; {m['processor']} x{m['cpu_count']} CPUs, device "
+            f"{m['device']}, torch {m['torch']}{cuda}, {m['platform']}."
+        ),
+        "",
+        "| benchmark | figure | value |",
+        "|---|---|---|",
+    ]
     for name, payload in results["benchmarks"].items():
         if "error" in payload:
             lines.append(f"| {name} | error | {payload['error'][-1]} |")

@@ -1,4 +1,5 @@
 """Shared fixtures: the real sample scans beside the repository (skipped when absent)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,15 +38,23 @@ def random_detector_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     from segloc.detection import ModelConfig, build_detector
     from segloc.detection.data import CategoryMap
     from segloc.detection.inference import detector_state
-    from segloc.engine.runfiles import FINAL_MODEL
     from segloc.engine import atomic_save
     from segloc.engine.runfiles import FINAL_MODEL
 
     runs = {}
     for kind in ("cascade", "mask_rcnn"):
         torch.manual_seed(0)
-        cfg = ModelConfig(kind=kind, arch="resnet18", attention=False, image_size=128, fpn_channels=32,
-                          mask_head_dim=32, box_head_dim=64, rpn_pre_nms_test=100, rpn_post_nms_test=50)
+        cfg = ModelConfig(
+            kind=kind,
+            arch="resnet18",
+            attention=False,
+            image_size=128,
+            fpn_channels=32,
+            mask_head_dim=32,
+            box_head_dim=64,
+            rpn_pre_nms_test=100,
+            rpn_post_nms_test=50,
+        )
         model = build_detector(cfg, 3, masks=True)
         for module in model.roi_heads.modules():
             if isinstance(module, torch.nn.Linear):
@@ -71,6 +80,13 @@ def random_chr_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = ChrConfig.model_validate({"model": {"backbone": "resnet18"}, "data": {"image_size": 64}})
     model = CHRNet("resnet18", len(SIXRAY_CLASSES), "chr")
     run = tmp_path_factory.mktemp("random-chr")
-    atomic_save({"model": model.state_dict(), "config": config.model_dump(mode="json"),
-                 "class_names": list(SIXRAY_CLASSES), "step": 0}, run / FINAL_MODEL)
+    atomic_save(
+        {
+            "model": model.state_dict(),
+            "config": config.model_dump(mode="json"),
+            "class_names": list(SIXRAY_CLASSES),
+            "step": 0,
+        },
+        run / FINAL_MODEL,
+    )
     return run

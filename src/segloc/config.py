@@ -1,4 +1,5 @@
 """Typed YAML configs: pydantic models, ``--set a.b=value`` overrides, clear validation errors."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,5 @@
 """Errors segloc raises on bad input, each naming the file and the record at fault."""
+
 from __future__ import annotations
 
 import logging

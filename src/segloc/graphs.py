@@ -4,6 +4,7 @@ Both formats come from tracing the module once on an example input with the Torc
 (torch.onnx's legacy exporter for ONNX, whose symbolic shapes let any input size run); the
 tracer's notes about shapes are expected and silenced. A failed export leaves nothing behind.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -16,7 +17,6 @@ from pathlib import Path
 
 import torch
 from torch import Tensor, nn
-
 
 METADATA_KEY = "segloc"
 TORCHSCRIPT_METADATA = f"{METADATA_KEY}.json"
@@ -37,16 +37,30 @@ def write_atomically(out: Path | str, write: Callable[[Path], None]) -> Path:
     return out
 
 
-def trace_onnx(module: nn.Module, example: Tensor, path: Path, outputs: list[str],
-               dynamic_axes: dict[str, dict[int, str]], metadata: dict) -> None:
+def trace_onnx(
+    module: nn.Module,
+    example: Tensor,
+    path: Path,
+    outputs: list[str],
+    dynamic_axes: dict[str, dict[int, str]],
+    metadata: dict,
+) -> None:
     """Trace ``module`` on ``example`` (input name ``image``) into ONNX at ``path`` with ``metadata``."""
     import onnx
 
     legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
-        torch.onnx.export(module, (example,), str(path), input_names=["image"], output_names=outputs,
-                          dynamic_axes=dynamic_axes, opset_version=ONNX_OPSET, **legacy)
+        torch.onnx.export(
+            module,
+            (example,),
+            str(path),
+            input_names=["image"],
+            output_names=outputs,
+            dynamic_axes=dynamic_axes,
+            opset_version=ONNX_OPSET,
+            **legacy,
+        )
     proto = onnx.load(str(path))
     entry = proto.metadata_props.add()
     entry.key, entry.value = METADATA_KEY, json.dumps(metadata)

@@ -1,4 +1,5 @@
 """A tiny generated SIXray folder shared by the classification tests."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """SIXray classification dataset: label columns by name, transforms, deterministic sampling."""
+
 import cv2
 import numpy as np
 import pytest
@@ -48,7 +49,7 @@ def test_missing_class_column_names_the_file(mini_root):
 def test_training_augmentation_is_a_function_of_seed_epoch_index(mini_root):
     ds = SixrayClassification(mini_root, "10", "train", train=True, size=24, resize=32, seed=3)
     assert torch.equal(ds[(0, 5)][0], ds[(0, 5)][0])
-    ramp = (np.tile(np.arange(32, dtype=np.uint8)[None, :, None], (32, 1, 3)) * 8)
+    ramp = np.tile(np.arange(32, dtype=np.uint8)[None, :, None], (32, 1, 3)) * 8
     same = [train_transform(ramp, 24, 32, np.random.default_rng((3, 5, 0))) for _ in range(2)]
     assert torch.equal(same[0], same[1])
     varied = {train_transform(ramp, 24, 32, np.random.default_rng((3, e, 0)))[0, 0, 0].item() for e in range(10)}
@@ -67,8 +68,9 @@ def test_sampler_is_deterministic_and_skips_for_resume():
 
 
 def test_weighted_sampling_balances_groups():
-    labels = torch.tensor([[1, -1], [-1, 1], [-1, 1], [-1, -1], [-1, -1], [-1, -1], [-1, -1], [-1, -1]],
-                          dtype=torch.float32)
+    labels = torch.tensor(
+        [[1, -1], [-1, 1], [-1, 1], [-1, -1], [-1, -1], [-1, -1], [-1, -1], [-1, -1]], dtype=torch.float32
+    )
     weights = sample_weights(labels)
     assert weights.tolist() == pytest.approx([1.0, 0.5, 0.5, 0.2, 0.2, 0.2, 0.2, 0.2])
     draws = [i for e in range(200) for i, _ in EpochSampler(8, e, weights=weights)]

@@ -1,4 +1,5 @@
 """CHR exported as ONNX: onnxruntime gives the classifier's probabilities and CAMs; overwrite refused."""
+
 from __future__ import annotations
 
 import json

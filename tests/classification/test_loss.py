@@ -1,4 +1,5 @@
 """Class-balanced loss: the masking rule on constructed logits, and the loss value it gives."""
+
 import pytest
 import torch
 import torch.nn.functional as F

@@ -1,4 +1,5 @@
 """CHR network: output shapes per variant and backbone, CAM consistency, trunk key layout."""
+
 import pytest
 import torch
 from torchvision.models import resnet18
@@ -53,8 +54,9 @@ def test_cam_spatial_mean_is_the_logit():
         assert torch.allclose(cams.mean(dim=(2, 3)), model.predict(x), atol=1e-5)
 
 
-@pytest.mark.parametrize("arch,size,channels", [("densenet121", 96, [1024, 1024, 512]),
-                                                 ("inception_v3", 96, [2048, 768, 288])])
+@pytest.mark.parametrize(
+    "arch,size,channels", [("densenet121", 96, [1024, 1024, 512]), ("inception_v3", 96, [2048, 768, 288])]
+)
 def test_other_backbones(arch, size, channels):
     model = CHRNet(arch, num_classes=3, variant="chr").eval()
     with torch.no_grad():

@@ -1,4 +1,5 @@
 """CAM pointing: peak location convention, tolerance, per-class counts."""
+
 import math
 
 import numpy as np

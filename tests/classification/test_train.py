@@ -1,4 +1,5 @@
 """CHR training on generated tiny SIXray data: exact resume, CLI evaluate/export, beats chance."""
+
 import csv
 import json
 
@@ -62,8 +63,23 @@ def test_log_txt_records_the_run(straight_run):
 def test_cli_evaluate_writes_reports_and_cam_picture(sixray_tiny, straight_run, tmp_path):
     name = next(p.stem for p in sorted((sixray_tiny / "Annotation").glob("*.xml")))
     png = tmp_path / "cam.png"
-    result = CliRunner().invoke(app, ["evaluate", str(straight_run), "--data", str(sixray_tiny), "--device", "cpu",
-                                      "--out", str(tmp_path), "--cam-image", name, "--cam-out", str(png)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "evaluate",
+            str(straight_run),
+            "--data",
+            str(sixray_tiny),
+            "--device",
+            "cpu",
+            "--out",
+            str(tmp_path),
+            "--cam-image",
+            name,
+            "--cam-out",
+            str(png),
+        ],
+    )
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert set(metrics["ap"]) == {"Gun", "Knife", "Wrench", "Pliers", "Scissors"}
@@ -105,9 +121,12 @@ def test_short_training_learns(sixray_tiny, tmp_path):
     Measured on one CPU (torch 2.14): train mAP 0.46 vs 0.10 after one step; test mAP 0.23, chance 0.08.
     The margins below are a third of those gaps, so other float kernels do not flip the verdict.
     """
+
     def run(steps: int, name: str):
-        config = tiny_config(sixray_tiny, train={"batch_size": 16, "epochs": 10, "steps": steps,
-                                                 "checkpoint_every": 1000, "log_every": 10})
+        config = tiny_config(
+            sixray_tiny,
+            train={"batch_size": 16, "epochs": 10, "steps": steps, "checkpoint_every": 1000, "log_every": 10},
+        )
         return train(config, tmp_path / name)
 
     trained, untrained = run(80, "trained"), run(1, "untrained")
@@ -121,8 +140,9 @@ def test_short_training_learns(sixray_tiny, tmp_path):
 def test_cli_rejects_bad_options_before_training(sixray_tiny, tmp_path):
     from segloc.errors import ConfigError, SeglocError
 
-    bad_variant = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "a"), "--data", str(sixray_tiny),
-                                           "--variant", "chrr"])
+    bad_variant = CliRunner().invoke(
+        app, ["train", "--out", str(tmp_path / "a"), "--data", str(sixray_tiny), "--variant", "chrr"]
+    )
     assert isinstance(bad_variant.exception, ConfigError) and "unknown variant" in str(bad_variant.exception)
     no_data = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "b")])
     assert isinstance(no_data.exception, SeglocError) and "--data" in str(no_data.exception)

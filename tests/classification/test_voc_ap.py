@@ -1,4 +1,5 @@
 """VOC average precision against hand calculations and brute-force re-implementations."""
+
 import math
 
 import numpy as np

@@ -14,13 +14,18 @@ from segloc.errors import DatasetError
 def _write_dataset(tmp_path: Path, annotations: list[dict], images: list[dict] | None = None) -> tuple[Path, Path]:
     root = tmp_path / "imgs"
     root.mkdir(parents=True, exist_ok=True)
-    images = images or [{"id": 1, "file_name": "a.png", "width": 40, "height": 30},
-                        {"id": 2, "file_name": "b.png", "width": 40, "height": 30}]
+    images = images or [
+        {"id": 1, "file_name": "a.png", "width": 40, "height": 30},
+        {"id": 2, "file_name": "b.png", "width": 40, "height": 30},
+    ]
     for im in images:
         if "/" not in im["file_name"]:
             cv2.imwrite(str(root / im["file_name"]), np.full((im["height"], im["width"], 3), 255, np.uint8))
-    data = {"images": images, "annotations": annotations,
-            "categories": [{"id": 3, "name": "Gun"}, {"id": 7, "name": "Knife"}]}
+    data = {
+        "images": images,
+        "annotations": annotations,
+        "categories": [{"id": 3, "name": "Gun"}, {"id": 7, "name": "Knife"}],
+    }
     path = tmp_path / "ann.json"
     path.write_text(json.dumps(data))
     return path, root
@@ -29,8 +34,15 @@ def _write_dataset(tmp_path: Path, annotations: list[dict], images: list[dict] |
 def _ann(i: int, image_id: int = 1, cat: int = 3, bbox=(2, 3, 10, 8), seg="poly") -> dict:
     x, y, w, h = bbox
     poly = [[x, y, x + w, y, x + w, y + h, x, y + h]]
-    return {"id": i, "image_id": image_id, "category_id": cat, "bbox": list(bbox), "area": w * h,
-            "iscrowd": 0, **({"segmentation": poly} if seg == "poly" else {} if seg is None else {"segmentation": seg})}
+    return {
+        "id": i,
+        "image_id": image_id,
+        "category_id": cat,
+        "bbox": list(bbox),
+        "area": w * h,
+        "iscrowd": 0,
+        **({"segmentation": poly} if seg == "poly" else {} if seg is None else {"segmentation": seg}),
+    }
 
 
 def test_loads_polygons_rle_and_box_only(tmp_path):
@@ -67,12 +79,15 @@ def test_uncompressed_rle_decodes():
     assert (decode_segmentation({"size": [6, 5], "counts": counts}, 6, 5) == m).all()
 
 
-@pytest.mark.parametrize("bad_ann, message", [
-    (_ann(1, cat=99), "unknown category id 99"),
-    (_ann(1, bbox=(30, 25, 20, 20)), "outside"),
-    ({**_ann(1), "segmentation": [[1, 1, 5, 5]]}, "under 3 points"),
-    (_ann(1, image_id=42), "unknown image id 42"),
-])
+@pytest.mark.parametrize(
+    "bad_ann, message",
+    [
+        (_ann(1, cat=99), "unknown category id 99"),
+        (_ann(1, bbox=(30, 25, 20, 20)), "outside"),
+        ({**_ann(1), "segmentation": [[1, 1, 5, 5]]}, "under 3 points"),
+        (_ann(1, image_id=42), "unknown image id 42"),
+    ],
+)
 def test_bad_annotation_names_file_and_record(tmp_path, bad_ann, message, caplog):
     path, root = _write_dataset(tmp_path, [bad_ann, _ann(2, image_id=2)])
     with pytest.raises(DatasetError, match=message) as err:

@@ -1,4 +1,5 @@
 """YOLO and VOC labels read as COCO sets, conversion between COCO / VOC / YOLO, and PIDray's val split."""
+
 from __future__ import annotations
 
 import json
@@ -49,8 +50,15 @@ def test_yolo_boxes_polygons_and_background_images(tmp_path):
     assert detect_format(tmp_path / "labels" / "train") == "yolo"
 
 
-@pytest.mark.parametrize("line, problem", [("7 0.5 0.5 0.1 0.1", "class 7 outside"), ("0 0.5 0.5 0.1", "4 fields"),
-                                           ("0 0.95 0.5 0.3 0.1", "outside the image"), ("0 0.5 0.5 0 0.1", "no area")])
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ("7 0.5 0.5 0.1 0.1", "class 7 outside"),
+        ("0 0.5 0.5 0.1", "4 fields"),
+        ("0 0.95 0.5 0.3 0.1", "outside the image"),
+        ("0 0.5 0.5 0 0.1", "no area"),
+    ],
+)
 def test_yolo_bad_lines_name_file_and_line(tmp_path, line, problem, caplog):
     labels = _yolo(tmp_path)
     (labels / "c.txt").write_text(f"0 0.5 0.5 0.1 0.1\n{line}\n")
@@ -77,11 +85,18 @@ def _voc(root: Path) -> Path:
     _images(root / "JPEGImages", ["x.jpg", "y.jpg"])
     ann = root / "Annotations"
     ann.mkdir(parents=True)
-    obj = "<object><name>{}</name><bndbox><xmin>{}</xmin><ymin>{}</ymin><xmax>{}</xmax><ymax>{}</ymax></bndbox></object>"
-    for name, objects in (("x", [("Knife", 10, 20, 50, 60), ("Gun", 150, 10, 210, 40)]), ("y", [("Gun", 5, 5, 25, 15)])):
+    obj = (
+        "<object><name>{}</name><bndbox><xmin>{}</xmin><ymin>{}</ymin><xmax>{}</xmax><ymax>{}</ymax></bndbox></object>"
+    )
+    for name, objects in (
+        ("x", [("Knife", 10, 20, 50, 60), ("Gun", 150, 10, 210, 40)]),
+        ("y", [("Gun", 5, 5, 25, 15)]),
+    ):
         body = "".join(obj.format(*o) for o in objects) + "<object><name>Gun</name></object>"
-        (ann / f"{name}.xml").write_text(f"<annotation><filename>{name}.jpg</filename><size><width>{SIZE[0]}</width>"
-                                         f"<height>{SIZE[1]}</height></size>{body}</annotation>")
+        (ann / f"{name}.xml").write_text(
+            f"<annotation><filename>{name}.jpg</filename><size><width>{SIZE[0]}</width>"
+            f"<height>{SIZE[1]}</height></size>{body}</annotation>"
+        )
     return ann
 
 
@@ -109,7 +124,9 @@ def test_conversion_round_trip_keeps_boxes_and_classes(tmp_path, first, second):
     convert_labels(a, second, b, images=images)
     back = load_annotations(b, images)
     assert back.categories == source.categories
-    for want, got in zip(sorted(source.images, key=lambda r: r.file_name), sorted(back.images, key=lambda r: r.file_name)):
+    for want, got in zip(
+        sorted(source.images, key=lambda r: r.file_name), sorted(back.images, key=lambda r: r.file_name)
+    ):
         assert want.file_name == got.file_name
         assert [i.category_id for i in got.instances] == [i.category_id for i in want.instances]
         for i, j in zip(want.instances, got.instances):
@@ -149,9 +166,11 @@ def test_pidray_val_split_is_read_and_unknown_files_are_named(tmp_path, caplog):
     for split in ("train", "val"):
         _images(tmp_path / split, ["s.png"])
         (tmp_path / "annotations").mkdir(exist_ok=True)
-        coco = {"images": [{"id": 1, "file_name": "s.png", "width": SIZE[0], "height": SIZE[1]}],
-                "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5]}],
-                "categories": [{"id": 1, "name": "Gun"}]}
+        coco = {
+            "images": [{"id": 1, "file_name": "s.png", "width": SIZE[0], "height": SIZE[1]}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5]}],
+            "categories": [{"id": 1, "name": "Gun"}],
+        }
         (tmp_path / "annotations" / f"{split}.json").write_text(json.dumps(coco))
     (tmp_path / "annotations" / "extra.json").write_text("{}")
     with caplog.at_level(logging.WARNING, logger="segloc"):

@@ -5,7 +5,15 @@ import pytest
 from typer.testing import CliRunner
 
 from segloc.cli.main import app
-from segloc.data import SixrayRoot, build_subsets, dataset_stats, read_label_csv, read_voc_xml, sixray_to_coco, write_subsets
+from segloc.data import (
+    SixrayRoot,
+    build_subsets,
+    dataset_stats,
+    read_label_csv,
+    read_voc_xml,
+    sixray_to_coco,
+    write_subsets,
+)
 from segloc.errors import DatasetError
 
 
@@ -17,8 +25,9 @@ def test_real_sixray_samples_exact_counts(real_samples):
     assert (csv["rows"], csv["positives"], csv["negatives"]) == (8, 4, 4)
     assert csv["present_per_class"] == {"Gun": 0, "Knife": 4, "Wrench": 0, "Pliers": 0, "Scissors": 0}
     assert stats["annotations"]["files"] == 4
-    assert stats["annotations"]["boxes_per_class"] == {"Knife": sum(
-        len(read_voc_xml(p).objects) for p in (real_samples / "sixray" / "Annotation").glob("*.xml"))}
+    assert stats["annotations"]["boxes_per_class"] == {
+        "Knife": sum(len(read_voc_xml(p).objects) for p in (real_samples / "sixray" / "Annotation").glob("*.xml"))
+    }
 
 
 def test_cli_stats_json_on_real_samples(real_samples):
@@ -29,9 +38,11 @@ def test_cli_stats_json_on_real_samples(real_samples):
 
 def test_voc_float_boxes_and_empty_objects(tmp_path):
     xml = tmp_path / "P1.xml"
-    xml.write_text("<annotation><filename>P1.jpg</filename><size><width>100</width><height>50</height></size>"
-                   "<object><name>Gun</name><bndbox><xmin>1.5</xmin><ymin>2</ymin><xmax>30.25</xmax><ymax>40</ymax></bndbox></object>"
-                   "<object><name>Knife</name></object></annotation>")
+    xml.write_text(
+        "<annotation><filename>P1.jpg</filename><size><width>100</width><height>50</height></size>"
+        "<object><name>Gun</name><bndbox><xmin>1.5</xmin><ymin>2</ymin><xmax>30.25</xmax><ymax>40</ymax></bndbox></object>"
+        "<object><name>Knife</name></object></annotation>"
+    )
     ann = read_voc_xml(xml)
     assert (ann.width, ann.height) == (100, 50)
     assert ann.objects[0].box == (1.5, 2.0, 30.25, 40.0)
@@ -40,8 +51,10 @@ def test_voc_float_boxes_and_empty_objects(tmp_path):
 
 def test_xml_entity_expansion_refused(tmp_path):
     xml = tmp_path / "bomb.xml"
-    xml.write_text('<?xml version="1.0"?><!DOCTYPE a [<!ENTITY b "bbbbbbbb"><!ENTITY c "&b;&b;&b;&b;">]>'
-                   "<annotation><filename>&c;</filename></annotation>")
+    xml.write_text(
+        '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY b "bbbbbbbb"><!ENTITY c "&b;&b;&b;&b;">]>'
+        "<annotation><filename>&c;</filename></annotation>"
+    )
     with pytest.raises(DatasetError, match="unsafe or malformed"):
         read_voc_xml(xml)
 

@@ -1,5 +1,6 @@
 """Detection test fixtures: a tiny hand-drawn COCO set in the PIDray layout (coloured polygons on a
 near-white belt) and a small, fast detector configuration."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,15 @@ def _polygon(kind: int, cx: float, cy: float, r: float) -> np.ndarray:
     return np.array(pts, dtype=np.float64)
 
 
-def draw_split(root: Path, split: str, json_name: str, n_images: int, seed: int,
-               size: tuple[int, int] = (160, 120), max_objects: int = 2) -> Path:
+def draw_split(
+    root: Path,
+    split: str,
+    json_name: str,
+    n_images: int,
+    seed: int,
+    size: tuple[int, int] = (160, 120),
+    max_objects: int = 2,
+) -> Path:
     """Write ``root/<split>/*.png`` and ``root/annotations/<json_name>``; returns the json path."""
     rng = np.random.default_rng(seed)
     w, h = size
@@ -47,15 +55,21 @@ def draw_split(root: Path, split: str, json_name: str, n_images: int, seed: int,
             cv2.fillPoly(canvas, [np.round(poly).astype(np.int32)], CLASSES[kind][1])
             x0, y0 = poly.min(axis=0)
             x1, y1 = poly.max(axis=0)
-            anns.append({"id": len(anns) + 1, "image_id": i + 1, "category_id": kind,
-                         "bbox": [float(x0), float(y0), float(x1 - x0), float(y1 - y0)],
-                         "area": float(cv2.contourArea(poly.astype(np.float32))), "iscrowd": 0,
-                         "segmentation": [poly.flatten().round(2).tolist()]})
+            anns.append(
+                {
+                    "id": len(anns) + 1,
+                    "image_id": i + 1,
+                    "category_id": kind,
+                    "bbox": [float(x0), float(y0), float(x1 - x0), float(y1 - y0)],
+                    "area": float(cv2.contourArea(poly.astype(np.float32))),
+                    "iscrowd": 0,
+                    "segmentation": [poly.flatten().round(2).tolist()],
+                }
+            )
         name = f"{split}_{i:03d}.png"
         cv2.imwrite(str(root / split / name), cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
         images.append({"id": i + 1, "file_name": name, "width": w, "height": h})
-    data = {"images": images, "annotations": anns,
-            "categories": [{"id": k, "name": v[0]} for k, v in CLASSES.items()]}
+    data = {"images": images, "annotations": anns, "categories": [{"id": k, "name": v[0]} for k, v in CLASSES.items()]}
     path = root / "annotations" / json_name
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
@@ -72,10 +86,21 @@ def tiny_config(root: Path, kind: str = "cascade", **sections: dict) -> Finetune
     """A detector small enough to train in seconds on CPU (ResNet-18, 128 px, few proposals)."""
     data = {
         "init": "random",
-        "model": {"kind": kind, "arch": "resnet18", "attention": False, "image_size": 128, "fpn_channels": 64,
-                  "mask_head_dim": 64, "box_head_dim": 256, "rpn_pre_nms_train": 300, "rpn_post_nms_train": 100,
-                  "rpn_pre_nms_test": 200, "rpn_post_nms_test": 50, "rpn_batch_per_image": 64,
-                  "roi_batch_per_image": 32},
+        "model": {
+            "kind": kind,
+            "arch": "resnet18",
+            "attention": False,
+            "image_size": 128,
+            "fpn_channels": 64,
+            "mask_head_dim": 64,
+            "box_head_dim": 256,
+            "rpn_pre_nms_train": 300,
+            "rpn_post_nms_train": 100,
+            "rpn_pre_nms_test": 200,
+            "rpn_post_nms_test": 50,
+            "rpn_batch_per_image": 64,
+            "roi_batch_per_image": 32,
+        },
         "data": {"root": str(root), "workers": 0},
         "optim": {"milestones": [2], "lr": 0.16, "warmup_steps": 5},
         "train": {"epochs": 2, "batch_size": 2, "log_every": 1},

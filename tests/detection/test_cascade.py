@@ -1,4 +1,5 @@
 """Cascade heads: the paper's stage settings, per-stage IoU sampling, mmdet-style test-time scoring."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -13,9 +14,19 @@ from segloc.detection import ModelConfig, build_detector, cascade_maskrcnn
 from segloc.detection.builders import has_masks
 from segloc.detection.cascade import AgnosticBoxPredictor, CascadeRoIHeads, CascadeStage
 
-SMALL = {"arch": "resnet18", "attention": False, "image_size": 96, "fpn_channels": 32, "mask_head_dim": 32,
-         "box_head_dim": 64, "rpn_pre_nms_train": 100, "rpn_post_nms_train": 50, "rpn_pre_nms_test": 50,
-         "rpn_post_nms_test": 20, "roi_batch_per_image": 16}
+SMALL = {
+    "arch": "resnet18",
+    "attention": False,
+    "image_size": 96,
+    "fpn_channels": 32,
+    "mask_head_dim": 32,
+    "box_head_dim": 64,
+    "rpn_pre_nms_train": 100,
+    "rpn_post_nms_train": 50,
+    "rpn_pre_nms_test": 50,
+    "rpn_post_nms_test": 20,
+    "roi_batch_per_image": 16,
+}
 
 
 def test_stage_settings_follow_the_paper() -> None:
@@ -37,8 +48,15 @@ def test_stage_settings_follow_the_paper() -> None:
 
 
 def _stage(iou: float) -> CascadeStage:
-    return CascadeStage(nn.Flatten(), AgnosticBoxPredictor(4, 2), iou, (0.1, 0.1, 0.2, 0.2), 1.0,
-                        batch_size_per_image=64, positive_fraction=1.0)
+    return CascadeStage(
+        nn.Flatten(),
+        AgnosticBoxPredictor(4, 2),
+        iou,
+        (0.1, 0.1, 0.2, 0.2),
+        1.0,
+        batch_size_per_image=64,
+        positive_fraction=1.0,
+    )
 
 
 def test_sampling_labels_at_each_stage_threshold_and_flags_gt_copies() -> None:
@@ -62,7 +80,8 @@ def test_stage_loss_is_weighted() -> None:
     labels, targets = [torch.tensor([0, 1, 2, 0, 1, 0])], [torch.randn(6, 4)]
     full = _stage(0.5).loss(logits, deltas, labels, targets)
     half = CascadeStage(nn.Flatten(), AgnosticBoxPredictor(4, 2), 0.5, (0.1, 0.1, 0.2, 0.2), 0.5).loss(
-        logits, deltas, labels, targets)
+        logits, deltas, labels, targets
+    )
     assert full[0] == pytest.approx(F.cross_entropy(logits, labels[0]).item())
     pos = labels[0] > 0
     assert full[1] == pytest.approx(F.smooth_l1_loss(deltas[pos], targets[0][pos], reduction="sum").item() / 6)
@@ -73,8 +92,10 @@ def test_inference_scores_average_the_stages_and_boxes_come_from_the_last() -> N
     torch.manual_seed(0)
     pool = MultiScaleRoIAlign(["p2"], 2, 2)
     stds = ((0.1, 0.1, 0.2, 0.2), (0.05, 0.05, 0.1, 0.1), (0.033, 0.033, 0.067, 0.067))
-    stages = [CascadeStage(nn.Flatten(), AgnosticBoxPredictor(8 * 4, 3), iou, std, 1.0)
-              for iou, std in zip((0.5, 0.6, 0.7), stds)]
+    stages = [
+        CascadeStage(nn.Flatten(), AgnosticBoxPredictor(8 * 4, 3), iou, std, 1.0)
+        for iou, std in zip((0.5, 0.6, 0.7), stds)
+    ]
     for s in stages:
         nn.init.normal_(s.predictor.cls_score.weight, std=0.5)
         nn.init.normal_(s.predictor.bbox_pred.weight, std=0.05)
@@ -92,10 +113,15 @@ def test_inference_scores_average_the_stages_and_boxes_come_from_the_last() -> N
             last = stage.refine(deltas, boxes, shapes)
             boxes = last if i < 2 else boxes
     mean = torch.stack(probs).mean(0)[:, 1:]
-    expected = sorted((round(float(mean[r, c]), 5), c + 1, tuple(round(v, 3) for v in last[0][r].tolist()))
-                      for r in range(3) for c in range(3))
-    got = sorted((round(float(s), 5), int(lab), tuple(round(v, 3) for v in b.tolist()))
-                 for s, lab, b in zip(result[0]["scores"], result[0]["labels"], result[0]["boxes"]))
+    expected = sorted(
+        (round(float(mean[r, c]), 5), c + 1, tuple(round(v, 3) for v in last[0][r].tolist()))
+        for r in range(3)
+        for c in range(3)
+    )
+    got = sorted(
+        (round(float(s), 5), int(lab), tuple(round(v, 3) for v in b.tolist()))
+        for s, lab, b in zip(result[0]["scores"], result[0]["labels"], result[0]["boxes"])
+    )
     assert got == expected
 
 

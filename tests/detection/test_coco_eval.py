@@ -1,4 +1,5 @@
 """COCO results format and pycocotools metrics: perfect results score 1, degraded ones less, empty 0."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +10,14 @@ import torch
 from pycocotools import mask as mask_utils
 
 from segloc.data import decode_segmentation, load_pidray
-from segloc.evaluation.coco_eval import (METRICS, coco_metrics, encode_mask, evaluate_results, ground_truth,
-                                         to_coco_results)
+from segloc.evaluation.coco_eval import (
+    METRICS,
+    coco_metrics,
+    encode_mask,
+    evaluate_results,
+    ground_truth,
+    to_coco_results,
+)
 
 
 def _perfect(dataset) -> list[dict]:
@@ -18,8 +25,15 @@ def _perfect(dataset) -> list[dict]:
     for rec in dataset.images:
         for inst in rec.instances:
             mask = decode_segmentation(inst.segmentation, rec.height, rec.width)
-            results.append({"image_id": rec.id, "category_id": inst.category_id, "bbox": list(inst.bbox),
-                            "score": 0.9, "segmentation": encode_mask(mask)})
+            results.append(
+                {
+                    "image_id": rec.id,
+                    "category_id": inst.category_id,
+                    "bbox": list(inst.bbox),
+                    "score": 0.9,
+                    "segmentation": encode_mask(mask),
+                }
+            )
     return results
 
 
@@ -48,13 +62,18 @@ def test_to_coco_results_maps_labels_boxes_and_masks() -> None:
     masks = torch.zeros(2, 1, 20, 30)
     masks[0, 0, 2:8, 3:9] = 0.8
     masks[1, 0, 10:15, 20:28] = 0.4
-    output = {"boxes": torch.tensor([[3.0, 2.0, 9.0, 8.0], [20.0, 10.0, 28.0, 15.0]]),
-              "scores": torch.tensor([0.9, 0.3]), "labels": torch.tensor([1, 3]), "masks": masks}
+    output = {
+        "boxes": torch.tensor([[3.0, 2.0, 9.0, 8.0], [20.0, 10.0, 28.0, 15.0]]),
+        "scores": torch.tensor([0.9, 0.3]),
+        "labels": torch.tensor([1, 3]),
+        "masks": masks,
+    }
     recs = to_coco_results(output, 7, {1: 5, 3: 12}.__getitem__)
     assert [r["category_id"] for r in recs] == [5, 12] and recs[0]["image_id"] == 7
     assert recs[0]["bbox"] == [3.0, 2.0, 6.0, 6.0] and recs[1]["score"] == pytest.approx(0.3)
-    first, second = (mask_utils.decode(dict(r["segmentation"], counts=r["segmentation"]["counts"].encode()))
-                     for r in recs)
+    first, second = (
+        mask_utils.decode(dict(r["segmentation"], counts=r["segmentation"]["counts"].encode())) for r in recs
+    )
     assert first.sum() == 36 and first[2:8, 3:9].all()
     assert second.sum() == 0  # probabilities 0.4 < 0.5
     assert isinstance(recs[0]["segmentation"]["counts"], str)

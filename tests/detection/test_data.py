@@ -1,4 +1,5 @@
 """Detection data: targets from COCO records, resize / flip consistency, seeded augmentation, clear errors."""
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,12 @@ def test_augmentation_depends_only_on_seed_epoch_and_index(shapes_root: Path) ->
 def test_resize_keeps_aspect_and_flip_is_an_involution() -> None:
     rng = np.random.default_rng(0)
     image = rng.integers(0, 255, (60, 90, 3), dtype=np.uint8)
-    sample = {"image": image, "boxes": np.array([[10, 5, 40, 30]], np.float32), "labels": np.array([1]),
-              "masks": np.zeros((1, 60, 90), np.uint8)}
+    sample = {
+        "image": image,
+        "boxes": np.array([[10, 5, 40, 30]], np.float32),
+        "labels": np.array([1]),
+        "masks": np.zeros((1, 60, 90), np.uint8),
+    }
     out = ResizeLongSide(45)(sample, rng)
     assert out["image"].shape == (30, 45, 3) and out["masks"].shape == (1, 30, 45)
     assert out["boxes"].tolist() == [[5, 2.5, 20, 15]]
@@ -99,8 +104,9 @@ def test_image_size_differing_from_json_is_an_error(tmp_path: Path, draw_coco) -
 
 def test_empty_annotation_file_fails_before_training(tmp_path: Path, make_config) -> None:
     (tmp_path / "annotations").mkdir()
-    (tmp_path / "annotations" / "xray_train.json").write_text(json.dumps({"images": [], "annotations": [],
-                                                                         "categories": []}))
+    (tmp_path / "annotations" / "xray_train.json").write_text(
+        json.dumps({"images": [], "annotations": [], "categories": []})
+    )
     with pytest.raises(DatasetError, match="xray_train.json: the annotation file lists no images"):
         finetune(make_config(tmp_path), tmp_path / "run", progress=False)
 
@@ -112,8 +118,9 @@ def test_box_only_coco_trains_a_box_detector_and_reports_bbox_only(tmp_path: Pat
         del a["segmentation"]
     path.write_text(json.dumps(data))
     source = {"json_path": str(path), "images": str(tmp_path / "imgs")}
-    cfg = make_config(tmp_path, data={"root": None, "train": source, "test": {"boxes": source}, "workers": 0},
-                      train={"epochs": 1})
+    cfg = make_config(
+        tmp_path, data={"root": None, "train": source, "test": {"boxes": source}, "workers": 0}, train={"epochs": 1}
+    )
     run = finetune(cfg, tmp_path / "run", progress=False)
     metrics = json.loads((run / "eval" / "metrics.json").read_text())["splits"]["boxes"]
     assert "bbox" in metrics and "segm" not in metrics and metrics["images"] == 2

@@ -1,5 +1,6 @@
 """Exported detectors (ONNX through onnxruntime, TorchScript through torch.jit) give what the run folder
 gives: same detections, boxes and scores within a small tolerance, masks nearly identical."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,11 @@ def _scans() -> list[np.ndarray]:
     rng = np.random.default_rng(1)
     flat = np.full((101, 173, 3), 235, dtype=np.uint8)
     flat[30:70, 40:100] = (40, 70, 200)
-    return [rng.integers(0, 256, (150, 210, 3), dtype=np.uint8), flat,
-            rng.integers(0, 256, (60, 97, 3), dtype=np.uint8)]
+    return [
+        rng.integers(0, 256, (150, 210, 3), dtype=np.uint8),
+        flat,
+        rng.integers(0, 256, (60, 97, 3), dtype=np.uint8),
+    ]
 
 
 def _mask_iou(a: dict, b: dict) -> float:
@@ -36,8 +40,9 @@ def _mask_iou(a: dict, b: dict) -> float:
 
 @pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
 @pytest.mark.parametrize("kind", ["cascade", "mask_rcnn"])
-def test_export_matches_the_run_folder(random_detector_runs: dict[str, Path], tmp_path: Path, fmt: str,
-                                       kind: str) -> None:
+def test_export_matches_the_run_folder(
+    random_detector_runs: dict[str, Path], tmp_path: Path, fmt: str, kind: str
+) -> None:
     run = random_detector_runs[kind]
     out = export_detector(run, tmp_path / ("detector.onnx" if fmt == "onnx" else "detector.pt"), fmt)
     exported = open_detector(out)
@@ -64,15 +69,28 @@ def test_export_and_detect_cli(random_detector_runs: dict[str, Path], tmp_path: 
     scan = tmp_path / "scan.png"
     cv2.imwrite(str(scan), _scans()[0])
     out = tmp_path / "detector.pt"
-    res = CliRunner().invoke(app, ["export-detector", str(random_detector_runs["cascade"]), "--format",
-                                   "torchscript", "--out", str(out)])
+    res = CliRunner().invoke(
+        app, ["export-detector", str(random_detector_runs["cascade"]), "--format", "torchscript", "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     before = out.read_bytes()
     again = CliRunner().invoke(app, ["export-detector", str(random_detector_runs["cascade"]), "--out", str(out)])
     assert again.exit_code != 0 and "exists; pass --overwrite" in str(again.exception)
     assert out.read_bytes() == before
-    res = CliRunner().invoke(app, ["detect", str(out), str(scan), "--out", str(tmp_path / "p.json"),
-                                   "--score-thr", "0.05", "--draw", str(tmp_path / "draw")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "detect",
+            str(out),
+            str(scan),
+            "--out",
+            str(tmp_path / "p.json"),
+            "--score-thr",
+            "0.05",
+            "--draw",
+            str(tmp_path / "draw"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     records = json.loads((tmp_path / "p.json").read_text())
     assert records[0]["detections"] and (tmp_path / "draw" / "scan.png").is_file()
@@ -83,8 +101,12 @@ def test_an_onnx_file_without_segloc_metadata_is_refused(tmp_path: Path) -> None
     from onnx import TensorProto, helper
 
     node = helper.make_node("Identity", ["image"], ["boxes"])
-    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("image", TensorProto.UINT8, None)],
-                              [helper.make_tensor_value_info("boxes", TensorProto.UINT8, None)])
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("image", TensorProto.UINT8, None)],
+        [helper.make_tensor_value_info("boxes", TensorProto.UINT8, None)],
+    )
     path = tmp_path / "other.onnx"
     onnx.save(helper.make_model(graph), str(path))
     with pytest.raises(SeglocError, match="not a segloc detector export"):

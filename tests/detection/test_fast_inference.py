@@ -1,5 +1,6 @@
 """Batched test-time path: one NMS over the batch, masks pasted by matrix products, the resize in the
 loader; the detections match the detector's own forward."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,6 +11,7 @@ import torch
 
 from segloc.detection import load_detector
 from segloc.detection.masks import paste_masks
+
 
 def _scans() -> list[np.ndarray]:
     rng = np.random.default_rng(0)
@@ -42,7 +44,8 @@ def test_a_batch_gives_what_each_scan_gives_alone(random_detector_runs: dict[str
 
 
 def test_score_floor_drops_low_detections_before_masks_and_restores_the_threshold(
-        random_detector_runs: dict[str, Path]) -> None:
+    random_detector_runs: dict[str, Path],
+) -> None:
     detector = load_detector(random_detector_runs["cascade"])
     full = detector.infer(_scans()[:1])[0]
     floor = float(full["scores"].median())

@@ -1,5 +1,6 @@
 """Backbone initialisation: a segloc export loads key for key, torchvision files load the trunk,
 unrelated files fail loudly naming the file."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,5 +1,6 @@
 """End to end on four drawn scans: Cascade Mask R-CNN and Mask R-CNN overfit them, the metrics json
 matches pycocotools on the written results, and evaluate / detect / report work on the runs."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,9 @@ def runs(shapes_root: Path, make_config, tmp_path_factory: pytest.TempPathFactor
     out = tmp_path_factory.mktemp("overfit")
     train, optim = {"epochs": EPOCHS, "log_every": 1}, {"milestones": [EPOCHS]}
     return {
-        kind: finetune(make_config(shapes_root, kind, train=train, optim=optim, init_name=name), out / kind,
-                       progress=False)
+        kind: finetune(
+            make_config(shapes_root, kind, train=train, optim=optim, init_name=name), out / kind, progress=False
+        )
         for kind, name in (("cascade", "random"), ("mask_rcnn", "segloc"))
     }
 
@@ -57,8 +59,9 @@ def test_metrics_json_equals_pycocotools_on_results_json(runs: dict[str, Path], 
 
 
 def test_evaluate_cli_reproduces_training_metrics(runs: dict[str, Path], shapes_root: Path, tmp_path: Path) -> None:
-    res = CliRunner().invoke(app, ["evaluate", str(runs["cascade"]), "--data", str(shapes_root),
-                                      "--split", "easy", "--out", str(tmp_path)])
+    res = CliRunner().invoke(
+        app, ["evaluate", str(runs["cascade"]), "--data", str(shapes_root), "--split", "easy", "--out", str(tmp_path)]
+    )
     assert res.exit_code == 0, res.output
     fresh = json.loads((tmp_path / "metrics.json").read_text())
     trained = json.loads((runs["cascade"] / "eval" / "metrics.json").read_text())
@@ -68,9 +71,21 @@ def test_evaluate_cli_reproduces_training_metrics(runs: dict[str, Path], shapes_
 
 def test_detect_cli_writes_predictions_and_overlays(runs: dict[str, Path], shapes_root: Path, tmp_path: Path) -> None:
     out = tmp_path / "preds.json"
-    res = CliRunner().invoke(app, ["detect", str(runs["cascade"]), str(shapes_root / "easy" / "easy_000.png"),
-                                      str(shapes_root / "easy" / "easy_001.png"), "--out", str(out),
-                                      "--draw", str(tmp_path / "draw"), "--score-thr", "0.12"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "detect",
+            str(runs["cascade"]),
+            str(shapes_root / "easy" / "easy_000.png"),
+            str(shapes_root / "easy" / "easy_001.png"),
+            "--out",
+            str(out),
+            "--draw",
+            str(tmp_path / "draw"),
+            "--score-thr",
+            "0.12",
+        ],
+    )
     assert res.exit_code == 0, res.output
     preds = json.loads(out.read_text())
     assert [Path(p["file"]).name for p in preds] == ["easy_000.png", "easy_001.png"]
@@ -88,8 +103,10 @@ def test_report_cli_table_with_delta_to_random(runs: dict[str, Path], tmp_path: 
     assert table["columns"] == ["bbox/easy", "segm/easy"]
     rows = {(r["init"], r["metric"]): r for r in table["rows"]}
     assert set(rows) == {(i, m) for i in ("random", "segloc") for m in ("AP", "AP50", "AP75", "AR1", "AR10", "AR100")}
-    ap = {i: json.loads((runs[k] / "eval" / "metrics.json").read_text())["splits"]["easy"]["bbox"]["AP"]
-          for k, i in (("cascade", "random"), ("mask_rcnn", "segloc"))}
+    ap = {
+        i: json.loads((runs[k] / "eval" / "metrics.json").read_text())["splits"]["easy"]["bbox"]["AP"]
+        for k, i in (("cascade", "random"), ("mask_rcnn", "segloc"))
+    }
     assert rows[("segloc", "AP")]["delta_vs_random"]["bbox/easy"] == pytest.approx(ap["segloc"] - ap["random"])
     assert rows[("random", "AP")]["delta_vs_random"] == {}
     assert (tmp_path / "table1_ap.png").stat().st_size > 1000
@@ -115,8 +132,9 @@ def test_metrics_hold_per_class_ap_pr_curves_and_mix_ups(runs: dict[str, Path], 
     assert "AP per class" in report and "| Block |" in report and "Class mix-ups" in report
 
 
-def test_evaluation_matches_classes_by_name_and_refuses_unknown_ones(runs: dict[str, Path], shapes_root: Path,
-                                                                     tmp_path: Path) -> None:
+def test_evaluation_matches_classes_by_name_and_refuses_unknown_ones(
+    runs: dict[str, Path], shapes_root: Path, tmp_path: Path
+) -> None:
     data = json.loads((shapes_root / "annotations" / "xray_test_easy.json").read_text())
     renumber = {1: 7, 2: 3, 3: 5}  # the same classes under other ids, listed in another order
     for ann in data["annotations"]:
@@ -124,8 +142,19 @@ def test_evaluation_matches_classes_by_name_and_refuses_unknown_ones(runs: dict[
     data["categories"] = [{"id": renumber[c["id"]], "name": c["name"].upper()} for c in reversed(data["categories"])]
     other_ids = tmp_path / "renumbered.json"
     other_ids.write_text(json.dumps(data))
-    res = CliRunner().invoke(app, ["evaluate", str(runs["cascade"]), "--labels", str(other_ids),
-                                   "--images", str(shapes_root / "easy"), "--out", str(tmp_path / "ev")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "evaluate",
+            str(runs["cascade"]),
+            "--labels",
+            str(other_ids),
+            "--images",
+            str(shapes_root / "easy"),
+            "--out",
+            str(tmp_path / "ev"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     fresh = json.loads((tmp_path / "ev" / "metrics.json").read_text())["splits"]["renumbered"]
     trained = json.loads((runs["cascade"] / "eval" / "metrics.json").read_text())["splits"]["easy"]
@@ -135,8 +164,19 @@ def test_evaluation_matches_classes_by_name_and_refuses_unknown_ones(runs: dict[
     data["categories"][0]["name"] = "Baton"
     unknown = tmp_path / "unknown.json"
     unknown.write_text(json.dumps(data))
-    res = CliRunner().invoke(app, ["evaluate", str(runs["cascade"]), "--labels", str(unknown),
-                                   "--images", str(shapes_root / "easy"), "--out", str(tmp_path / "ev2")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "evaluate",
+            str(runs["cascade"]),
+            "--labels",
+            str(unknown),
+            "--images",
+            str(shapes_root / "easy"),
+            "--out",
+            str(tmp_path / "ev2"),
+        ],
+    )
     assert res.exit_code != 0
     message = str(res.exception)
     assert "['Baton'] unknown to the model" in message and "'Block', 'Disc', 'Wedge'" in message

@@ -1,4 +1,5 @@
 """Table 1 report: layout, naming by init, deltas to random init, files written."""
+
 from __future__ import annotations
 
 import json
@@ -15,16 +16,24 @@ SPLITS = ("hidden", "easy", "hard")
 def _run(folder: Path, init: str, base: float) -> Path:
     splits = {}
     for i, split in enumerate(SPLITS):
-        splits[split] = {task: {m: round(base + 0.1 * i + 0.01 * j + (0.05 if task == "segm" else 0), 4)
-                                for j, m in enumerate(METRIC_LABELS)} for task in ("bbox", "segm")}
+        splits[split] = {
+            task: {
+                m: round(base + 0.1 * i + 0.01 * j + (0.05 if task == "segm" else 0), 4)
+                for j, m in enumerate(METRIC_LABELS)
+            }
+            for task in ("bbox", "segm")
+        }
     (folder / "eval").mkdir(parents=True)
     (folder / "eval" / "metrics.json").write_text(json.dumps({"init": init, "splits": splits}))
     return folder
 
 
 def test_table_layout_and_deltas(tmp_path: Path) -> None:
-    runs = [_run(tmp_path / "a", "segloc", 0.3), _run(tmp_path / "b", "random", 0.2),
-            _run(tmp_path / "c", "supervised", 0.5)]
+    runs = [
+        _run(tmp_path / "a", "segloc", 0.3),
+        _run(tmp_path / "b", "random", 0.2),
+        _run(tmp_path / "c", "supervised", 0.5),
+    ]
     table = write_report(runs, tmp_path / "out")
     assert table["columns"] == [f"{t}/{s}" for t in ("bbox", "segm") for s in ("easy", "hard", "hidden")]
     assert [r["init"] for r in table["rows"]][::6] == ["segloc", "random", "supervised"]
@@ -33,8 +42,10 @@ def test_table_layout_and_deltas(tmp_path: Path) -> None:
     assert rows[("supervised", "AR10")]["delta_vs_random"]["bbox/hard"] == pytest.approx(0.3)
     assert rows[("random", "AP")]["delta_vs_random"] == {}
     md = (tmp_path / "out" / "table1.md").read_text().splitlines()
-    assert md[0] == ("| Init | Metric | Detection easy | Detection hard | Detection hidden | "
-                     "Segmentation easy | Segmentation hard | Segmentation hidden |")
+    assert md[0] == (
+        "| Init | Metric | Detection easy | Detection hard | Detection hidden | "
+        "Segmentation easy | Segmentation hard | Segmentation hidden |"
+    )
     assert len(md) == 2 + 3 * 6
     assert md[2].startswith("| segloc | AP @ [IoU = 0.5 : 0.95 maxDets = 100] | 0.400 (+0.100) |")
     assert json.loads((tmp_path / "out" / "table1.json").read_text()) == table
@@ -61,13 +72,16 @@ def test_per_class_ap_follows_the_table(tmp_path: Path) -> None:
     for init, gun in (("random", 0.1), ("segloc", 0.4)):
         folder = tmp_path / init
         (folder / "eval").mkdir(parents=True)
-        split = {"bbox": {m: 0.2 for m in METRIC_LABELS},
-                 "per_class": {"bbox": {"Gun": {"AP": gun, "AP50": 0.5}, "Knife": {"AP": None, "AP50": None}}}}
+        split = {
+            "bbox": {m: 0.2 for m in METRIC_LABELS},
+            "per_class": {"bbox": {"Gun": {"AP": gun, "AP50": 0.5}, "Knife": {"AP": None, "AP50": None}}},
+        }
         (folder / "eval" / "metrics.json").write_text(json.dumps({"init": init, "splits": {"easy": split}}))
         runs.append(folder)
     table = write_report(runs, tmp_path / "out")
-    assert table["per_class"] == {"bbox/easy": {"Gun": {"random": 0.1, "segloc": 0.4},
-                                                "Knife": {"random": None, "segloc": None}}}
+    assert table["per_class"] == {
+        "bbox/easy": {"Gun": {"random": 0.1, "segloc": 0.4}, "Knife": {"random": None, "segloc": None}}
+    }
     md = (tmp_path / "out" / "table1.md").read_text()
     assert "per class, Detection easy" in md and "| Gun | 0.100 | 0.400 |" in md and "| Knife | - | - |" in md
 

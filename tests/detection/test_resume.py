@@ -1,4 +1,5 @@
 """Exact resume: stopping after step 3 and resuming gives the same weights and losses as running through."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +9,8 @@ import torch
 
 from segloc.detection import finetune
 from segloc.engine import load_checkpoint
-from segloc.engine.runfiles import BEST_MODEL, FINAL_MODEL
 from segloc.engine.logger import read_metrics
+from segloc.engine.runfiles import BEST_MODEL, FINAL_MODEL
 from segloc.errors import ConfigError
 
 
@@ -32,8 +33,9 @@ def test_resume_is_exact(shapes_root: Path, make_config, tmp_path: Path) -> None
     assert losses[0] == losses[1] and [s for s, _ in losses[0]] == [1, 2, 3, 4]
 
     with pytest.raises(ConfigError, match="different configuration"):
-        finetune(make_config(shapes_root, eval={"splits": []}, train={"epochs": 3}), stopped, resume=True,
-                 progress=False)
+        finetune(
+            make_config(shapes_root, eval={"splits": []}, train={"epochs": 3}), stopped, resume=True, progress=False
+        )
 
 
 def test_validation_keeps_the_best_model_and_leaves_training_unchanged(draw_coco, make_config, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
 """The narrow RPN head: same outputs per level and anchor as torchvision's, a fraction of the cost."""
+
 from __future__ import annotations
 
 import torch
@@ -17,8 +18,16 @@ def test_narrow_head_has_torchvision_output_shapes() -> None:
 
 
 def test_detector_with_a_narrow_rpn_trains_and_predicts() -> None:
-    cfg = ModelConfig(arch="resnet18", attention=False, image_size=128, rpn_channels=16, roi_batch_per_image=32,
-                      box_head_dim=64, rpn_post_nms_train=100, rpn_post_nms_test=50)
+    cfg = ModelConfig(
+        arch="resnet18",
+        attention=False,
+        image_size=128,
+        rpn_channels=16,
+        roi_batch_per_image=32,
+        box_head_dim=64,
+        rpn_post_nms_train=100,
+        rpn_post_nms_test=50,
+    )
     torch.manual_seed(0)
     model = build_detector(cfg, num_classes=2, masks=False)
     assert isinstance(model.rpn.head, RPNHead) and model.rpn.head.conv.out_channels == 16

@@ -3,6 +3,7 @@
 Each line goes through a `segloc` on PATH that runs this checkout's CLI with the README's arguments
 and, appended after them, options that only shrink sizes (steps, pairs, images), so the block runs in
 about two minutes and can never drift from the CLI."""
+
 from __future__ import annotations
 
 import os
@@ -16,11 +17,28 @@ import pytest
 README = Path(__file__).resolve().parents[2] / "README.md"
 HEADING = "## The pipeline, command by command"
 SETS = {
-    "pretrain": ["train.steps=2", "train.batch_size=4", "train.checkpoint_every=2", "train.log_every=1",
-                 "contrast.queue_size=16", "data.target_width=96", "data.workers=0", "head.fc_dim=64"],
-    "finetune": ["model.image_size=128", "train.epochs=1", "optim.milestones=[1]", "optim.warmup_steps=2",
-                 "data.workers=0", "data.max_train_images=4", "model.rpn_pre_nms_test=100",
-                 "model.rpn_post_nms_test=50", "eval.batch_size=4", "eval.splits=[easy]"],
+    "pretrain": [
+        "train.steps=2",
+        "train.batch_size=4",
+        "train.checkpoint_every=2",
+        "train.log_every=1",
+        "contrast.queue_size=16",
+        "data.target_width=96",
+        "data.workers=0",
+        "head.fc_dim=64",
+    ],
+    "finetune": [
+        "model.image_size=128",
+        "train.epochs=1",
+        "optim.milestones=[1]",
+        "optim.warmup_steps=2",
+        "data.workers=0",
+        "data.max_train_images=4",
+        "model.rpn_pre_nms_test=100",
+        "model.rpn_post_nms_test=50",
+        "eval.batch_size=4",
+        "eval.splits=[easy]",
+    ],
     "chr train": ["train.steps=2", "train.batch_size=4", "data.image_size=64", "data.resize=72", "data.workers=0"],
 }
 SMALLER = {
@@ -60,16 +78,33 @@ def test_readme_pipeline_block_runs_verbatim(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "OMP_NUM_THREADS": "1"}
-    run = subprocess.Popen(["bash", "-euo", "pipefail", "-c", block], cwd=work, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    run = subprocess.Popen(
+        ["bash", "-euo", "pipefail", "-c", block],
+        cwd=work,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         out, err = run.communicate(timeout=540)
     except subprocess.TimeoutExpired:
         os.killpg(run.pid, signal.SIGKILL)  # the whole block, segloc's workers included
         out, err = run.communicate()
     assert run.returncode == 0, f"{out[-3000:]}\n{err[-5000:]}"
-    for made in ("data/generated/sixray/JPEGImage/regions.json", "data/pairs", "pairs.png",
-                 "runs/pre-segloc/backbone.safetensors", "runs/ft-segloc/model_final.pt", "runs/ft-segloc/eval/report.md",
-                 "runs/table1/table1.md", "preds.json", "overlays", "runs/chr10/model_final.pt", "runs/chr10/log.txt"):
+    for made in (
+        "data/generated/sixray/JPEGImage/regions.json",
+        "data/pairs",
+        "pairs.png",
+        "runs/pre-segloc/backbone.safetensors",
+        "runs/ft-segloc/model_final.pt",
+        "runs/ft-segloc/eval/report.md",
+        "runs/table1/table1.md",
+        "preds.json",
+        "overlays",
+        "runs/chr10/model_final.pt",
+        "runs/chr10/log.txt",
+    ):
         assert (work / made).exists(), made
     assert (work / "runs" / "pre-segloc" / "log.txt").read_text(encoding="utf-8").strip()

@@ -1,4 +1,5 @@
 """Checkpoints: finite or not written, failed writes as one error, fallback past broken ones."""
+
 from __future__ import annotations
 
 import logging

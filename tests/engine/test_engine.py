@@ -6,8 +6,15 @@ import torch
 from pydantic import Field
 
 from segloc.config import Config, apply_overrides, load_config
-from segloc.engine import (atomic_save, cosine_with_warmup, get_rng_state, latest_checkpoint, load_checkpoint,
-                           multistep_with_warmup, set_rng_state)
+from segloc.engine import (
+    atomic_save,
+    cosine_with_warmup,
+    get_rng_state,
+    latest_checkpoint,
+    load_checkpoint,
+    multistep_with_warmup,
+    set_rng_state,
+)
 from segloc.engine.logger import RunLogger, read_metrics
 from segloc.errors import ConfigError, SeglocError
 
@@ -40,7 +47,12 @@ def test_logger_csv_and_truncate(tmp_path):
     logger.truncate_after(2)
     logger.log(3, loss=0.5)
     logger.close()
-    assert read_metrics(tmp_path / "metrics.csv")["loss"] == [(0, 1.0), (1, 0.5), (2, pytest.approx(1 / 3, 1e-5)), (3, 0.5)]
+    assert read_metrics(tmp_path / "metrics.csv")["loss"] == [
+        (0, 1.0),
+        (1, 0.5),
+        (2, pytest.approx(1 / 3, 1e-5)),
+        (3, 0.5),
+    ]
 
 
 def test_schedules():

@@ -1,4 +1,5 @@
 """Run folders: marker, lock, overwrite only of segloc's own folders, failed starts, resume config rule."""
+
 from __future__ import annotations
 
 import multiprocessing as mp

@@ -1,4 +1,5 @@
 """kNN probe: the vote, and box features of a generated PIDray split."""
+
 from __future__ import annotations
 
 import pytest
@@ -59,7 +60,8 @@ def test_probe_command_reports_val_and_test_splits(generated_tiny) -> None:
     from segloc.cli.main import app
 
     root, _ = generated_tiny
-    result = CliRunner().invoke(app, ["probe", "random", "--data", str(root / "pidray"), "--split", "easy",
-                                      "--width", "96", "--k", "5"])
+    result = CliRunner().invoke(
+        app, ["probe", "random", "--data", str(root / "pidray"), "--split", "easy", "--width", "96", "--k", "5"]
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("random: val ") and ", easy " in result.stdout

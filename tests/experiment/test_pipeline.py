@@ -1,5 +1,6 @@
 """The demo pipeline end to end at a very small size: every stage runs, the report is well-formed,
 and a finished experiment is skipped on a re-run."""
+
 from __future__ import annotations
 
 import json
@@ -9,22 +10,50 @@ import pytest
 
 from segloc.config import load_config
 from segloc.detection.config import FinetuneConfig
+from segloc.errors import ConfigError, SeglocError
 from segloc.experiment import ExperimentConfig, find_config, run_experiment
 from segloc.experiment.pipeline import Experiment
-from segloc.errors import ConfigError, SeglocError
 
-PRETRAIN = ["train.steps=2", "train.batch_size=4", "train.checkpoint_every=2", "train.log_every=1", "train.progress=false",
-            "contrast.queue_size=16", "data.target_width=96", "data.workers=0", "head.fc_dim=64"]
-FINETUNE = ["model.image_size=128", "train.epochs=1", "optim.milestones=[1]", "optim.warmup_steps=2", "data.workers=0",
-            "data.max_train_images=6", "train.log_every=1", "model.rpn_pre_nms_test=100", "model.rpn_post_nms_test=50"]
+PRETRAIN = [
+    "train.steps=2",
+    "train.batch_size=4",
+    "train.checkpoint_every=2",
+    "train.log_every=1",
+    "train.progress=false",
+    "contrast.queue_size=16",
+    "data.target_width=96",
+    "data.workers=0",
+    "head.fc_dim=64",
+]
+FINETUNE = [
+    "model.image_size=128",
+    "train.epochs=1",
+    "optim.milestones=[1]",
+    "optim.warmup_steps=2",
+    "data.workers=0",
+    "data.max_train_images=6",
+    "train.log_every=1",
+    "model.rpn_pre_nms_test=100",
+    "model.rpn_post_nms_test=50",
+]
 
 
 def _config(generated_tiny, tmp_path, methods=("segloc", "insloc")) -> ExperimentConfig:
     root = generated_tiny[0]
-    overrides = [f"data.pidray={root / 'pidray'}", f"data.sixray={root / 'sixray'}", "data.generate=null",
-                 f"pretrain.methods={list(methods)}", f"pretrain.overrides={PRETRAIN}",
-                 f"finetune.inits={['random', *methods]}", f"finetune.overrides={FINETUNE}",
-                 "report.gallery_pairs=2", "report.detection_images=2", "probe.width=96", "probe.max_images=8", f"out={tmp_path / 'run'}"]
+    overrides = [
+        f"data.pidray={root / 'pidray'}",
+        f"data.sixray={root / 'sixray'}",
+        "data.generate=null",
+        f"pretrain.methods={list(methods)}",
+        f"pretrain.overrides={PRETRAIN}",
+        f"finetune.inits={['random', *methods]}",
+        f"finetune.overrides={FINETUNE}",
+        "report.gallery_pairs=2",
+        "report.detection_images=2",
+        "probe.width=96",
+        "probe.max_images=8",
+        f"out={tmp_path / 'run'}",
+    ]
     return load_config(find_config("demo"), ExperimentConfig, overrides)
 
 
@@ -46,12 +75,20 @@ def test_demo_pipeline_end_to_end(generated_tiny, tmp_path):
     columns = report["table1"]["columns"]
     assert columns == [f"{t}/{s}" for t in ("bbox", "segm") for s in ("easy", "hard", "hidden")]
     assert len(report["table1"]["rows"]) == 3 * 6
-    for name in ("figures/table1_ap.png", "figures/pretrain_curves.png", "figures/finetune_curves.png",
-                 "figures/pairs_segloc.png", "figures/pairs_insloc.png"):
+    for name in (
+        "figures/table1_ap.png",
+        "figures/pretrain_curves.png",
+        "figures/finetune_curves.png",
+        "figures/pairs_segloc.png",
+        "figures/pairs_insloc.png",
+    ):
         assert name in report["figures"]
     assert all(report["stages"][s]["seconds"] >= 0 for s in ("data", "regions", "pretrain", "finetune", "evaluate"))
     assert math.isclose(report["total_seconds"], sum(s["seconds"] for s in report["stages"].values()))
-    assert report["total_seconds"] > report["stages"]["pretrain/segloc"]["seconds"] + report["stages"]["finetune/random"]["seconds"]
+    assert (
+        report["total_seconds"]
+        > report["stages"]["pretrain/segloc"]["seconds"] + report["stages"]["finetune/random"]["seconds"]
+    )
     text = (run / "report.md").read_text()
     assert "| segloc |" in text and "## Table 1" in text and "## kNN probe" in text and "Total wall time" in text
     assert (run / "pretrain" / "segloc" / "backbone.safetensors").is_file()
@@ -79,11 +116,22 @@ def test_budget_series(generated_tiny, tmp_path):
     """Two budgets x two random seeds through fine-tuning, evaluation and report: separate schedules,
     a well-formed curve (json + figure) and a plateau note per run."""
     cfg = _config(generated_tiny, tmp_path, methods=())
-    cfg = load_config(find_config("demo"), ExperimentConfig, [
-        *[f"{k}={v}" for k, v in (("data.pidray", cfg.data.pidray), ("data.sixray", cfg.data.sixray))],
-        "data.generate=null", "pretrain.methods=[]", "finetune.inits=[random]", "finetune.random_seeds=[1]",
-        "finetune.budgets=[2, 1]", f"finetune.overrides={FINETUNE + ['optim.milestones=[0.5]', 'eval.splits=[easy]']}",
-        "probe.enabled=false", "report.detection_images=0", f"out={tmp_path / 'run'}"])
+    cfg = load_config(
+        find_config("demo"),
+        ExperimentConfig,
+        [
+            *[f"{k}={v}" for k, v in (("data.pidray", cfg.data.pidray), ("data.sixray", cfg.data.sixray))],
+            "data.generate=null",
+            "pretrain.methods=[]",
+            "finetune.inits=[random]",
+            "finetune.random_seeds=[1]",
+            "finetune.budgets=[2, 1]",
+            f"finetune.overrides={FINETUNE + ['optim.milestones=[0.5]', 'eval.splits=[easy]']}",
+            "probe.enabled=false",
+            "report.detection_images=0",
+            f"out={tmp_path / 'run'}",
+        ],
+    )
     exp = Experiment(cfg, tmp_path / "run")
     for stage in ("finetune", "evaluate", "report"):
         getattr(exp, stage)()

@@ -1,5 +1,6 @@
 """Generated datasets shared by the generator tests: the tiny preset once, and a micro preset for
 tests that generate several times (determinism, overwrite)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """generate(): determinism across worker counts, refusing to overwrite, preview, models, CLI."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,11 @@ from segloc.generator.shapes import MODELS
 
 
 def digest(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_seed_gives_identical_files_for_any_worker_count(tmp_path, micro):
@@ -66,6 +70,7 @@ def test_bad_arguments_are_clear_errors(tmp_path):
 
 def test_preview_is_a_contact_sheet(tiny):
     import cv2
+
     out, _ = tiny
     sheet = cv2.imread(str(out / "preview.png"))
     assert sheet is not None and sheet.shape == (3 * 257 + 1, 4 * 321 + 1, 3)

@@ -1,4 +1,5 @@
 """The PIDray side of the tiny preset: COCO json structure, exact boxes, split rules, class coverage."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,12 @@ from pycocotools.coco import COCO
 
 from segloc.generator.shapes import PIDRAY_CLASSES
 
-SPLITS = {"train": "xray_train.json", "easy": "xray_test_easy.json", "hard": "xray_test_hard.json",
-          "hidden": "xray_test_hidden.json"}
+SPLITS = {
+    "train": "xray_train.json",
+    "easy": "xray_test_easy.json",
+    "hard": "xray_test_hard.json",
+    "hidden": "xray_test_hidden.json",
+}
 
 
 def load(out: Path, split: str) -> COCO:
@@ -24,12 +29,15 @@ def test_coco_json_structure_and_images(tiny):
     for split, name in SPLITS.items():
         raw = json.loads((out / "pidray" / "annotations" / name).read_text())
         assert set(raw) >= {"images", "annotations", "categories"}
-        assert [(c["id"], c["name"], c["supercategory"]) for c in raw["categories"]] == \
-            [(i + 1, n, "prohibited") for i, n in enumerate(PIDRAY_CLASSES)]
+        assert [(c["id"], c["name"], c["supercategory"]) for c in raw["categories"]] == [
+            (i + 1, n, "prohibited") for i, n in enumerate(PIDRAY_CLASSES)
+        ]
         assert len(raw["images"]) == summary["pidray"][split]["images"] > 0
         assert len({im["id"] for im in raw["images"]}) == len(raw["images"])
         for im in raw["images"]:
-            assert "/" not in im["file_name"] and im["file_name"].startswith("xray_") and im["file_name"].endswith(".png")
+            assert (
+                "/" not in im["file_name"] and im["file_name"].startswith("xray_") and im["file_name"].endswith(".png")
+            )
             with Image.open(out / "pidray" / split / im["file_name"]) as pil:
                 assert pil.size == (im["width"], im["height"]) and pil.mode == "RGB"
             assert 440 <= im["width"] <= 560 and 340 <= im["height"] <= 460
@@ -56,8 +64,12 @@ def test_boxes_are_tight_boxes_of_the_masks(tiny):
 
 def test_items_per_scan_follow_the_split_rules(tiny):
     out, _ = tiny
-    for split, rule in (("easy", lambda n: n == 1), ("hard", lambda n: n >= 2), ("hidden", lambda n: n >= 1),
-                        ("train", lambda n: 1 <= n <= 4)):
+    for split, rule in (
+        ("easy", lambda n: n == 1),
+        ("hard", lambda n: n >= 2),
+        ("hidden", lambda n: n >= 1),
+        ("train", lambda n: 1 <= n <= 4),
+    ):
         coco = load(out, split)
         counts = [len(coco.getAnnIds(imgIds=[i])) for i in coco.getImgIds()]
         assert all(rule(n) for n in counts), (split, counts)
@@ -83,8 +95,8 @@ def test_hidden_items_are_less_visible_than_easy_ones(tiny):
             gray = np.asarray(Image.open(out / "pidray" / split / info["file_name"]).convert("L"), np.float32)
             x, y, w, h = ann["bbox"]
             ring = np.zeros(gray.shape, bool)
-            ring[max(y - 15, 0):y + h + 15, max(x - 15, 0):x + w + 15] = True
-            ring[y:y + h, x:x + w] = False
+            ring[max(y - 15, 0) : y + h + 15, max(x - 15, 0) : x + w + 15] = True
+            ring[y : y + h, x : x + w] = False
             values.append(255 - gray[ring].mean())
         return float(np.mean(values))
 

@@ -1,4 +1,5 @@
 """The SIXray side of the tiny preset: file names, VOC xml for positives, label CSVs of the subsets."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """ResNet trunk + FPN: level sets, shapes, strides, odd input sizes, freezing, checkpointing, torchvision fit."""
+
 from __future__ import annotations
 
 import math

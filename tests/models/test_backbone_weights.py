@@ -1,4 +1,5 @@
 """Weights: segloc export round trip, torchvision layout, wrapped torch files, loud failures."""
+
 from __future__ import annotations
 
 from pathlib import Path

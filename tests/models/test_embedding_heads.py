@@ -1,4 +1,5 @@
 """RoI and global embedding heads: unit-norm outputs, RoIAlign equals torchvision's, level batching."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Norm factories: each kind builds and normalises, frozen BN has nothing to train, SyncBN conversion."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """SDANet attention: shapes, softmax over levels, zero-initialised context block, residual structure."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,7 +8,6 @@ import torch.nn.functional as F
 
 from segloc.models import ContextBlock, SDAAttention
 from segloc.models.sdanet import gather_levels
-
 
 SIZES = ((25, 33), (13, 17), (7, 9), (4, 5), (2, 3))
 

@@ -1,4 +1,5 @@
 """Weights files with poisoned values, another trunk shape, or tampered metadata fail loudly."""
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,9 @@ def test_trunk_shape_mismatch_is_an_error_elsewhere_a_warning(tmp_path: Path, ca
     assert "fpn.output.0.conv.weight" in caplog.text and "WARNING" in caplog.text
 
 
-@pytest.mark.parametrize("config", ['{"arch": "resnet18"', '["resnet18"]', '{"arch": 5}',
-                                    '{"arch": "resnet18", "rm": 1}'])
+@pytest.mark.parametrize(
+    "config", ['{"arch": "resnet18"', '["resnet18"]', '{"arch": 5}', '{"arch": "resnet18", "rm": 1}']
+)
 def test_tampered_metadata_is_a_weights_error(tmp_path: Path, config: str) -> None:
     path = save_backbone(build_backbone("resnet18"), tmp_path / "ok.safetensors")
     state = {k: v.contiguous() for k, v in build_backbone("resnet18").state_dict().items()}

@@ -1,4 +1,5 @@
 """Make ``pretrain_fakes`` importable by the tests and by the ranks they spawn (importlib mode)."""
+
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,5 @@
 """Tiny deterministic pair datasets and configs for the pretraining tests (CPU, seconds)."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,14 @@ class FakePairs(Dataset):
     every image of that epoch is NaN (to test the divergence stop).
     """
 
-    def __init__(self, length: int = 32, classes: tuple[int, ...] = (1, 2, 3), sizes: tuple[int, ...] = (48,),
-                 labelled: bool = True, poison_epoch: int | None = None) -> None:
+    def __init__(
+        self,
+        length: int = 32,
+        classes: tuple[int, ...] = (1, 2, 3),
+        sizes: tuple[int, ...] = (48,),
+        labelled: bool = True,
+        poison_epoch: int | None = None,
+    ) -> None:
         self.length, self.classes, self.sizes = length, classes, sizes
         self.labelled, self.poison_epoch = labelled, poison_epoch
         self.epoch = 0
@@ -41,11 +48,11 @@ class FakePairs(Dataset):
         side = int(torch.randint(10, 20, (1,), generator=g))
         x, y = (int(torch.randint(0, s - side, (1,), generator=g)) for s in (w, h))
         colour = torch.tensor([(label * 0.7) % 2 - 1, (label * 1.3) % 2 - 1, (label * 0.4) % 2 - 1])
-        image[:, y:y + side, x:x + side] += colour.view(3, 1, 1) * 2
+        image[:, y : y + side, x : x + side] += colour.view(3, 1, 1) * 2
         if self.epoch == self.poison_epoch:
             image.fill_(float("nan"))
         mask = torch.zeros(h, w, dtype=torch.uint8)
-        mask[y:y + side, x:x + side] = 1
+        mask[y : y + side, x : x + side] = 1
         box = torch.tensor([x, y, x + side, y + side], dtype=torch.float32)
         return {"image": image, "box": box, "mask": mask, "label": label}
 
@@ -64,8 +71,16 @@ def tiny_config(method: str = "segloc", *overrides: str) -> PretrainConfig:
         "contrast": {"queue_size": 16, "queue_init": "keys" if method == "segloc" else "random", "shuffle_groups": 2},
         "data": {"source": "shards", "shards": "unused-pairs-are-passed-in", "workers": 0},
         "optim": {"lr": 0.5, "warmup_steps": 2},
-        "train": {"batch_size": 8, "steps": 4, "device": "cpu", "amp": "none",
-                  "log_every": 1, "checkpoint_every": 4, "progress": False, "tensorboard": False},
+        "train": {
+            "batch_size": 8,
+            "steps": 4,
+            "device": "cpu",
+            "amp": "none",
+            "log_every": 1,
+            "checkpoint_every": 4,
+            "progress": False,
+            "tensorboard": False,
+        },
     }
     return PretrainConfig.model_validate(apply_overrides(data, overrides))
 
@@ -79,8 +94,9 @@ def free_port() -> int:
 
 def distributed_worker(rank: int, world: int, port: int, run_dir: str, overrides: tuple[str, ...]) -> None:
     """One rank of a gloo CPU run of :func:`segloc.pretrain.trainer.pretrain` on :class:`FakePairs`."""
-    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank),
-                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    os.environ.update(
+        RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
+    )
     torch.set_num_threads(1)
     result = pretrain(tiny_config("segloc", *overrides), run_dir, pairs=(FakePairs(), [1, 2, 3]))
     if rank == 0:

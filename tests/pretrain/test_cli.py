@@ -1,4 +1,5 @@
 """The `segloc pretrain` / `segloc export` commands: help, config resolution, an end-to-end export."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,7 +24,10 @@ def cli() -> typer.Typer:
 
 def test_help_texts() -> None:
     runner = CliRunner()
-    for command, words in (("pretrain", ["--resume", "--set", "--stop-after"]), ("export", ["--format", "--out", "torchvision"])):
+    for command, words in (
+        ("pretrain", ["--resume", "--set", "--stop-after"]),
+        ("export", ["--format", "--out", "torchvision"]),
+    ):
         result = runner.invoke(cli(), [command, "--help"])
         assert result.exit_code == 0
         assert all(w in result.output for w in words), result.output

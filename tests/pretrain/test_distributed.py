@@ -7,6 +7,7 @@ the same permutation is cut into the same key groups in both set-ups (2 ranks x 
 only BN running statistics differ (DDP keeps them per rank), and they are not compared. The
 tolerance covers float reduction order (the ranks run with one thread, the test with two).
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,9 @@ OVERRIDES = ("train.steps=2", "contrast.shuffle_groups=1", "contrast.queue_size=
 
 def test_two_ranks_equal_one_process_with_accumulation(tmp_path: Path) -> None:
     mp.spawn(distributed_worker, args=(2, free_port(), str(tmp_path / "ddp"), OVERRIDES), nprocs=2)
-    single = pretrain(tiny_config("segloc", *OVERRIDES, "train.accum_steps=2"), tmp_path / "single",
-                      pairs=(FakePairs(), [1, 2, 3]))
+    single = pretrain(
+        tiny_config("segloc", *OVERRIDES, "train.accum_steps=2"), tmp_path / "single", pairs=(FakePairs(), [1, 2, 3])
+    )
     ddp_history = json.loads((tmp_path / "ddp" / "history.json").read_text())
     for a, b in zip(ddp_history, single.history, strict=True):
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)

@@ -1,4 +1,5 @@
 """InfoNCE with per-query negatives against a hand computation."""
+
 from __future__ import annotations
 
 import math
@@ -12,8 +13,12 @@ def test_loss_matches_hand_computation() -> None:
     t = 0.2
     q = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     k = torch.tensor([[0.6, 0.8], [0.0, 1.0]])
-    bank = torch.tensor([[[1.0, 0.0], [0.0, -1.0]],    # queue 0
-                         [[0.8, 0.6], [-0.6, 0.8]]])   # queue 1
+    bank = torch.tensor(
+        [
+            [[1.0, 0.0], [0.0, -1.0]],  # queue 0
+            [[0.8, 0.6], [-0.6, 0.8]],
+        ]
+    )  # queue 1
     logits = contrastive_logits(q, k, bank, torch.tensor([1, 0]), t)
     # query 0 (queue 1): pos 0.6, negs 0.8, -0.6 ; query 1 (queue 0): pos 1.0, negs 0.0, -1.0
     expected = [[0.6 / t, 0.8 / t, -0.6 / t], [1.0 / t, 0.0, -1.0 / t]]

@@ -1,4 +1,5 @@
 """The contrastive model: gradients, momentum update, class-queue negatives, shuffle-BN, accumulation."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Queue banks: pointers wrap per queue, SegLoc's class invariant, queue choice per query."""
+
 from __future__ import annotations
 
 import pytest

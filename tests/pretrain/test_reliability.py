@@ -1,5 +1,6 @@
 """Pretraining keeps only finite checkpoints, resumes past a broken one, refuses a changed config,
 and checks its data before touching the run folder."""
+
 from __future__ import annotations
 
 import logging

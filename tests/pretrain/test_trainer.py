@@ -1,4 +1,5 @@
 """Training runs on tiny fake pairs: queue invariant from the file, exact resume, NaN stop, export, modes."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -103,8 +104,11 @@ def test_export_loads_into_a_fresh_backbone_key_for_key(straight, tmp_path: Path
 
 @pytest.mark.parametrize("method", ["insloc", "moco"])
 def test_baselines_train_and_log(method: str, tmp_path: Path) -> None:
-    result = pretrain(tiny_config(method, "train.steps=2", "train.checkpoint_every=5"), tmp_path,
-                      pairs=(FakePairs(labelled=False), []))
+    result = pretrain(
+        tiny_config(method, "train.steps=2", "train.checkpoint_every=5"),
+        tmp_path,
+        pairs=(FakePairs(labelled=False), []),
+    )
     levels = ["global"] if method == "moco" else ["p2", "p3", "p4", "p5"]
     row = result.history[-1]
     assert {f"loss_{lv}" for lv in levels} <= set(row)

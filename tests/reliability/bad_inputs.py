@@ -1,4 +1,5 @@
 """Helpers of the bad-input suite: the clean-error assertion and tiny valid datasets to break."""
+
 from __future__ import annotations
 
 import struct
@@ -39,7 +40,7 @@ def scan(seed: int = 0) -> np.ndarray:
     """A near-white scan with one dark square, as BGR for cv2.imwrite."""
     image = np.full((H, W, 3), 240, np.uint8)
     x = 8 + seed % 20
-    image[10:30, x:x + 20] = (40, 60, 90)
+    image[10:30, x : x + 20] = (40, 60, 90)
     return image
 
 
@@ -55,26 +56,51 @@ def coco_dict(names: list[str]) -> dict:
     anns = []
     for i in range(len(names)):
         x = 8 + i % 20
-        anns.append({"id": i + 1, "image_id": i + 1, "category_id": 1 + i % 2, "bbox": [x, 10, 20, 20],
-                     "area": 400, "iscrowd": 0, "segmentation": [[x, 10, x + 20, 10, x + 20, 30, x, 30]]})
+        anns.append(
+            {
+                "id": i + 1,
+                "image_id": i + 1,
+                "category_id": 1 + i % 2,
+                "bbox": [x, 10, 20, 20],
+                "area": 400,
+                "iscrowd": 0,
+                "segmentation": [[x, 10, x + 20, 10, x + 20, 30, x, 30]],
+            }
+        )
     return {"images": images, "annotations": anns, "categories": [dict(c) for c in CATEGORIES]}
 
 
 def voc_xml(name: str, objects: list[tuple[str, tuple]]) -> str:
-    boxes = "".join(f"<object><name>{cls}</name><bndbox><xmin>{b[0]}</xmin><ymin>{b[1]}</ymin><xmax>{b[2]}</xmax>"
-                    f"<ymax>{b[3]}</ymax></bndbox></object>" for cls, b in objects)
-    return (f"<annotation><filename>{name}.jpg</filename><size><width>{W}</width><height>{H}</height></size>"
-            f"{boxes}</annotation>")
+    boxes = "".join(
+        f"<object><name>{cls}</name><bndbox><xmin>{b[0]}</xmin><ymin>{b[1]}</ymin><xmax>{b[2]}</xmax>"
+        f"<ymax>{b[3]}</ymax></bndbox></object>"
+        for cls, b in objects
+    )
+    return (
+        f"<annotation><filename>{name}.jpg</filename><size><width>{W}</width><height>{H}</height></size>"
+        f"{boxes}</annotation>"
+    )
 
 
 def finetune_config(path: Path, root: Path, **sections: dict) -> Path:
     """A fine-tuning YAML for a detector small enough to take a step in seconds on CPU."""
     data = {
         "init": "random",
-        "model": {"kind": "mask_rcnn", "arch": "resnet18", "attention": False, "image_size": 64, "fpn_channels": 32,
-                  "mask_head_dim": 32, "box_head_dim": 64, "rpn_pre_nms_train": 100, "rpn_post_nms_train": 50,
-                  "rpn_pre_nms_test": 50, "rpn_post_nms_test": 20, "rpn_batch_per_image": 32,
-                  "roi_batch_per_image": 16},
+        "model": {
+            "kind": "mask_rcnn",
+            "arch": "resnet18",
+            "attention": False,
+            "image_size": 64,
+            "fpn_channels": 32,
+            "mask_head_dim": 32,
+            "box_head_dim": 64,
+            "rpn_pre_nms_train": 100,
+            "rpn_post_nms_train": 50,
+            "rpn_pre_nms_test": 50,
+            "rpn_post_nms_test": 20,
+            "rpn_batch_per_image": 32,
+            "roi_batch_per_image": 16,
+        },
         "data": {"root": str(root), "workers": 0},
         "optim": {"milestones": [1], "lr": 0.02, "warmup_steps": 1},
         "train": {"epochs": 1, "batch_size": 2, "amp": "none", "device": "cpu", "log_every": 1},
@@ -86,10 +112,9 @@ def finetune_config(path: Path, root: Path, **sections: dict) -> Path:
     return path
 
 
-
-
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG that announces ``width`` x ``height`` pixels but holds two rows: a decompression bomb's header."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -106,7 +131,16 @@ def tiny_detector(path: Path) -> Path:
     from segloc.detection.inference import detector_state
     from segloc.engine import atomic_save
 
-    cfg = ModelConfig(kind="mask_rcnn", arch="resnet18", attention=False, image_size=64, fpn_channels=32,
-                      mask_head_dim=32, box_head_dim=64, rpn_pre_nms_test=50, rpn_post_nms_test=20)
+    cfg = ModelConfig(
+        kind="mask_rcnn",
+        arch="resnet18",
+        attention=False,
+        image_size=64,
+        fpn_channels=32,
+        mask_head_dim=32,
+        box_head_dim=64,
+        rpn_pre_nms_test=50,
+        rpn_post_nms_test=20,
+    )
     model = build_detector(cfg, 2, True)
     return atomic_save(detector_state(model, CategoryMap((1, 2), ("Gun", "Knife")), True, cfg, "random"), path)

@@ -1,5 +1,6 @@
 """The bad-input suite's fixtures: the real `segloc` entry point driven in-process, and tiny datasets
 (COCO / PIDray / SIXray layouts, a few 64x48 scans) that each test breaks in its own copy."""
+
 from __future__ import annotations
 
 import json

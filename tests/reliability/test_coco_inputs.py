@@ -1,4 +1,5 @@
 """Broken COCO files: one line naming the file and the record (exit 2), or skipped with --skip-bad."""
+
 from __future__ import annotations
 
 import json
@@ -78,12 +79,34 @@ def _break(data: dict, how: str) -> tuple[dict, str]:
     return data, "annotation"
 
 
-CASES = ["bbox text", "bbox null", "bbox entry text", "bbox nan", "bbox inf", "bbox huge int", "category id list",
-         "polygon nan", "polygon text",
-         "rle garbage", "rle overlong", "rle negative", "area text", "annotation id text", "annotation id missing",
-         "duplicate annotation id", "annotation not an object", "image id text", "image id missing",
-         "image width text", "file_name null", "duplicate image id", "category id overwrite", "category id text",
-         "images a dict", "annotations a dict"]
+CASES = [
+    "bbox text",
+    "bbox null",
+    "bbox entry text",
+    "bbox nan",
+    "bbox inf",
+    "bbox huge int",
+    "category id list",
+    "polygon nan",
+    "polygon text",
+    "rle garbage",
+    "rle overlong",
+    "rle negative",
+    "area text",
+    "annotation id text",
+    "annotation id missing",
+    "duplicate annotation id",
+    "annotation not an object",
+    "image id text",
+    "image id missing",
+    "image width text",
+    "file_name null",
+    "duplicate image id",
+    "category id overwrite",
+    "category id text",
+    "images a dict",
+    "annotations a dict",
+]
 
 
 @pytest.mark.parametrize("how", CASES)

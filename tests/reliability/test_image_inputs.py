@@ -1,4 +1,5 @@
 """Broken image files: decompression-bomb headers, truncated, empty and text files; `detect` keeps its work."""
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,9 @@ def detector_file(tmp_path_factory) -> Path:
     return tiny_detector(tmp_path_factory.mktemp("model") / "model.pt")
 
 
-def test_detect_skips_unreadable_images_and_keeps_the_rest(cli, coco, detector_file: Path, tmp_path: Path,
-                                                           caplog) -> None:
+def test_detect_skips_unreadable_images_and_keeps_the_rest(
+    cli, coco, detector_file: Path, tmp_path: Path, caplog
+) -> None:
     _, images, _ = coco
     (images / "broken.png").write_bytes(b"not an image")
     good = (images / "s2.png").read_bytes()

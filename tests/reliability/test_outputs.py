@@ -1,5 +1,6 @@
 """Outputs: an unwritable place or a full disk is one line; nothing is left half-written; existing
 files are replaced only with --overwrite."""
+
 from __future__ import annotations
 
 import errno
@@ -19,10 +20,12 @@ def blocked(tmp_path: Path) -> Path:
     return blocker
 
 
-@pytest.mark.parametrize("command", ["sixray-to-coco", "detect", "regions", "generate", "finetune", "synthesize",
-                                     "evaluate", "chr train"])
-def test_unwritable_output_is_one_line(cli, command: str, blocked: Path, coco, sixray: Path, pidray: Path,
-                                       tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "command", ["sixray-to-coco", "detect", "regions", "generate", "finetune", "synthesize", "evaluate", "chr train"]
+)
+def test_unwritable_output_is_one_line(
+    cli, command: str, blocked: Path, coco, sixray: Path, pidray: Path, tmp_path: Path
+) -> None:
     path, images, _ = coco
     out = blocked / "out"
     args = {
@@ -31,10 +34,31 @@ def test_unwritable_output_is_one_line(cli, command: str, blocked: Path, coco, s
         "regions": ["regions", sixray / "JPEGImage", "--out", out],
         "generate": ["generate", "--out", out],
         "finetune": ["finetune", "--config", finetune_config(tmp_path / "ft.yaml", pidray), "--out", out],
-        "synthesize": ["synthesize", "--method", "insloc", "--backgrounds", sixray / "JPEGImage", "--images", images,
-                       "--pairs", "2", "--out", out],
-        "evaluate": ["evaluate", tiny_detector(tmp_path / "m.pt"), "--coco", path, "--images", images, "--out", out,
-                     "--device", "cpu"],
+        "synthesize": [
+            "synthesize",
+            "--method",
+            "insloc",
+            "--backgrounds",
+            sixray / "JPEGImage",
+            "--images",
+            images,
+            "--pairs",
+            "2",
+            "--out",
+            out,
+        ],
+        "evaluate": [
+            "evaluate",
+            tiny_detector(tmp_path / "m.pt"),
+            "--coco",
+            path,
+            "--images",
+            images,
+            "--out",
+            out,
+            "--device",
+            "cpu",
+        ],
         "chr train": ["chr", "train", "--data", sixray, "--out", out, "--set", "train.batch_size=2"],
     }[command]
     assert_clean_error(cli(*args), str(blocked))

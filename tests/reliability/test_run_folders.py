@@ -1,5 +1,6 @@
 """Run folders through the CLI: nothing a user made is deleted, failed starts leave nothing to clean up,
 errors inside DataLoader workers are one line, resume refuses a changed config."""
+
 from __future__ import annotations
 
 import json
@@ -32,14 +33,16 @@ def test_overwrite_refuses_a_folder_segloc_did_not_make(cli, pidray: Path, tmp_p
 def test_failed_start_then_retry_then_resume_rules(cli, pidray: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
     config = finetune_config(tmp_path / "ft.yaml", pidray)
-    assert_clean_error(cli("finetune", "--config", config, "--out", run, "--init", tmp_path / "typo.safetensors"),
-                       "typo.safetensors")
+    assert_clean_error(
+        cli("finetune", "--config", config, "--out", run, "--init", tmp_path / "typo.safetensors"), "typo.safetensors"
+    )
     assert not run.exists()
     assert cli("finetune", "--config", config, "--out", run).code == 0  # no --resume / --overwrite needed
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["step_00000002.pt"]
     assert_clean_error(cli("finetune", "--config", config, "--out", run), "--resume", "--overwrite")
-    assert_clean_error(cli("finetune", "--out", run, "--resume", "--set", "train.epochs=2"),
-                       "train.epochs (1.0 -> 2.0)")
+    assert_clean_error(
+        cli("finetune", "--out", run, "--resume", "--set", "train.epochs=2"), "train.epochs (1.0 -> 2.0)"
+    )
     assert cli("finetune", "--config", config, "--out", run, "--overwrite").code == 0
 
 

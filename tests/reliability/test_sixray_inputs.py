@@ -1,4 +1,5 @@
 """Broken SIXray label CSVs and VOC xml: one line naming the file and line/record, or skipped with --skip-bad."""
+
 from __future__ import annotations
 
 import json
@@ -11,15 +12,18 @@ from bad_inputs import assert_clean_error, voc_xml
 HEADER = b"name,Gun,Knife,Wrench,Pliers,Scissors\n"
 
 
-@pytest.mark.parametrize("line, word", [
-    (b"P00001,0.5,1,-1,-1,-1\n", "labels must be 1, -1 or 0"),
-    (b"P00001,-0.5,1,-1,-1,-1\n", "labels must be 1, -1 or 0"),
-    (b"P00001,1.9,1,-1,-1,-1\n", "labels must be 1, -1 or 0"),
-    (b"P00001,inf,1,-1,-1,-1\n", "labels must be 1, -1 or 0"),
-    (b"P00001,nan,1,-1,-1,-1\n", "labels must be 1, -1 or 0"),
-    (b"P0\xff\xfe001,1,1,-1,-1,-1\n", "not UTF-8"),
-    (b"P00002,-1,1,-1,-1,-1\n", "P00002 is listed again (first on line 2)"),
-])
+@pytest.mark.parametrize(
+    "line, word",
+    [
+        (b"P00001,0.5,1,-1,-1,-1\n", "labels must be 1, -1 or 0"),
+        (b"P00001,-0.5,1,-1,-1,-1\n", "labels must be 1, -1 or 0"),
+        (b"P00001,1.9,1,-1,-1,-1\n", "labels must be 1, -1 or 0"),
+        (b"P00001,inf,1,-1,-1,-1\n", "labels must be 1, -1 or 0"),
+        (b"P00001,nan,1,-1,-1,-1\n", "labels must be 1, -1 or 0"),
+        (b"P0\xff\xfe001,1,1,-1,-1,-1\n", "not UTF-8"),
+        (b"P00002,-1,1,-1,-1,-1\n", "P00002 is listed again (first on line 2)"),
+    ],
+)
 def test_bad_label_row_is_one_line(cli, sixray: Path, line: bytes, word: str) -> None:
     csv = sixray / "ImageSet" / "10" / "train.csv"
     csv.write_bytes(HEADER + b"P00002,-1,1,-1,-1,-1\n" + line)
@@ -61,11 +65,14 @@ def test_skip_bad_skips_malformed_xml(cli, sixray: Path, tmp_path: Path, command
         assert len(json.loads((tmp_path / "six.json").read_text())["images"]) == 3
 
 
-@pytest.mark.parametrize("problem, word", [
-    ("no image", "no image P00009"),
-    ("outside", "lies outside the 64x48 image"),
-    ("unknown class", "unknown class 'Bazooka'"),
-])
+@pytest.mark.parametrize(
+    "problem, word",
+    [
+        ("no image", "no image P00009"),
+        ("outside", "lies outside the 64x48 image"),
+        ("unknown class", "unknown class 'Bazooka'"),
+    ],
+)
 def test_stats_flag_xml_problems(cli, sixray: Path, problem: str, word: str) -> None:
     if problem == "no image":
         (sixray / "Annotation" / "P00009.xml").write_text(voc_xml("P00009", [("Gun", (1, 1, 9, 9))]))

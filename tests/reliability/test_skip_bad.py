@@ -1,5 +1,6 @@
 """One --skip-bad everywhere: without it a broken record stops the command with one line, with it the
 record is left out with one warning and a count (chr train and synthesize here; the others beside their cases)."""
+
 from __future__ import annotations
 
 import json
@@ -12,9 +13,26 @@ from bad_inputs import assert_clean_error
 
 from segloc.engine.runfiles import FINAL_MODEL
 
-CHR_SMALL = ["--backbone", "resnet18", "--set", "data.image_size=32", "--set", "data.resize=36", "--set",
-             "train.batch_size=2", "--set", "train.steps=3", "--set", "eval.enabled=false", "--set",
-             "data.workers=0", "--set", "train.amp=none", "--set", "train.device=cpu"]
+CHR_SMALL = [
+    "--backbone",
+    "resnet18",
+    "--set",
+    "data.image_size=32",
+    "--set",
+    "data.resize=36",
+    "--set",
+    "train.batch_size=2",
+    "--set",
+    "train.steps=3",
+    "--set",
+    "eval.enabled=false",
+    "--set",
+    "data.workers=0",
+    "--set",
+    "train.amp=none",
+    "--set",
+    "train.device=cpu",
+]
 
 
 def test_chr_train_skip_bad(cli, sixray: Path, tmp_path: Path, caplog) -> None:
@@ -35,10 +53,23 @@ def test_synthesize_skip_bad(cli, coco, tmp_path: Path, caplog) -> None:
     backgrounds.mkdir()
     for i in range(2):
         bag = np.full((120, 160, 3), 245, np.uint8)
-        bag[20:100, 30 + i:140] = 90
+        bag[20:100, 30 + i : 140] = 90
         cv2.imwrite(str(backgrounds / f"N{i}.jpg"), bag)
-    args = ["synthesize", "--backgrounds", backgrounds, "--labelled", path, "--images", images,
-            "--pairs", "2", "--target-width", "64", "--out", tmp_path / "pairs"]
+    args = [
+        "synthesize",
+        "--backgrounds",
+        backgrounds,
+        "--labelled",
+        path,
+        "--images",
+        images,
+        "--pairs",
+        "2",
+        "--target-width",
+        "64",
+        "--out",
+        tmp_path / "pairs",
+    ]
     assert_clean_error(cli(*args), "s1.png")
     with caplog.at_level(logging.WARNING, logger="segloc"):
         result = cli(*args, "--skip-bad")

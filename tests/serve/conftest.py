@@ -1,4 +1,5 @@
 """A viewer server on 127.0.0.1 (any free port) over the random detector and CHR runs, and scans to upload."""
+
 from __future__ import annotations
 
 import shutil
@@ -47,8 +48,9 @@ def serving() -> Iterator[Callable[[Sources, dict], ViewerServer]]:
 @pytest.fixture(scope="module")
 def served(serving, random_detector_runs: dict[str, Path], random_chr_run: Path) -> ViewerServer:
     """A running server with the random Cascade Mask R-CNN and CHR runs, 2 MB and 1 megapixel limits."""
-    return serving(find_sources(random_detector_runs["cascade"], random_chr_run), max_bytes=2_000_000,
-                   max_pixels=1_000_000)
+    return serving(
+        find_sources(random_detector_runs["cascade"], random_chr_run), max_bytes=2_000_000, max_pixels=1_000_000
+    )
 
 
 @pytest.fixture(scope="module")
@@ -69,21 +71,30 @@ def pretrain_run(generated_tiny: tuple[Path, dict], tmp_path_factory: pytest.Tem
     from segloc.pretrain.config import PretrainConfig
 
     data = generated_tiny[0]
-    config = load_config(Path(__file__).resolve().parents[2] / "configs" / "pretrain" / "segloc-cpu-demo.yaml",
-                         PretrainConfig, [f"data.pidray={data / 'pidray'}",
-                                          f"data.backgrounds={data / 'sixray' / 'JPEGImage'}"])
+    config = load_config(
+        Path(__file__).resolve().parents[2] / "configs" / "pretrain" / "segloc-cpu-demo.yaml",
+        PretrainConfig,
+        [f"data.pidray={data / 'pidray'}", f"data.backgrounds={data / 'sixray' / 'JPEGImage'}"],
+    )
     run = tmp_path_factory.mktemp("pretrain-run")
     save_config(config, run / "config.yaml")
     return run
 
 
 @pytest.fixture(scope="module")
-def experiment_folder(pretrain_run: Path, random_detector_runs: dict[str, Path], random_chr_run: Path,
-                      tmp_path_factory: pytest.TempPathFactory) -> Path:
+def experiment_folder(
+    pretrain_run: Path,
+    random_detector_runs: dict[str, Path],
+    random_chr_run: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
     """An experiment folder as segloc experiment lays it out: a fine-tuned detector, a CHR run, a pretraining run."""
     folder = tmp_path_factory.mktemp("experiment")
     (folder / "experiment.yaml").write_text("name: test\n")
-    for source, target in ((random_detector_runs["cascade"], folder / "finetune" / "segloc"),
-                           (random_chr_run, folder / "chr"), (pretrain_run, folder / "pretrain" / "segloc")):
+    for source, target in (
+        (random_detector_runs["cascade"], folder / "finetune" / "segloc"),
+        (random_chr_run, folder / "chr"),
+        (pretrain_run, folder / "pretrain" / "segloc"),
+    ):
         shutil.copytree(source, target)
     return folder

@@ -1,5 +1,6 @@
 """The JSON API on a real server on 127.0.0.1: what it serves, detections as segloc detect gives them, CHR
 scores with CAMs, and every bad request answered with a clear 4xx (or a one-line 500), never a traceback."""
+
 from __future__ import annotations
 
 import base64
@@ -19,8 +20,9 @@ from segloc.serve import api, find_sources, make_server
 from segloc.serve.server import ViewerServer
 
 
-def request(server: ViewerServer, method: str, path: str, body: bytes | None = None,
-            content_type: str | None = "image/png") -> tuple[int, dict | bytes]:
+def request(
+    server: ViewerServer, method: str, path: str, body: bytes | None = None, content_type: str | None = "image/png"
+) -> tuple[int, dict | bytes]:
     host, port = server.server_address[:2]
     conn = http.client.HTTPConnection(host, port, timeout=60)
     headers = {"Content-Type": content_type} if content_type and body is not None else {}
@@ -32,8 +34,14 @@ def request(server: ViewerServer, method: str, path: str, body: bytes | None = N
     return response.status, json.loads(data) if is_json else data
 
 
-def refused(server: ViewerServer, status: int, method: str, path: str, body: bytes | None = None,
-            content_type: str | None = "image/png") -> str:
+def refused(
+    server: ViewerServer,
+    status: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    content_type: str | None = "image/png",
+) -> str:
     """The error message of a request the server must refuse with ``status``."""
     got, payload = request(server, method, path, body, content_type)
     assert got == status, payload
@@ -62,8 +70,9 @@ def test_page_and_static_files(served: ViewerServer) -> None:
     refused(served, 404, "GET", "/api/pairs/0.png")
 
 
-def test_detect_gives_segloc_detect_records(served: ViewerServer, scan_png: Path,
-                                            random_detector_runs: dict[str, Path]) -> None:
+def test_detect_gives_segloc_detect_records(
+    served: ViewerServer, scan_png: Path, random_detector_runs: dict[str, Path]
+) -> None:
     status, result = request(served, "POST", "/api/detect?min_score=0.1", scan_png.read_bytes())
     assert status == 200 and (result["width"], result["height"]) == (200, 150)
     dets = result["detections"]
@@ -117,8 +126,9 @@ def test_a_request_without_content_length_is_refused(served: ViewerServer) -> No
     assert "Traceback" not in reply
 
 
-def test_an_unexpected_failure_is_a_500_without_traceback(served: ViewerServer, scan_png: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unexpected_failure_is_a_500_without_traceback(
+    served: ViewerServer, scan_png: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(*args: object) -> dict:
         raise RuntimeError("secret internals")
 
@@ -138,8 +148,14 @@ def test_binds_to_localhost_by_default() -> None:
         server.server_close()
 
 
-def test_serving_writes_no_file(serving, random_detector_runs: dict[str, Path], random_chr_run: Path,
-                                scan_png: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serving_writes_no_file(
+    serving,
+    random_detector_runs: dict[str, Path],
+    random_chr_run: Path,
+    scan_png: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)

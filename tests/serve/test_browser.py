@@ -1,6 +1,7 @@
 """The viewer page in a real headless Chromium (Debian's chromium + chromium-driver): upload a scan, see the
 detections drawn, move the score slider with the keyboard, see the CHR scores and CAM, and a clear
 message for a file that is not a scan."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,8 +11,10 @@ import pytest
 from segloc.serve.browser import Browser, find_browser, show_scan
 from segloc.serve.server import ViewerServer
 
-pytestmark = pytest.mark.skipif(find_browser() is None, reason="no Chromium + chromedriver on PATH "
-                                "(Debian: apt-get install chromium chromium-driver)")
+pytestmark = pytest.mark.skipif(
+    find_browser() is None,
+    reason="no Chromium + chromedriver on PATH (Debian: apt-get install chromium chromium-driver)",
+)
 
 DRAWN = "return Number(document.getElementById('view').dataset.drawn);"
 
@@ -22,8 +25,9 @@ def browser():
         yield chromium
 
 
-def test_upload_draws_detections_and_the_slider_filters_them(browser: Browser, served: ViewerServer,
-                                                             scan_png: Path) -> None:
+def test_upload_draws_detections_and_the_slider_filters_them(
+    browser: Browser, served: ViewerServer, scan_png: Path
+) -> None:
     show_scan(browser, served.url, scan_png)
     total = browser.run("return document.getElementById('shown').textContent;")
     count = int(total.split(" of ")[1].split()[0])
@@ -59,8 +63,7 @@ def test_chr_scores_and_cam_are_shown(browser: Browser, served: ViewerServer, sc
     assert browser.run("return document.getElementById('cam-caption').textContent;") == "CAM of Pliers"
 
 
-def test_a_file_that_is_not_a_scan_gets_a_clear_message(browser: Browser, served: ViewerServer,
-                                                         tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_scan_gets_a_clear_message(browser: Browser, served: ViewerServer, tmp_path: Path) -> None:
     fake = tmp_path / "notes.png"
     fake.write_text("these are notes, not a scan")
     browser.open(served.url)

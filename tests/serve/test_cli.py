@@ -1,4 +1,5 @@
 """`segloc serve` as a user starts it: prints its URL, answers, stops on Ctrl-C; a bad RUN is one line."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,13 @@ SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 def _segloc(*args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""), "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen([sys.executable, "-m", "segloc.cli.main", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "segloc.cli.main", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def test_serve_prints_its_url_answers_and_stops(random_detector_runs: dict[str, Path]) -> None:

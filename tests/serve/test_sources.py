@@ -1,5 +1,6 @@
 """What segloc serve finds in the folders it is given: a pretraining run's synthesised pairs, an
 experiment folder's detector, CHR run and pairs."""
+
 from __future__ import annotations
 
 import io

@@ -1,18 +1,18 @@
 """Fixtures of the synthesis tests: small hand-drawn scans with known bags, a labelled COCO set,
 and the built-in generator's tiny preset (generated once per session)."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
 import pytest
 
 CLASSES = {1: "Gun", 2: "Knife", 5: "Bullet"}
-
 
 
 @dataclass
@@ -31,7 +31,7 @@ def draw_scan(rng: np.random.Generator, size: tuple[int, int], bag: tuple[int, i
     image = np.clip(rng.normal(248, 3, (h, w, 3)), 0, 255).astype(np.uint8)
     ys, xs = rng.integers(0, h, 60), rng.integers(0, w, 60)
     for x, y in zip(xs, ys):
-        image[y:y + 2, x:x + 2] = 90  # specks smaller than the 9x9 kernel
+        image[y : y + 2, x : x + 2] = 90  # specks smaller than the 9x9 kernel
     x1, y1, x2, y2 = bag
     bag_pixels = np.empty((y2 - y1, x2 - x1, 3), np.float32)
     bag_pixels[:] = (215, 150, 80)
@@ -55,7 +55,12 @@ def make_handmade(root: Path, n_backgrounds: int = 5, seed: int = 0) -> HandMade
     bags = {}
     for i in range(n_backgrounds):
         w, h = int(rng.integers(380, 460)), int(rng.integers(260, 330))
-        bag = (int(rng.integers(20, 60)), int(rng.integers(25, 50)), w - int(rng.integers(20, 60)), h - int(rng.integers(20, 50)))
+        bag = (
+            int(rng.integers(20, 60)),
+            int(rng.integers(25, 50)),
+            w - int(rng.integers(20, 60)),
+            h - int(rng.integers(20, 50)),
+        )
         name = f"N{i:07d}.jpg" if i % 2 else f"N{i:07d}.png"
         cv2.imwrite(str(bg_dir / name), cv2.cvtColor(draw_scan(rng, (w, h), bag), cv2.COLOR_RGB2BGR))
         bags[name] = bag
@@ -74,14 +79,29 @@ def make_handmade(root: Path, n_backgrounds: int = 5, seed: int = 0) -> HandMade
             cv2.fillPoly(scan, [np.round(pts).astype(np.int32)], colours[category])
             x1, y1 = pts.min(0)
             x2, y2 = pts.max(0)
-            annotations.append({"id": len(annotations) + 1, "image_id": image_id, "category_id": category,
-                                "bbox": [float(x1), float(y1), float(x2 - x1), float(y2 - y1)],
-                                "segmentation": [poly], "area": float((x2 - x1) * (y2 - y1)), "iscrowd": 0})
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": image_id,
+                    "category_id": category,
+                    "bbox": [float(x1), float(y1), float(x2 - x1), float(y2 - y1)],
+                    "segmentation": [poly],
+                    "area": float((x2 - x1) * (y2 - y1)),
+                    "iscrowd": 0,
+                }
+            )
         cv2.imwrite(str(img_dir / f"img{image_id}.png"), cv2.cvtColor(scan, cv2.COLOR_RGB2BGR))
         images.append({"id": image_id, "file_name": f"img{image_id}.png", "width": 320, "height": 240})
     labelled = root / "labelled.json"
-    labelled.write_text(json.dumps({"images": images, "annotations": annotations,
-                                    "categories": [{"id": k, "name": v} for k, v in CLASSES.items()]}))
+    labelled.write_text(
+        json.dumps(
+            {
+                "images": images,
+                "annotations": annotations,
+                "categories": [{"id": k, "name": v} for k, v in CLASSES.items()],
+            }
+        )
+    )
     return HandMade(bg_dir, bags, labelled, img_dir)
 
 
@@ -103,7 +123,6 @@ class Generated:
     @property
     def images(self) -> Path:
         return self.root / "pidray" / "train"
-
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,13 @@ from typer.testing import CliRunner
 from segloc.errors import ConfigError
 from segloc.synthesis.builder import build_sampler, synthesize
 from segloc.synthesis.dataset import (
-    IMAGENET_MEAN, IMAGENET_STD, InsLocPairDataset, SegLocPairDataset, ShardPairDataset, collate_pairs, white_value,
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    InsLocPairDataset,
+    SegLocPairDataset,
+    ShardPairDataset,
+    collate_pairs,
+    white_value,
 )
 from segloc.synthesis.offline import ShardReader, write_shards
 
@@ -71,17 +77,29 @@ def test_insloc_dataset_collates(handmade):
 
 
 def _equal_items(a, b):
-    return a["index"] == b["index"] and all(
-        torch.equal(a[v][k], b[v][k]) for v in ("view1", "view2") for k in ("image", "box", "mask")) and \
-        a["view1"]["label"] == b["view1"]["label"]
+    return (
+        a["index"] == b["index"]
+        and all(torch.equal(a[v][k], b[v][k]) for v in ("view1", "view2") for k in ("image", "box", "mask"))
+        and a["view1"]["label"] == b["view1"]["label"]
+    )
 
 
 @pytest.mark.parametrize("data_name", ["handmade", "generated"])
 def test_offline_shards_equal_the_on_the_fly_pairs(data_name, request, tmp_path):
     data = request.getfixturevalue(data_name)
     out = tmp_path / "pairs"
-    summary = synthesize("segloc", data.backgrounds, out, 7, data.labelled, data.images, shard_size=3,
-                         seed=5, background_glob="N*", progress=False)
+    summary = synthesize(
+        "segloc",
+        data.backgrounds,
+        out,
+        7,
+        data.labelled,
+        data.images,
+        shard_size=3,
+        seed=5,
+        background_glob="N*",
+        progress=False,
+    )
     assert summary == {"shards": 3, "written": 3, "skipped": 0, "pairs": 7}
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "shard_00000", "shard_00001", "shard_00002"]
     offline = ShardPairDataset(out)
@@ -144,7 +162,7 @@ def test_jpeg_shards_are_close_to_the_pairs(handmade, tmp_path):
     stored = ShardReader(tmp_path)[1]
     assert (tmp_path / "shard_00000" / "00000001_1.jpg").is_file()
     mse = ((stored.view1.image.astype(float) - sampler(1).view1.image) ** 2).mean()
-    assert 0 < mse and 10 * np.log10(255 ** 2 / mse) > 30  # PSNR above 30 dB
+    assert 0 < mse and 10 * np.log10(255**2 / mse) > 30  # PSNR above 30 dB
     assert np.array_equal(stored.view1.mask, sampler(1).view1.mask)
 
 
@@ -155,12 +173,28 @@ def test_synthesize_cli_writes_shards_and_a_preview(handmade, tmp_path):
     app.command("synthesize")(synthesize_cmd)
     app.command("unused")(lambda: None)
     preview = tmp_path / "preview.png"
-    args = ["synthesize", "--backgrounds", str(handmade.backgrounds), "--labelled", str(handmade.labelled),
-            "--images", str(handmade.images), "--pairs", "3", "--out", str(tmp_path / "out"),
-            "--shard-size", "2", "--preview", str(preview), "--background-glob", "N*"]
+    args = [
+        "synthesize",
+        "--backgrounds",
+        str(handmade.backgrounds),
+        "--labelled",
+        str(handmade.labelled),
+        "--images",
+        str(handmade.images),
+        "--pairs",
+        "3",
+        "--out",
+        str(tmp_path / "out"),
+        "--shard-size",
+        "2",
+        "--preview",
+        str(preview),
+        "--background-glob",
+        "N*",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output[result.output.rindex("{"):])  # after tqdm's stderr lines
+    summary = json.loads(result.output[result.output.rindex("{") :])  # after tqdm's stderr lines
     assert summary["written"] == 2 and summary["shards"] == 2
     gallery = cv2.imread(str(preview))
     assert gallery is not None and gallery.shape[0] >= 3 * 320

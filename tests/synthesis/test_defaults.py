@@ -1,5 +1,6 @@
 """Defaults a newcomer relies on: backgrounds are the benign scans where the layout says which they are,
 and the regions file `segloc regions` wrote is found by synthesis without being named."""
+
 from __future__ import annotations
 
 import logging

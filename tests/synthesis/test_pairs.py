@@ -25,8 +25,14 @@ def data(request):
 
 
 def _same_pair(a, b) -> bool:
-    return all(np.array_equal(getattr(va, f), getattr(vb, f)) for va, vb in ((a.view1, b.view1), (a.view2, b.view2))
-               for f in ("image", "box", "mask")) and a.view1.label == b.view1.label
+    return (
+        all(
+            np.array_equal(getattr(va, f), getattr(vb, f))
+            for va, vb in ((a.view1, b.view1), (a.view2, b.view2))
+            for f in ("image", "box", "mask")
+        )
+        and a.view1.label == b.view1.label
+    )
 
 
 def test_views_share_the_class_from_different_instances_images_and_backgrounds(data):
@@ -59,8 +65,9 @@ def test_pasted_box_lies_inside_the_region_and_matches_the_mask(data):
             full = read_rgb(folder / name)
             resized = resize_to_width(full, 500)
             assert view.image.shape == resized.shape and view.image.shape[1] == 500
-            region = scale_region(authentic_region(full), resized.shape[1] / full.shape[1],
-                                  resized.shape[0] / full.shape[0])
+            region = scale_region(
+                authentic_region(full), resized.shape[1] / full.shape[1], resized.shape[0] / full.shape[0]
+            )
             x1, y1, x2, y2 = view.box
             assert region[0] <= x1 < x2 <= region[2] and region[1] <= y1 < y2 <= region[3]
             assert tuple(view.box.astype(int)) == mask_box(view.mask)
@@ -133,5 +140,8 @@ def test_too_few_backgrounds_or_no_pairable_class_is_an_error(handmade, tmp_path
     path = tmp_path / "single.json"
     path.write_text(json.dumps(data))
     with pytest.raises(DatasetError, match="no class has two instances"):
-        SegLocPairSampler(SegmentBank.from_coco(path, handmade.images), BackgroundBank(handmade.backgrounds),
-                          SegLocConfig(single_instance="exclude"))
+        SegLocPairSampler(
+            SegmentBank.from_coco(path, handmade.images),
+            BackgroundBank(handmade.backgrounds),
+            SegLocConfig(single_instance="exclude"),
+        )

@@ -25,7 +25,7 @@ def test_region_is_the_bag_and_ignores_dark_specks_on_the_margin(scan_drawer):
     region = authentic_region(image)
     # the erosion eats 4 px of the bag per side and every 2x2 speck of the margin
     assert region == (44, 34, 246, 166)
-    raw_dark = np.argwhere((cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) < 205))
+    raw_dark = np.argwhere(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) < 205)
     assert raw_dark[:, 1].min() < 40 - 5 and raw_dark[:, 0].min() < 30 - 5  # specks exist outside the bag
 
 
@@ -93,8 +93,11 @@ def test_compute_regions_caches_reuses_and_reports(tmp_path, caplog, scan_drawer
     out = tmp_path / "regions.json"
     with caplog.at_level(logging.WARNING, logger="segloc"):
         table = compute_regions(folder, out, progress=False)
-    assert table.regions["a.png"] == {"size": [200, 150], "region": [24, 24, 176, 126],
-                                      "mtime": (folder / "a.png").stat().st_mtime_ns}
+    assert table.regions["a.png"] == {
+        "size": [200, 150],
+        "region": [24, 24, 176, 126],
+        "mtime": (folder / "a.png").stat().st_mtime_ns,
+    }
     assert list(table.no_region) == ["blank.png"] and "broken.jpg" in table.unreadable
     assert "1 image(s) have no authentic region" in caplog.text and "1 image(s) could not be read" in caplog.text
 

@@ -14,13 +14,18 @@ from segloc.synthesis.segments import SegmentBank, segmentation_area
 def _dataset(tmp_path, annotations, size=(120, 90)):
     w, h = size
     image = np.full((h, w, 3), 250, np.uint8)
-    image[20:60, 30:80] = (200, 120, 40)   # a dark object inside the first box
+    image[20:60, 30:80] = (200, 120, 40)  # a dark object inside the first box
     cv2.imwrite(str(tmp_path / "a.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
     path = tmp_path / "ann.json"
-    path.write_text(json.dumps({
-        "images": [{"id": 1, "file_name": "a.png", "width": w, "height": h}],
-        "annotations": [{"id": i + 1, "image_id": 1, "iscrowd": 0, **a} for i, a in enumerate(annotations)],
-        "categories": [{"id": 4, "name": "Powerbank"}, {"id": 9, "name": "Sprayer"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "images": [{"id": 1, "file_name": "a.png", "width": w, "height": h}],
+                "annotations": [{"id": i + 1, "image_id": 1, "iscrowd": 0, **a} for i, a in enumerate(annotations)],
+                "categories": [{"id": 4, "name": "Powerbank"}, {"id": 9, "name": "Sprayer"}],
+            }
+        )
+    )
     return path
 
 
@@ -29,11 +34,14 @@ def test_polygon_rle_and_box_segments_are_cut_to_their_masks(tmp_path):
     rle_mask[10:30, 90:110] = 1
     rle = mask_utils.encode(np.asfortranarray(rle_mask))
     rle["counts"] = rle["counts"].decode()
-    path = _dataset(tmp_path, [
-        {"category_id": 4, "bbox": [30, 20, 50, 40], "segmentation": [[30, 20, 80, 20, 30, 60]]},
-        {"category_id": 9, "bbox": [90, 10, 20, 20], "segmentation": rle},
-        {"category_id": 9, "bbox": [25, 15, 60, 50]},
-    ])
+    path = _dataset(
+        tmp_path,
+        [
+            {"category_id": 4, "bbox": [30, 20, 50, 40], "segmentation": [[30, 20, 80, 20, 30, 60]]},
+            {"category_id": 9, "bbox": [90, 10, 20, 20], "segmentation": rle},
+            {"category_id": 9, "bbox": [25, 15, 60, 50]},
+        ],
+    )
     bank = SegmentBank.from_coco(path, tmp_path)
     assert len(bank) == 3 and bank.by_class == {4: [0], 9: [1, 2]}
     tri, square, box = bank[0], bank[1], bank[2]
@@ -52,12 +60,15 @@ def test_box_only_segment_refined_to_its_dark_pixels(tmp_path):
 
 
 def test_size_filters_crowd_and_empty_masks_are_left_out_with_a_count(tmp_path, caplog):
-    path = _dataset(tmp_path, [
-        {"category_id": 4, "bbox": [30, 20, 50, 40], "segmentation": [[30, 20, 80, 20, 30, 60]]},
-        {"category_id": 4, "bbox": [1, 1, 4, 4], "segmentation": [[1, 1, 5, 1, 1, 5]]},
-        {"category_id": 9, "bbox": [30, 20, 50, 40], "segmentation": [[30, 20, 80, 20, 30, 60]], "iscrowd": 1},
-        {"category_id": 9, "bbox": [30, 20, 50, 40], "segmentation": [[30, 20, 50, 20, 70, 20]]},
-    ])
+    path = _dataset(
+        tmp_path,
+        [
+            {"category_id": 4, "bbox": [30, 20, 50, 40], "segmentation": [[30, 20, 80, 20, 30, 60]]},
+            {"category_id": 4, "bbox": [1, 1, 4, 4], "segmentation": [[1, 1, 5, 1, 1, 5]]},
+            {"category_id": 9, "bbox": [30, 20, 50, 40], "segmentation": [[30, 20, 80, 20, 30, 60]], "iscrowd": 1},
+            {"category_id": 9, "bbox": [30, 20, 50, 40], "segmentation": [[30, 20, 50, 20, 70, 20]]},
+        ],
+    )
     with caplog.at_level(logging.WARNING, logger="segloc"):
         bank = SegmentBank.from_coco(path, tmp_path, min_size=8)
     assert [r.instance for r in bank.refs] == [0]

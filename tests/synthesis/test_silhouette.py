@@ -1,4 +1,5 @@
 """Box-to-silhouette refinement: the dense item inside a box, on a drawn scan and on real SIXray boxes."""
+
 from __future__ import annotations
 
 import cv2
@@ -18,7 +19,7 @@ def test_dense_item_on_light_clutter_is_recovered() -> None:
     crop = np.full((80, 100, 3), 235, np.uint8)
     for _ in range(12):  # light organic clutter (clothes), darkness well under the item's
         x, y = rng.integers(0, 90), rng.integers(0, 70)
-        crop[y:y + 10, x:x + 10] = (230, 190, 140)
+        crop[y : y + 10, x : x + 10] = (230, 190, 140)
     item = np.zeros((80, 100), np.uint8)
     item[15:65, 20:35] = 1  # an L-shaped metal item (a wrench-like silhouette)
     item[50:65, 20:80] = 1

@@ -3,7 +3,12 @@ import pytest
 
 from segloc.synthesis.paste import paste, place
 from segloc.synthesis.transforms import (
-    SegmentAugment, color_jitter, moco_color, rotate_expand, to_grayscale, transform_segment,
+    SegmentAugment,
+    color_jitter,
+    moco_color,
+    rotate_expand,
+    to_grayscale,
+    transform_segment,
 )
 
 
@@ -29,8 +34,9 @@ def test_rotation_expands_the_canvas_and_keeps_the_whole_object(angle):
 
 def test_segment_scaled_to_a_fraction_of_the_region_and_always_fits():
     image, mask = _bar(40, 200)
-    aug = SegmentAugment(rotation=0.0, hflip=0.0, vflip=0.0, scale=(0.5, 0.5), brightness=0, contrast=0,
-                         saturation=0, hue=0)
+    aug = SegmentAugment(
+        rotation=0.0, hflip=0.0, vflip=0.0, scale=(0.5, 0.5), brightness=0, contrast=0, saturation=0, hue=0
+    )
     out, omask = transform_segment(image, mask, (300, 120), aug, np.random.default_rng(0))
     assert omask.shape == (30, 150)  # longer side = 0.5 * 300
     aug = SegmentAugment(rotation=0.0, hflip=0.0, vflip=0.0, scale=(0.9, 0.9))

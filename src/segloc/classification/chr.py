@@ -16,6 +16,7 @@ last level; 3: hierarchical) and ``refine`` (reversed connections). Without refi
 keeps its 1x1 conv + ReLU and is classified on its own (our reading of "+H", which the paper does
 not spell out). The class-balanced loss is a separate switch (``loss.py``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -136,8 +137,9 @@ def _upsample_cat(high: Tensor, low: Tensor) -> Tensor:
     of many channels and few pixels is slow (on an H200 it took 35 of ResNet-101 CHR's 47 ms at
     batch 32); channels-last gives the same values.
     """
-    up = F.interpolate(high.contiguous(memory_format=torch.channels_last), size=low.shape[-2:], mode="bilinear",
-                       align_corners=False)
+    up = F.interpolate(
+        high.contiguous(memory_format=torch.channels_last), size=low.shape[-2:], mode="bilinear", align_corners=False
+    )
     return torch.cat([up, low], dim=1)
 
 

@@ -4,6 +4,7 @@ Defaults follow the authors' code (MeioJane/CHR): SGD lr 0.01, momentum 0.9, wei
 constant learning rate, 15 epochs, training warp 256 + random 224 crop, test warp 224. ``optim`` and
 ``train`` are the sections every segloc training config shares (``segloc.engine.config``).
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -94,8 +95,16 @@ class ChrConfig(Config):
     train: ChrTrain = Field(default_factory=ChrTrain)
     eval: EvalSection = Field(default_factory=EvalSection)
 
-    RENAMED = {"optim.epochs": "train.epochs", "optim.max_steps": "train.steps", "optim.batch_size": "train.batch_size",
-               **{f"run.{key}": f"train.{key}" for key in ("seed", "device", "amp", "threads", "checkpoint_every",
-                                                          "keep_checkpoints", "log_every")},
-               "run.evaluate": "eval.enabled", "run.eval_batch_size": "eval.batch_size",
-               "run.ap_method": "eval.ap_method", "run.pointing_tolerance": "eval.pointing_tolerance"}
+    RENAMED = {
+        "optim.epochs": "train.epochs",
+        "optim.max_steps": "train.steps",
+        "optim.batch_size": "train.batch_size",
+        **{
+            f"run.{key}": f"train.{key}"
+            for key in ("seed", "device", "amp", "threads", "checkpoint_every", "keep_checkpoints", "log_every")
+        },
+        "run.evaluate": "eval.enabled",
+        "run.eval_batch_size": "eval.batch_size",
+        "run.ap_method": "eval.ap_method",
+        "run.pointing_tolerance": "eval.pointing_tolerance",
+    }

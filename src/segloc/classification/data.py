@@ -8,6 +8,7 @@ Randomness is a pure function of (seed, epoch, index): the sampler's order of an
 sample's crop/flip. A run resumed in the middle of an epoch therefore sees exactly the batches a
 straight run would, with any number of loader workers.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence

@@ -1,5 +1,6 @@
 """Evaluate a trained CHR model: per-class AP (paper Table 2), CAM pointing accuracy (Table 3),
 ``metrics.json`` + ``report.md``, and a CAM picture over one scan."""
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,7 @@ def load_trained(path: Path | str, device: str | torch.device = "cpu") -> tuple[
 
 
 @torch.no_grad()
-def predict_scores(model: CHRNet, dataset: SixrayClassification, batch_size: int = 32,
-                   workers: int = 0) -> np.ndarray:
+def predict_scores(model: CHRNet, dataset: SixrayClassification, batch_size: int = 32, workers: int = 0) -> np.ndarray:
     """(N, C) test-time logits (mean over levels) in dataset order."""
     device = next(model.parameters()).device
     cuda = device.type == "cuda"
@@ -77,11 +77,13 @@ def pointing_counts(model: CHRNet, dataset: SixrayClassification, tolerance: flo
     return counts
 
 
-def evaluate_model(model: CHRNet, config: ChrConfig, class_names: list[str], data_root: Path | str,
-                   subset: str) -> dict:
+def evaluate_model(
+    model: CHRNet, config: ChrConfig, class_names: list[str], data_root: Path | str, subset: str
+) -> dict:
     """mAP and pointing accuracy of ``model`` on ``ImageSet/<subset>/test.csv``, as a JSON-able dict."""
-    test_set = SixrayClassification(data_root, subset, "test", size=config.data.image_size, class_names=class_names,
-                                    skip_bad=config.data.skip_bad)
+    test_set = SixrayClassification(
+        data_root, subset, "test", size=config.data.image_size, class_names=class_names, skip_bad=config.data.skip_bad
+    )
     scores = predict_scores(model, test_set, config.eval.batch_size, config.data.workers)
     ap, mean_ap = mean_average_precision(scores, test_set.labels.numpy(), config.eval.ap_method)
     counts = pointing_counts(model, test_set, config.eval.pointing_tolerance)
@@ -119,17 +121,28 @@ def report_markdown(metrics: dict) -> str:
     rule = "|---" * (len(names) + 2) + "|"
     ap = [metrics["ap"][n] for n in names]
     acc = [metrics["pointing"][n] for n in names]
-    return "\n".join([
-        f"# CHR evaluation: {label}",
-        "",
-        f"Test images: {metrics['test_images']}; positives per class: "
-        + ", ".join(f"{n} {p}" for n, p in zip(names, metrics["test_positives"])) + ".",
-        "",
-        f"## Classification average precision (%), {metrics['ap_method']} AP (Table 2 layout)",
-        "", header, rule, _row(label, ap, metrics["mAP"]), "",
-        f"## Pointing accuracy (%), tolerance {metrics['pointing_tolerance']:g} px (Table 3 layout)",
-        "", header, rule, _row(label, acc, metrics["pointing_mean"]), "",
-    ])
+    return "\n".join(
+        [
+            f"# CHR evaluation: {label}",
+            "",
+            f"Test images: {metrics['test_images']}; positives per class: "
+            + ", ".join(f"{n} {p}" for n, p in zip(names, metrics["test_positives"]))
+            + ".",
+            "",
+            f"## Classification average precision (%), {metrics['ap_method']} AP (Table 2 layout)",
+            "",
+            header,
+            rule,
+            _row(label, ap, metrics["mAP"]),
+            "",
+            f"## Pointing accuracy (%), tolerance {metrics['pointing_tolerance']:g} px (Table 3 layout)",
+            "",
+            header,
+            rule,
+            _row(label, acc, metrics["pointing_mean"]),
+            "",
+        ]
+    )
 
 
 def _json_safe(value: object) -> object:
@@ -152,9 +165,15 @@ def write_reports(metrics: dict, out_dir: Path | str) -> None:
     (out_dir / "report.md").write_text(report_markdown(metrics), encoding="utf-8")
 
 
-def evaluate_run(path: Path | str, data_root: Path | str, subset: str | None = None, device: str = "auto",
-                 out_dir: Path | str | None = None, ap_method: str | None = None,
-                 tolerance: float | None = None) -> dict:
+def evaluate_run(
+    path: Path | str,
+    data_root: Path | str,
+    subset: str | None = None,
+    device: str = "auto",
+    out_dir: Path | str | None = None,
+    ap_method: str | None = None,
+    tolerance: float | None = None,
+) -> dict:
     """Evaluate a run folder or checkpoint; reports go to ``out_dir`` (default: the run folder).
 
     ``subset``, ``ap_method`` and the pointing ``tolerance`` default to the run's config.
@@ -184,8 +203,9 @@ def classify_scan(model: CHRNet, image: np.ndarray, size: int = 224) -> tuple[np
 
 
 @torch.no_grad()
-def save_cam_picture(model: CHRNet, root: Path | str | SixrayRoot, name: str, out: Path | str,
-                     class_names: list[str], size: int = 224) -> Path:
+def save_cam_picture(
+    model: CHRNet, root: Path | str | SixrayRoot, name: str, out: Path | str, class_names: list[str], size: int = 224
+) -> Path:
     """One panel per class: the scan with its CAM overlaid, ground-truth boxes, peak and score."""
     import matplotlib
 

@@ -1,5 +1,6 @@
 """Export a trained CHR model: its ResNet trunk as a segloc backbone file (to initialise the
 detector), or the whole classifier as one ONNX graph (scan in; class probabilities and CAMs out)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,8 +30,9 @@ def export_backbone(path: Path | str, out: Path | str) -> Path:
 
     model, config, _ = load_trained(path)
     if config.model.backbone not in RESNETS:
-        raise SeglocError(f"{path}: only ResNet trunks can initialise the detector, this run used "
-                          f"{config.model.backbone}")
+        raise SeglocError(
+            f"{path}: only ResNet trunks can initialise the detector, this run used {config.model.backbone}"
+        )
     holder = nn.Module()
     holder.body = model.trunk.body
     holder.config = {"arch": config.model.backbone, "norm": "bn"}
@@ -61,9 +63,16 @@ def export_onnx(path: Path | str, out: Path | str) -> Path:
     model, config, class_names = load_trained(path)
     size = config.data.image_size
     graph = ChrGraph(model, size).eval()
-    meta = {"format": "segloc-chr", "segloc": __version__, "class_names": class_names, "image_size": size,
-            "backbone": config.model.backbone, "variant": config.model.variant,
-            "input": "image: uint8 (H, W, 3) RGB", "outputs": ["scores", "cams"]}
+    meta = {
+        "format": "segloc-chr",
+        "segloc": __version__,
+        "class_names": class_names,
+        "image_size": size,
+        "backbone": config.model.backbone,
+        "variant": config.model.variant,
+        "input": "image: uint8 (H, W, 3) RGB",
+        "outputs": ["scores", "cams"],
+    }
     axes = {"image": {0: "height", 1: "width"}, "cams": {1: "height", 2: "width"}}
     return write_atomically(out, lambda tmp: trace_onnx(graph, noise_scan(size), tmp, meta["outputs"], axes, meta))
 

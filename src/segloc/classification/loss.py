@@ -13,6 +13,7 @@ As in the authors' code: labels 1/-1/0 map to 1/0/1 (difficult counts as present
 each level's loss is the mean over batch x classes of the masked terms (masked entries count as
 zeros), and the levels' losses are summed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,5 @@
 """`segloc chr ...`: train, evaluate and export the SIXray CHR classifier."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,8 +15,9 @@ if TYPE_CHECKING:
 app = typer.Typer(no_args_is_help=True, help="SIXray CHR classifier: train, evaluate (mAP, CAM pointing), export.")
 
 
-def train_config(config: Path | None, overrides: list[str], out: Path, resume: bool,
-                 options: dict[str, dict[str, str | bool | None]]) -> ChrConfig:
+def train_config(
+    config: Path | None, overrides: list[str], out: Path, resume: bool, options: dict[str, dict[str, str | bool | None]]
+) -> ChrConfig:
     """The run's config: ``config`` (or, on resume without one, the run's ``config.yaml``), then
     ``--set`` overrides, then the explicit CLI options given ({section: {key: value or None}})."""
     from pydantic import ValidationError
@@ -56,8 +58,10 @@ def train_cmd(
     from segloc.classification.train import train
     from segloc.engine import is_main
 
-    options = {"data": {"root": str(data) if data else None, "subset": subset, "skip_bad": skip_bad or None},
-               "model": {"backbone": backbone, "variant": variant}}
+    options = {
+        "data": {"root": str(data) if data else None, "subset": subset, "skip_bad": skip_bad or None},
+        "model": {"backbone": backbone, "variant": variant},
+    }
     cfg = train_config(config, overrides, out, resume, options)
     run_dir = train(cfg, out, resume=resume, overwrite=overwrite)
     report = run_dir / "report.md"
@@ -100,8 +104,12 @@ def evaluate_cmd(
 def export_cmd(
     run: Path = typer.Argument(..., help="Run folder or checkpoint file."),
     out: Path = typer.Option(..., "--out", help="File to write (.safetensors or .onnx)."),
-    fmt: str = typer.Option("safetensors", "--format", help="safetensors: the ResNet trunk, to initialise the "
-                            "detector | onnx: the whole classifier (scan in; class probabilities and CAMs out)."),
+    fmt: str = typer.Option(
+        "safetensors",
+        "--format",
+        help="safetensors: the ResNet trunk, to initialise the "
+        "detector | onnx: the whole classifier (scan in; class probabilities and CAMs out).",
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
 ) -> None:
     """Export the trunk (segloc backbone format, for the detector) or the whole classifier as ONNX."""

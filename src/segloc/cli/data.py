@@ -1,4 +1,5 @@
 """`segloc data ...`: inspect and convert datasets in their release formats."""
+
 from __future__ import annotations
 
 import json
@@ -16,14 +17,25 @@ FORMATS = ("pidray", "sixray", "coco", "voc", "yolo")
 def stats_cmd(
     path: Path = typer.Argument(..., help="PIDray root, SIXray root, a COCO json, or a VOC xml / YOLO txt folder."),
     fmt: str = typer.Option(..., "--format", help=" | ".join(FORMATS)),
-    images: Path = typer.Option(None, "--images", help="Image folder of coco / voc / yolo labels (default: the json's "
-                                "folder, VOC's JPEGImages/, YOLO's images/ or the labels folder)."),
-    classes: Path = typer.Option(None, "--classes", help="Class names file of voc / yolo labels (default: "
-                                 "classes.txt, *.names or data.yaml beside them)."),
+    images: Path = typer.Option(
+        None,
+        "--images",
+        help="Image folder of coco / voc / yolo labels (default: the json's "
+        "folder, VOC's JPEGImages/, YOLO's images/ or the labels folder).",
+    ),
+    classes: Path = typer.Option(
+        None,
+        "--classes",
+        help="Class names file of voc / yolo labels (default: classes.txt, *.names or data.yaml beside them).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP),
-    verify: bool = typer.Option(False, "--verify", help="Decode every image (slower, with progress): also finds "
-                                "truncated or corrupt pixel data, not only broken headers."),
+    verify: bool = typer.Option(
+        False,
+        "--verify",
+        help="Decode every image (slower, with progress): also finds "
+        "truncated or corrupt pixel data, not only broken headers.",
+    ),
 ) -> None:
     """Count images, labelled images, positives/negatives, per-class objects, boxes and masks.
 
@@ -33,8 +45,14 @@ def stats_cmd(
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
-    stats = dataset_stats(path, fmt, skip_bad=skip_bad, images=images, verify=verify,  # type: ignore[arg-type]
-                          classes=classes)
+    stats = dataset_stats(
+        path,
+        fmt,
+        skip_bad=skip_bad,
+        images=images,
+        verify=verify,  # type: ignore[arg-type]
+        classes=classes,
+    )
     typer.echo(json.dumps(stats, indent=2) if as_json else format_stats(stats))
 
 
@@ -73,5 +91,7 @@ def convert_cmd(
     (check_new_output if to == "coco" else check_new_folder)(out, overwrite)
     dataset = convert_labels(source, to, out, images, classes, skip_bad)  # type: ignore[arg-type]
     boxes = sum(len(r.instances) for r in dataset.images)
-    typer.echo(f"wrote {out} ({to}): {len(dataset.images)} images, {boxes} objects, "
-               f"{len(dataset.categories)} classes; images stay in {dataset.image_root}")
+    typer.echo(
+        f"wrote {out} ({to}): {len(dataset.images)} images, {boxes} objects, "
+        f"{len(dataset.categories)} classes; images stay in {dataset.image_root}"
+    )

@@ -1,4 +1,5 @@
 """`segloc finetune | evaluate | report | detect`: the downstream detector, from fine-tuning to Table 1."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,10 +10,17 @@ from segloc.cli.output import SKIP_BAD_HELP, check_new_output
 
 
 def finetune_cmd(
-    config: Path = typer.Option(None, "--config", help="YAML config (configs/finetune/*.yaml); with --resume, "
-                                "defaults to the run folder's saved config.yaml."),
-    init: str = typer.Option(None, "--init", help="'random' or a weights file: segloc export (.safetensors) or "
-                             "torchvision ResNet file. Overrides the config's init."),
+    config: Path = typer.Option(
+        None,
+        "--config",
+        help="YAML config (configs/finetune/*.yaml); with --resume, defaults to the run folder's saved config.yaml.",
+    ),
+    init: str = typer.Option(
+        None,
+        "--init",
+        help="'random' or a weights file: segloc export (.safetensors) or "
+        "torchvision ResNet file. Overrides the config's init.",
+    ),
     overrides: list[str] = typer.Option([], "--set", help="Override a config key, e.g. --set train.epochs=2."),
     out: Path = typer.Option(None, "--out", help="Run folder (default: runs/finetune/<config name>-<init name>)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its latest checkpoint."),
@@ -41,8 +49,13 @@ def evaluate_cmd(
     model: Path = typer.Argument(..., help="Run folder or model / checkpoint file."),
     data: Path = typer.Option(None, "--data", help="PIDray root (annotations/xray_test_*.json)."),
     split: str = typer.Option("all", "--split", help="easy | hard | hidden | all (every test split present)."),
-    labels: Path = typer.Option(None, "--labels", "--coco", help="Evaluate on these labels instead of a PIDray root: "
-                                "a COCO json, a VOC xml folder or a YOLO txt folder (classes matched by name)."),
+    labels: Path = typer.Option(
+        None,
+        "--labels",
+        "--coco",
+        help="Evaluate on these labels instead of a PIDray root: "
+        "a COCO json, a VOC xml folder or a YOLO txt folder (classes matched by name).",
+    ),
     images: Path = typer.Option(None, "--images", help="Image folder of --labels (default: the format's usual place)."),
     classes: Path = typer.Option(None, "--classes", help="Class names file of VOC / YOLO --labels."),
     out: Path = typer.Option(None, "--out", help="Output folder (default: RUN/eval, or eval_<name> beside a file)."),
@@ -71,8 +84,11 @@ def report_cmd(
 
 
 def detect_cmd(
-    model: Path = typer.Argument(..., help="Run folder, model / checkpoint file, or an exported .onnx / TorchScript "
-                                 "file (segloc export-detector; runs on the CPU)."),
+    model: Path = typer.Argument(
+        ...,
+        help="Run folder, model / checkpoint file, or an exported .onnx / TorchScript "
+        "file (segloc export-detector; runs on the CPU).",
+    ),
     images: list[Path] = typer.Argument(..., help="Image files or folders of images."),
     out: Path = typer.Option(..., "--out", help="Predictions json to write."),
     draw: Path = typer.Option(None, "--draw", help="Folder for overlays with boxes, masks and class names."),

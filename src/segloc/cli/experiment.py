@@ -1,4 +1,5 @@
 """`segloc experiment` and `segloc demo`: the paper's whole protocol in one command."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,10 +11,14 @@ from segloc.experiment.config import STAGES
 
 
 def experiment_cmd(
-    config: str = typer.Option(..., "--config", help="configs/experiment/<name>.yaml, or just its name (demo, cpu-small, gpu, paper)."),
+    config: str = typer.Option(
+        ..., "--config", help="configs/experiment/<name>.yaml, or just its name (demo, cpu-small, gpu, paper)."
+    ),
     out: Path = typer.Option(None, "--out", help="Run folder (default: runs/<name>)."),
     from_stage: str = typer.Option(None, "--from", help=f"Redo from this stage on: {', '.join(STAGES)}."),
-    overrides: list[str] = typer.Option([], "--set", help="Override a config key, e.g. --set finetune.inits=[random,segloc]."),
+    overrides: list[str] = typer.Option(
+        [], "--set", help="Override a config key, e.g. --set finetune.inits=[random,segloc]."
+    ),
 ) -> None:
     """Run the paper's protocol: regions, synthesis, pretraining per method, fine-tuning per init,
     evaluation on easy/hard/hidden and a report. Finished stages are skipped on a re-run."""
@@ -31,7 +36,9 @@ def experiment_cmd(
 
 def demo_cmd(
     out: Path = typer.Option(Path("runs/demo"), "--out", help="Run folder."),
-    overrides: list[str] = typer.Option([], "--set", help="Override a key of the demo config, e.g. --set probe.enabled=false."),
+    overrides: list[str] = typer.Option(
+        [], "--set", help="Override a key of the demo config, e.g. --set probe.enabled=false."
+    ),
 ) -> None:
     """The demo: `segloc experiment --config demo` on generated demo data: SegLoc pretraining, then a detector
     fine-tuned from it that detects, in under 10 minutes on 2 CPU cores."""

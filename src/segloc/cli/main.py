@@ -2,6 +2,7 @@
 
 The command modules import torch and the data stack inside their functions, so `segloc --help` and
 `segloc --version` answer without loading them."""
+
 from __future__ import annotations
 
 import logging
@@ -20,8 +21,11 @@ from segloc.cli.serve import serve_cmd
 from segloc.cli.synthesize import regions_cmd, synthesize_cmd
 from segloc.errors import SeglocError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="segloc: self-supervised pretraining and prohibited-item detection on X-ray scans.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="segloc: self-supervised pretraining and prohibited-item detection on X-ray scans.",
+)
 app.add_typer(data.app, name="data")
 app.add_typer(chr_app, name="chr")
 app.command("generate")(generate_cmd)
@@ -50,8 +54,9 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _options(
-    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
-                                 help="Print the segloc version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the segloc version and exit."
+    ),
 ) -> None:
     """segloc: self-supervised pretraining and prohibited-item detection on X-ray scans."""
 

@@ -1,12 +1,15 @@
 """What the commands share about their files: outputs never replaced unless asked, bad input skipped only on request."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from segloc.errors import SeglocError
 
-SKIP_BAD_HELP = ("Skip broken records (bad annotations, unreadable images) with one warning and a count, "
-                 "instead of stopping at the first.")
+SKIP_BAD_HELP = (
+    "Skip broken records (bad annotations, unreadable images) with one warning and a count, "
+    "instead of stopping at the first."
+)
 
 
 def check_new_output(path: Path, overwrite: bool) -> None:

@@ -1,4 +1,5 @@
 """`segloc pretrain` and `segloc export`: contrastive pretraining runs and their backbone export."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,15 +45,18 @@ def pretrain_cmd(
         out = Path("runs") / "pretrain" / config.stem
     from segloc.pretrain.trainer import pretrain
 
-    result = pretrain(resolve_config(config, overrides, out, resume), out, resume=resume, overwrite=overwrite,
-                      stop_at_step=stop_after)
+    result = pretrain(
+        resolve_config(config, overrides, out, resume), out, resume=resume, overwrite=overwrite, stop_at_step=stop_after
+    )
     typer.echo(f"{result.run_dir}: step {result.step}, checkpoint {result.checkpoint}")
 
 
 def export_cmd(
     run: Path = typer.Argument(..., help="Pretraining run folder (its latest checkpoint) or a checkpoint file."),
     out: Path = typer.Option(..., "--out", help="safetensors file to write."),
-    fmt: str = typer.Option("segloc", "--format", help="segloc (trunk+FPN+attention, detector keys) | torchvision (trunk)."),
+    fmt: str = typer.Option(
+        "segloc", "--format", help="segloc (trunk+FPN+attention, detector keys) | torchvision (trunk)."
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
 ) -> None:
     """Export the pretrained query backbone for the detector (or as a torchvision ResNet)."""
@@ -65,7 +69,9 @@ def export_cmd(
 
 
 def probe_cmd(
-    backbones: list[str] = typer.Argument(..., help="Backbone files (segloc exports, torchvision ResNets) or 'random'."),
+    backbones: list[str] = typer.Argument(
+        ..., help="Backbone files (segloc exports, torchvision ResNets) or 'random'."
+    ),
     data: Path = typer.Option(..., "--data", help="PIDray root: its train split is indexed, the test splits probed."),
     arch: str = typer.Option("resnet18", "--arch", help="Architecture of 'random' and of torchvision files."),
     splits: list[str] = typer.Option(["easy", "hard", "hidden"], "--split", help="Test split(s) (repeatable)."),
@@ -94,8 +100,11 @@ def probe_cmd(
         backbone = _probe_backbone(name, arch)
         initialize_backbone(backbone, name)
         results[name] = knn_probe(backbone, train, tests, k, device)
-        typer.echo(f"{name}: " + ", ".join(f"{s} {r['top1']:.3f}" for s, r in results[name].items())
-                   + f" (chance {max(r['chance'] for r in results[name].values()):.3f})")
+        typer.echo(
+            f"{name}: "
+            + ", ".join(f"{s} {r['top1']:.3f}" for s, r in results[name].items())
+            + f" (chance {max(r['chance'] for r in results[name].values()):.3f})"
+        )
     typer.echo(json.dumps(results, indent=1))
 
 
@@ -105,8 +114,7 @@ def _probe_backbone(name: str, arch: str) -> BackboneWithFPN:
     from segloc.models import WeightsError, build_backbone, read_backbone_config, read_metadata
     from segloc.models.weights import FORMAT
 
-    recorded = (name != "random" and Path(name).suffix == ".safetensors"
-                and read_metadata(name).get("format") == FORMAT)
+    recorded = name != "random" and Path(name).suffix == ".safetensors" and read_metadata(name).get("format") == FORMAT
     kwargs = read_backbone_config(name) if recorded else {"arch": arch}
     try:
         return build_backbone(**kwargs)

@@ -1,4 +1,5 @@
 """The README's command reference, generated from the CLI itself (a test keeps them in sync)."""
+
 from __future__ import annotations
 
 import typer

@@ -1,4 +1,5 @@
 """Class-name files of the box formats (YOLO, VOC): one name a line, or a YAML file's ``names``."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -40,5 +41,7 @@ def find_class_file(labels: Path) -> Path:
         for name in CLASS_FILES:
             if (folder / name).is_file():
                 return folder / name
-    raise DatasetError(f"{labels}: no class names file found (looked for {', '.join(CLASS_FILES)} here and "
-                       "in the two folders above); pass one with --classes")
+    raise DatasetError(
+        f"{labels}: no class names file found (looked for {', '.join(CLASS_FILES)} here and "
+        "in the two folders above); pass one with --classes"
+    )

@@ -3,14 +3,16 @@
 Category names and ids are read from the file, never assumed. Box-only files (no
 ``segmentation``) load too; their instances simply have no mask.
 """
+
 from __future__ import annotations
 
 import json
 import math
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
 import numpy as np
 from pycocotools import mask as mask_utils
@@ -146,8 +148,9 @@ def _read_categories(path: Path, records: list) -> dict[int, str]:
         if not isinstance(c, dict) or not _is_int(c.get("id")) or not isinstance(c.get("name"), str):
             raise DatasetError(f"{path}: category {c!r} needs an integer 'id' and a text 'name'")
         if c["id"] in categories:
-            raise DatasetError(f"{path}: category id {c['id']} is listed twice "
-                               f"({categories[c['id']]!r} and {c['name']!r})")
+            raise DatasetError(
+                f"{path}: category id {c['id']} is listed twice ({categories[c['id']]!r} and {c['name']!r})"
+            )
         categories[c["id"]] = c["name"]
     return categories
 
@@ -251,8 +254,9 @@ def _annotation_problem(ann: dict, rec: ImageRecord, categories: dict[int, str])
     return problem
 
 
-def _read_images(images: list, json_path: Path, image_root: Path, check_images: ImageCheck,
-                 bad: BadRecords) -> tuple[dict[int, ImageRecord], Counter]:
+def _read_images(
+    images: list, json_path: Path, image_root: Path, check_images: ImageCheck, bad: BadRecords
+) -> tuple[dict[int, ImageRecord], Counter]:
     """The valid image records by id, and how often each integer id is listed (repeats are bad)."""
     listed = Counter(img.get("id") for img in images if isinstance(img, dict) and _is_int(img.get("id")))
     records: dict[int, ImageRecord] = {}
@@ -324,8 +328,16 @@ def load_coco(
             bad.report(f"annotation {ann_id} (image {rec.file_name}): {problem}")
             continue
         x, y, w, h = (float(v) for v in ann["bbox"])
-        rec.instances.append(Instance(ann_id, ann["category_id"], (x, y, w, h), ann.get("segmentation") or None,
-                                      float(ann.get("area", w * h)), ann.get("iscrowd", 0)))
+        rec.instances.append(
+            Instance(
+                ann_id,
+                ann["category_id"],
+                (x, y, w, h),
+                ann.get("segmentation") or None,
+                float(ann.get("area", w * h)),
+                ann.get("iscrowd", 0),
+            )
+        )
     bad.warn_summary()
     return CocoDataset(json_path, image_root, categories, list(records.values()))
 

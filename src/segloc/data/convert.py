@@ -1,5 +1,6 @@
 """Label conversion: any format segloc reads -> COCO json, VOC xml or YOLO txt; and SIXray's VOC boxes
 -> a box-only COCO json with the SIXray class list, so SIXray boxes can feed the detector."""
+
 from __future__ import annotations
 
 import json
@@ -55,8 +56,16 @@ def sixray_to_coco(
             if x2 <= x1 or y2 <= y1:
                 bad.report(f"{name}.xml: box {obj.box} lies outside the {width}x{height} image")
                 continue
-            anns.append({"id": len(anns) + 1, "image_id": image_id, "category_id": cat,
-                         "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1), "iscrowd": 0})
+            anns.append(
+                {
+                    "id": len(anns) + 1,
+                    "image_id": image_id,
+                    "category_id": cat,
+                    "bbox": [x1, y1, x2 - x1, y2 - y1],
+                    "area": (x2 - x1) * (y2 - y1),
+                    "iscrowd": 0,
+                }
+            )
     bad.warn_summary()
     data = {
         "info": {"description": f"SIXray boxes converted by segloc from {Path(root)}"},
@@ -74,14 +83,23 @@ def write_coco(dataset: CocoDataset, out: Path | str) -> Path:
     for record in dataset.images:
         images.append({"id": record.id, "file_name": record.file_name, "width": record.width, "height": record.height})
         for inst in record.instances:
-            ann = {"id": inst.id, "image_id": record.id, "category_id": inst.category_id, "bbox": list(inst.bbox),
-                   "area": inst.area, "iscrowd": inst.iscrowd}
+            ann = {
+                "id": inst.id,
+                "image_id": record.id,
+                "category_id": inst.category_id,
+                "bbox": list(inst.bbox),
+                "area": inst.area,
+                "iscrowd": inst.iscrowd,
+            }
             if inst.has_mask:
                 ann["segmentation"] = inst.segmentation
             annotations.append(ann)
-    data = {"info": {"description": f"converted by segloc from {dataset.json_path}"}, "images": images,
-            "annotations": annotations,
-            "categories": [{"id": i, "name": n} for i, n in sorted(dataset.categories.items())]}
+    data = {
+        "info": {"description": f"converted by segloc from {dataset.json_path}"},
+        "images": images,
+        "annotations": annotations,
+        "categories": [{"id": i, "name": n} for i, n in sorted(dataset.categories.items())],
+    }
     return atomic_write_text(json.dumps(data), out)
 
 
@@ -98,8 +116,12 @@ def _boxes(dataset: CocoDataset) -> Iterator[tuple[ImageRecord, list[Instance]]]
         masks += sum(inst.has_mask for inst in kept)
         yield record, kept
     if masks or crowd:
-        log.info("%s: boxes written; %d mask(s) and %d crowd region(s) are not (the format holds boxes only)",
-                 dataset.json_path, masks, crowd)
+        log.info(
+            "%s: boxes written; %d mask(s) and %d crowd region(s) are not (the format holds boxes only)",
+            dataset.json_path,
+            masks,
+            crowd,
+        )
 
 
 def _write_class_names(dataset: CocoDataset, out: Path) -> dict[int, int]:
@@ -141,8 +163,10 @@ def write_yolo(dataset: CocoDataset, out: Path | str) -> Path:
         lines = []
         for inst in instances:
             x, y, w, h = inst.bbox
-            lines.append(f"{index[inst.category_id]} {(x + w / 2) / record.width:.6f} "
-                         f"{(y + h / 2) / record.height:.6f} {w / record.width:.6f} {h / record.height:.6f}\n")
+            lines.append(
+                f"{index[inst.category_id]} {(x + w / 2) / record.width:.6f} "
+                f"{(y + h / 2) / record.height:.6f} {w / record.width:.6f} {h / record.height:.6f}\n"
+            )
         path = out / Path(record.file_name).with_suffix(".txt")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(lines), encoding="utf-8")
@@ -152,8 +176,14 @@ def write_yolo(dataset: CocoDataset, out: Path | str) -> Path:
 WRITERS = {"coco": write_coco, "voc": write_voc, "yolo": write_yolo}
 
 
-def convert_labels(source: Path | str, to: LabelFormat, out: Path | str, images: Path | str | None = None,
-                   classes: Path | str | None = None, skip_bad: bool = False) -> CocoDataset:
+def convert_labels(
+    source: Path | str,
+    to: LabelFormat,
+    out: Path | str,
+    images: Path | str | None = None,
+    classes: Path | str | None = None,
+    skip_bad: bool = False,
+) -> CocoDataset:
     """Read labels in any format (:func:`~segloc.data.formats.load_annotations`) and write them as ``to``
     (a json file for coco, a folder for voc and yolo); returns the dataset read. Image files are not
     copied: the written labels refer to the same image folder."""

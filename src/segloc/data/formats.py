@@ -1,5 +1,6 @@
 """One entry point for labelled sets in any format segloc reads: a COCO json, a VOC xml folder or a
 YOLO txt folder, each loaded as a :class:`~segloc.data.coco.CocoDataset`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,9 +30,14 @@ def detect_format(path: Path | str) -> LabelFormat:
     raise DatasetError(f"{path}: not a COCO json file, a VOC xml folder or a YOLO labels folder")
 
 
-def load_annotations(path: Path | str, images: Path | str | None = None, classes: Path | str | None = None,
-                     skip_bad: bool = False, check_images: ImageCheck = "exists",
-                     expected: LabelFormat | None = None) -> CocoDataset:
+def load_annotations(
+    path: Path | str,
+    images: Path | str | None = None,
+    classes: Path | str | None = None,
+    skip_bad: bool = False,
+    check_images: ImageCheck = "exists",
+    expected: LabelFormat | None = None,
+) -> CocoDataset:
     """Load labels in any supported format (or only in ``expected``); ``images`` defaults to the format's
     usual place (the json's folder, VOC's JPEGImages/, YOLO's images/ or the labels folder), ``classes``
     to the names file found beside the labels (VOC, YOLO). VOC and YOLO images are always checked by
@@ -41,8 +47,9 @@ def load_annotations(path: Path | str, images: Path | str | None = None, classes
     if expected is not None and fmt != expected:
         raise DatasetError(f"{path}: holds {fmt} labels, not {expected}")
     if fmt == "coco":
-        return load_coco(path, images if images is not None else path.parent, skip_bad=skip_bad,
-                         check_images=check_images)
+        return load_coco(
+            path, images if images is not None else path.parent, skip_bad=skip_bad, check_images=check_images
+        )
     loader = load_voc if fmt == "voc" else load_yolo
     dataset = loader(path, images, classes, skip_bad=skip_bad)
     if check_images == "decode":

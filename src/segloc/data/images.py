@@ -1,4 +1,5 @@
 """Image reading that fails with a message naming the file: size-limited, truncation-checked."""
+
 from __future__ import annotations
 
 import io
@@ -32,15 +33,18 @@ def _header_size(source: Path | io.BytesIO, path: Path) -> tuple[int, int] | Non
             with Image.open(source) as im:
                 size = im.size
     except Image.DecompressionBombError as exc:
-        raise DatasetError(f"{path}: image size over the limit of {MAX_IMAGE_PIXELS:,} pixels "
-                           "(a decompression bomb, or not a scan)") from exc
+        raise DatasetError(
+            f"{path}: image size over the limit of {MAX_IMAGE_PIXELS:,} pixels (a decompression bomb, or not a scan)"
+        ) from exc
     except UnidentifiedImageError:
         return None
     except OSError as exc:
         raise DatasetError(f"{path}: cannot read image header (corrupt or not an image): {exc}") from exc
     if size[0] * size[1] > MAX_IMAGE_PIXELS:
-        raise DatasetError(f"{path}: image size {size[0]}x{size[1]} over the limit of {MAX_IMAGE_PIXELS:,} "
-                           "pixels (a decompression bomb, or not a scan)")
+        raise DatasetError(
+            f"{path}: image size {size[0]}x{size[1]} over the limit of {MAX_IMAGE_PIXELS:,} "
+            "pixels (a decompression bomb, or not a scan)"
+        )
     return size
 
 
@@ -88,6 +92,7 @@ def unreadable_images(paths: Sequence[Path], progress: bool = True) -> dict[Path
         return None
 
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-        found = list(tqdm(pool.map(problem, paths), total=len(paths), desc="decoding images",
-                          disable=not progress, leave=False))
+        found = list(
+            tqdm(pool.map(problem, paths), total=len(paths), desc="decoding images", disable=not progress, leave=False)
+        )
     return {path: reason for path, reason in zip(paths, found) if reason is not None}

@@ -1,4 +1,5 @@
 """Safe resolution of file names found inside dataset annotation files."""
+
 from __future__ import annotations
 
 from pathlib import Path

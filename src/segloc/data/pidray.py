@@ -1,4 +1,5 @@
 """PIDray root discovery: the COCO files of each split, found by their release names."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,20 +28,27 @@ def find_pidray_splits(root: Path | str) -> dict[str, tuple[Path, Path]]:
     root = Path(root)
     ann_dir = root / "annotations"
     for layout in PIDRAY_LAYOUTS:
-        found = {split: (ann_dir / js, root / folder) for split, (js, folder) in layout.items()
-                 if (ann_dir / js).is_file()}
+        found = {
+            split: (ann_dir / js, root / folder) for split, (js, folder) in layout.items() if (ann_dir / js).is_file()
+        }
         if found:
             unread = sorted(p.name for p in ann_dir.glob("*.json") if p not in {js for js, _ in found.values()})
             if unread:
-                log.warning("%s: %s not read (not a split name of this PIDray layout: %s)", ann_dir,
-                            ", ".join(unread), ", ".join(js for js, _ in layout.values()))
+                log.warning(
+                    "%s: %s not read (not a split name of this PIDray layout: %s)",
+                    ann_dir,
+                    ", ".join(unread),
+                    ", ".join(js for js, _ in layout.values()),
+                )
             return found
     expected = ", ".join(js for layout in PIDRAY_LAYOUTS for js, _ in layout.values())
     raise DatasetError(f"{root}: no PIDray annotation file found in {ann_dir} (expected one of: {expected})")
 
 
 def load_pidray(
-    root: Path | str, splits: tuple[str, ...] | None = None, skip_bad: bool = False,
+    root: Path | str,
+    splits: tuple[str, ...] | None = None,
+    skip_bad: bool = False,
     check_images: ImageCheck = "exists",
 ) -> dict[str, CocoDataset]:
     """Load the requested splits (all present ones by default) of a PIDray root."""

@@ -6,6 +6,7 @@ set with its longer side at most ``max_side`` and a json whose boxes and polygon
 match (ids, categories and extra fields kept); ``resize_folder`` does the same for a folder of
 unlabelled scans. Finished files are kept, so an interrupted cache resumes where it stopped.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,13 +67,20 @@ def _scale_annotation(ann: dict, sx: float, sy: float, json_path: Path) -> dict:
     if isinstance(seg, list):
         out["segmentation"] = [[v * (sx if i % 2 == 0 else sy) for i, v in enumerate(poly)] for poly in seg]
     elif seg:
-        raise DatasetError(f"{json_path}: annotation {ann.get('id')} has an RLE mask; resized copies support "
-                           "boxes and polygons only")
+        raise DatasetError(
+            f"{json_path}: annotation {ann.get('id')} has an RLE mask; resized copies support boxes and polygons only"
+        )
     return out
 
 
-def resize_coco(json_path: Path | str, images: Path | str, out_json: Path | str, out_images: Path | str,
-                max_side: int, workers: int = 2) -> Path:
+def resize_coco(
+    json_path: Path | str,
+    images: Path | str,
+    out_json: Path | str,
+    out_images: Path | str,
+    max_side: int,
+    workers: int = 2,
+) -> Path:
     """Resized copy of a COCO set (images + scaled json); returns ``out_json``."""
     json_path, images, out_json, out_images = Path(json_path), Path(images), Path(out_json), Path(out_images)
     load_coco(json_path, images, check_images="none")  # validates records and file paths first
@@ -84,8 +92,11 @@ def resize_coco(json_path: Path | str, images: Path | str, out_json: Path | str,
     for record, (width, height) in zip(records, sizes):
         scales[record["id"]] = (width / record["width"], height / record["height"])
         record["width"], record["height"] = width, height
-    data["annotations"] = [_scale_annotation(a, *scales[a["image_id"]], json_path) for a in data.get("annotations", [])
-                           if a.get("image_id") in scales]
+    data["annotations"] = [
+        _scale_annotation(a, *scales[a["image_id"]], json_path)
+        for a in data.get("annotations", [])
+        if a.get("image_id") in scales
+    ]
     out_json.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_json.with_name(f".{out_json.name}.tmp")
     tmp.write_text(json.dumps(data), encoding="utf-8")

@@ -4,6 +4,7 @@ Labels are 1 (present), -1 (absent) and 0 (difficult). Real folders hold more im
 CSVs list; those images are kept as unlabelled. The SIXray10/100/1000 subsets are rebuilt here
 from a labelled pool with a fixed, seeded 4:1 train/test split.
 """
+
 from __future__ import annotations
 
 import codecs

@@ -1,4 +1,5 @@
 """Dataset statistics: counts of images, labels, objects, boxes and masks per split or CSV."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -34,8 +35,9 @@ def coco_stats(ds: CocoDataset) -> dict:
     }
 
 
-def _check_sixray_boxes(six: SixrayRoot, annotations: dict[str, VocAnnotation], names: set[str],
-                        bad: BadRecords) -> None:
+def _check_sixray_boxes(
+    six: SixrayRoot, annotations: dict[str, VocAnnotation], names: set[str], bad: BadRecords
+) -> None:
     """Report xml files without their image, boxes outside the image and unknown class names."""
     known = {c.lower() for c in SIXRAY_ALL_CLASSES}
     t = BOX_TOLERANCE
@@ -51,8 +53,9 @@ def _check_sixray_boxes(six: SixrayRoot, annotations: dict[str, VocAnnotation], 
         for obj in ann.objects:
             if obj.name.lower() not in known:
                 bad.report(f"{name}.xml: unknown class {obj.name!r} (known: {', '.join(SIXRAY_ALL_CLASSES)})")
-            elif obj.box is not None and (obj.box[0] < -t or obj.box[1] < -t or obj.box[2] > width + t
-                                          or obj.box[3] > height + t):
+            elif obj.box is not None and (
+                obj.box[0] < -t or obj.box[1] < -t or obj.box[2] > width + t or obj.box[3] > height + t
+            ):
                 bad.report(f"{name}.xml: box {obj.box} lies outside the {width}x{height} image")
 
 
@@ -85,8 +88,12 @@ def sixray_stats(root: Path | str, skip_bad: bool = False, verify: bool = False)
             "rows": len(table.rows),
             "positives": len(table.positives()),
             "negatives": len(table.negatives()),
-            "present_per_class": {c: sum(v[i] == 1 for v in table.rows.values()) for i, c in enumerate(table.class_names)},
-            "difficult_per_class": {c: sum(v[i] == 0 for v in table.rows.values()) for i, c in enumerate(table.class_names)},
+            "present_per_class": {
+                c: sum(v[i] == 1 for v in table.rows.values()) for i, c in enumerate(table.class_names)
+            },
+            "difficult_per_class": {
+                c: sum(v[i] == 0 for v in table.rows.values()) for i, c in enumerate(table.class_names)
+            },
             "missing_images": sum(1 for n in table.rows if n not in name_set),
         }
     boxes: Counter[str] = Counter()
@@ -106,14 +113,24 @@ def sixray_stats(root: Path | str, skip_bad: bool = False, verify: bool = False)
         "negatives": sum(n.startswith("N") for n in names),
         "unlabelled_images": len(name_set - listed),
         "label_csvs": csvs,
-        "annotations": {"files": len(annotations), "boxes": sum(boxes.values()),
-                        "empty_objects": empty, "boxes_per_class": dict(sorted(boxes.items()))},
+        "annotations": {
+            "files": len(annotations),
+            "boxes": sum(boxes.values()),
+            "empty_objects": empty,
+            "boxes_per_class": dict(sorted(boxes.items())),
+        },
         "skipped_records": len(bad.problems),
     }
 
 
-def dataset_stats(path: Path | str, fmt: DatasetFormat, skip_bad: bool = False,
-                  images: Path | str | None = None, verify: bool = False, classes: Path | str | None = None) -> dict:
+def dataset_stats(
+    path: Path | str,
+    fmt: DatasetFormat,
+    skip_bad: bool = False,
+    images: Path | str | None = None,
+    verify: bool = False,
+    classes: Path | str | None = None,
+) -> dict:
     """Statistics of a PIDray root, a SIXray root, or labels in a box format: a COCO json, a VOC or YOLO
     folder (images in their usual place or in ``images``; ``classes``: VOC / YOLO class names file).
 

@@ -7,6 +7,7 @@ or found beside the xml files, else they are the sorted names met in the files; 
 class index + 1. Boxes are ``xmin ymin xmax ymax`` in pixels, clipped to the image; objects without a
 box (SIXray has some) are left out and counted in one log line.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,8 +35,9 @@ def _image_path(image_root: Path, ann: VocAnnotation, xml: Path) -> Path | None:
     named = resolve_inside(image_root, ann.filename, xml) if ann.filename else None
     if named is not None and named.is_file():
         return named
-    return next((image_root / f"{xml.stem}{s}" for s in IMAGE_SUFFIXES if (image_root / f"{xml.stem}{s}").is_file()),
-                None)
+    return next(
+        (image_root / f"{xml.stem}{s}" for s in IMAGE_SUFFIXES if (image_root / f"{xml.stem}{s}").is_file()), None
+    )
 
 
 def _class_names(folder: Path, parsed: list[VocAnnotation], classes: Path | str | None) -> list[str]:
@@ -47,8 +49,9 @@ def _class_names(folder: Path, parsed: list[VocAnnotation], classes: Path | str 
         return sorted({obj.name for ann in parsed for obj in ann.objects if obj.box is not None})
 
 
-def load_voc(annotations: Path | str, images: Path | str | None = None, classes: Path | str | None = None,
-             skip_bad: bool = False) -> CocoDataset:
+def load_voc(
+    annotations: Path | str, images: Path | str | None = None, classes: Path | str | None = None, skip_bad: bool = False
+) -> CocoDataset:
     """Read a folder of VOC xml files and their images (see the module docstring) as a COCO set.
 
     A malformed xml, an xml without its image, a class missing from a given names file or a box

@@ -6,6 +6,7 @@ segmentation labels), coordinates relative to the image size, class an index int
 beside the images or in a ``labels/`` folder next to ``images/``; an image without a txt file has
 no object (a background scan). Category ids are the class index + 1.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,13 +16,14 @@ from segloc.data.coco import BOX_TOLERANCE, CocoDataset, ImageRecord, Instance
 from segloc.data.images import IMAGE_SUFFIXES, image_size
 from segloc.errors import BadRecords, DatasetError
 
+
 def default_image_folder(labels: Path) -> Path:
     """Ultralytics keeps ``images/`` beside ``labels/`` (``labels/train`` beside ``images/train``); else the
     images sit with their labels."""
     parts = list(labels.parts)
     if "labels" in parts:
         i = len(parts) - 1 - parts[::-1].index("labels")
-        candidate = Path(*parts[:i], "images", *parts[i + 1:])
+        candidate = Path(*parts[:i], "images", *parts[i + 1 :])
         if candidate.is_dir():
             return candidate
     return labels
@@ -52,8 +54,9 @@ def _parse_line(fields: list[str], classes: int, width: int, height: int) -> tup
     return index, (x, y, w, h), polygon
 
 
-def load_yolo(labels: Path | str, images: Path | str | None = None, classes: Path | str | None = None,
-              skip_bad: bool = False) -> CocoDataset:
+def load_yolo(
+    labels: Path | str, images: Path | str | None = None, classes: Path | str | None = None, skip_bad: bool = False
+) -> CocoDataset:
     """Read a folder of YOLO txt labels and its images (see the module docstring) as a COCO set.
 
     Every image file of the image folder is a record (its size read from the header, which the relative

@@ -1,5 +1,6 @@
 """Downstream detection and instance segmentation: (Cascade) Mask R-CNN on segloc backbones,
 fine-tuning with the paper's recipe, COCO evaluation and inference."""
+
 from segloc.detection.builders import build_detector, cascade_maskrcnn, cascade_rcnn, fasterrcnn, maskrcnn
 from segloc.detection.cascade import AgnosticBoxPredictor, CascadeRoIHeads, CascadeStage
 from segloc.detection.config import FinetuneConfig, ModelConfig
@@ -10,8 +11,27 @@ from segloc.detection.init import InitResult, initialize_backbone
 from segloc.detection.train import finetune
 
 __all__ = [
-    "AgnosticBoxPredictor", "CascadeRoIHeads", "CascadeStage", "CategoryMap", "DetectionDataset", "Detector",
-    "FinetuneConfig", "ImageDataset", "InitResult", "ModelConfig", "build_detector", "cascade_maskrcnn",
-    "cascade_rcnn", "detect", "detect_files", "evaluate", "evaluate_detector", "fasterrcnn", "finetune",
-    "initialize_backbone", "load_detector", "maskrcnn", "predict",
+    "AgnosticBoxPredictor",
+    "CascadeRoIHeads",
+    "CascadeStage",
+    "CategoryMap",
+    "DetectionDataset",
+    "Detector",
+    "FinetuneConfig",
+    "ImageDataset",
+    "InitResult",
+    "ModelConfig",
+    "build_detector",
+    "cascade_maskrcnn",
+    "cascade_rcnn",
+    "detect",
+    "detect_files",
+    "evaluate",
+    "evaluate_detector",
+    "fasterrcnn",
+    "finetune",
+    "initialize_backbone",
+    "load_detector",
+    "maskrcnn",
+    "predict",
 ]

@@ -5,6 +5,7 @@ RoIAlign on P2-P5 (7x7 boxes, 14x14 masks), and either torchvision's ``RoIHeads`
 R-CNN) or :class:`CascadeRoIHeads`. The ``backbone`` attribute is the pretraining network, so
 exports load into it key for key.
 """
+
 from __future__ import annotations
 
 from torch import nn
@@ -30,21 +31,36 @@ MASK_CONVS = 4
 
 def build_detector_backbone(cfg: ModelConfig) -> BackboneWithFPN:
     """The detector's ResNet+FPN(P2-P6)(+SDANet) as ``cfg`` describes it (random weights)."""
-    return build_backbone(cfg.arch, cfg.norm, fpn_levels=PYRAMID, fpn_norm=cfg.fpn_norm, attention=cfg.attention,
-                          trainable_layers=cfg.trainable_layers, out_channels=cfg.fpn_channels)
+    return build_backbone(
+        cfg.arch,
+        cfg.norm,
+        fpn_levels=PYRAMID,
+        fpn_norm=cfg.fpn_norm,
+        attention=cfg.attention,
+        trainable_layers=cfg.trainable_layers,
+        out_channels=cfg.fpn_channels,
+    )
 
 
 def _rpn(cfg: ModelConfig, channels: int) -> RegionProposalNetwork:
     anchors = AnchorGenerator(tuple((s,) for s in cfg.anchor_sizes), (ASPECT_RATIOS,) * len(cfg.anchor_sizes))
     num_anchors = anchors.num_anchors_per_location()[0]
-    head = (RPNHead(channels, num_anchors) if cfg.rpn_channels is None
-            else NarrowRPNHead(channels, num_anchors, cfg.rpn_channels))
+    head = (
+        RPNHead(channels, num_anchors)
+        if cfg.rpn_channels is None
+        else NarrowRPNHead(channels, num_anchors, cfg.rpn_channels)
+    )
     return RegionProposalNetwork(
-        anchors, head,
-        fg_iou_thresh=0.7, bg_iou_thresh=0.3, batch_size_per_image=cfg.rpn_batch_per_image, positive_fraction=0.5,
+        anchors,
+        head,
+        fg_iou_thresh=0.7,
+        bg_iou_thresh=0.3,
+        batch_size_per_image=cfg.rpn_batch_per_image,
+        positive_fraction=0.5,
         pre_nms_top_n={"training": cfg.rpn_pre_nms_train, "testing": cfg.rpn_pre_nms_test},
         post_nms_top_n={"training": cfg.rpn_post_nms_train, "testing": cfg.rpn_post_nms_test},
-        nms_thresh=0.7)
+        nms_thresh=0.7,
+    )
 
 
 def _transform(cfg: ModelConfig) -> GeneralizedRCNNTransform:
@@ -53,8 +69,11 @@ def _transform(cfg: ModelConfig) -> GeneralizedRCNNTransform:
 
 
 def _mask_parts(channels: int, dim: int, num_classes: int) -> tuple[MultiScaleRoIAlign, nn.Module, nn.Module]:
-    return (MultiScaleRoIAlign(ROI_LEVELS, 14, 2), MaskRCNNHeads(channels, [dim] * MASK_CONVS, 1),
-            MaskRCNNPredictor(dim, dim, num_classes + 1))
+    return (
+        MultiScaleRoIAlign(ROI_LEVELS, 14, 2),
+        MaskRCNNHeads(channels, [dim] * MASK_CONVS, 1),
+        MaskRCNNPredictor(dim, dim, num_classes + 1),
+    )
 
 
 def maskrcnn(num_classes: int, cfg: ModelConfig | None = None, masks: bool = True) -> GeneralizedRCNN:
@@ -64,12 +83,21 @@ def maskrcnn(num_classes: int, cfg: ModelConfig | None = None, masks: bool = Tru
     ch = backbone.out_channels
     mask_pool, mask_head, mask_predictor = _mask_parts(ch, cfg.mask_head_dim, num_classes) if masks else (None,) * 3
     heads = RoIHeads(
-        MultiScaleRoIAlign(ROI_LEVELS, 7, 2), TwoMLPHead(ch * 7 * 7, cfg.box_head_dim),
+        MultiScaleRoIAlign(ROI_LEVELS, 7, 2),
+        TwoMLPHead(ch * 7 * 7, cfg.box_head_dim),
         FastRCNNPredictor(cfg.box_head_dim, num_classes + 1),
-        fg_iou_thresh=0.5, bg_iou_thresh=0.5, batch_size_per_image=cfg.roi_batch_per_image, positive_fraction=0.25,
-        bbox_reg_weights=None, score_thresh=cfg.score_thresh, nms_thresh=cfg.nms_thresh,
+        fg_iou_thresh=0.5,
+        bg_iou_thresh=0.5,
+        batch_size_per_image=cfg.roi_batch_per_image,
+        positive_fraction=0.25,
+        bbox_reg_weights=None,
+        score_thresh=cfg.score_thresh,
+        nms_thresh=cfg.nms_thresh,
         detections_per_img=cfg.detections_per_img,
-        mask_roi_pool=mask_pool, mask_head=mask_head, mask_predictor=mask_predictor)
+        mask_roi_pool=mask_pool,
+        mask_head=mask_head,
+        mask_predictor=mask_predictor,
+    )
     return GeneralizedRCNN(backbone, _rpn(cfg, ch), heads, _transform(cfg))
 
 
@@ -79,14 +107,28 @@ def cascade_maskrcnn(num_classes: int, cfg: ModelConfig | None = None, masks: bo
     backbone = build_detector_backbone(cfg)
     ch = backbone.out_channels
     stages = [
-        CascadeStage(TwoMLPHead(ch * 7 * 7, cfg.box_head_dim), AgnosticBoxPredictor(cfg.box_head_dim, num_classes),
-                     iou, stds, weight, batch_size_per_image=cfg.roi_batch_per_image)
+        CascadeStage(
+            TwoMLPHead(ch * 7 * 7, cfg.box_head_dim),
+            AgnosticBoxPredictor(cfg.box_head_dim, num_classes),
+            iou,
+            stds,
+            weight,
+            batch_size_per_image=cfg.roi_batch_per_image,
+        )
         for iou, stds, weight in zip(cfg.cascade_ious, cfg.cascade_stds, cfg.cascade_weights)
     ]
     mask_pool, mask_head, mask_predictor = _mask_parts(ch, cfg.mask_head_dim, num_classes) if masks else (None,) * 3
     heads = CascadeRoIHeads(
-        MultiScaleRoIAlign(ROI_LEVELS, 7, 2), stages, cfg.score_thresh, cfg.nms_thresh, cfg.detections_per_img,
-        mask_pool, mask_head, mask_predictor, cfg.mask_loss_weight)
+        MultiScaleRoIAlign(ROI_LEVELS, 7, 2),
+        stages,
+        cfg.score_thresh,
+        cfg.nms_thresh,
+        cfg.detections_per_img,
+        mask_pool,
+        mask_head,
+        mask_predictor,
+        cfg.mask_loss_weight,
+    )
     return GeneralizedRCNN(backbone, _rpn(cfg, ch), heads, _transform(cfg))
 
 

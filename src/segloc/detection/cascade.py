@@ -6,6 +6,7 @@ boxes are refined stage by stage, the class score is the mean of every stage's s
 mask head (on the last stage) runs on the final detections. Plugs into ``GeneralizedRCNN`` in
 place of ``RoIHeads``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -15,7 +16,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.models.detection import _utils as det_utils
 from torchvision.models.detection.roi_heads import maskrcnn_inference, maskrcnn_loss
-from torchvision.ops import MultiScaleRoIAlign, boxes as box_ops
+from torchvision.ops import MultiScaleRoIAlign
+from torchvision.ops import boxes as box_ops
 
 
 class AgnosticBoxPredictor(nn.Module):
@@ -38,9 +40,16 @@ class AgnosticBoxPredictor(nn.Module):
 class CascadeStage(nn.Module):
     """One stage: IoU-threshold matching and sampling, box head, predictor and its weighted loss."""
 
-    def __init__(self, box_head: nn.Module, predictor: AgnosticBoxPredictor, iou_thresh: float,
-                 target_stds: Sequence[float], loss_weight: float, batch_size_per_image: int = 512,
-                 positive_fraction: float = 0.25) -> None:
+    def __init__(
+        self,
+        box_head: nn.Module,
+        predictor: AgnosticBoxPredictor,
+        iou_thresh: float,
+        target_stds: Sequence[float],
+        loss_weight: float,
+        batch_size_per_image: int = 512,
+        positive_fraction: float = 0.25,
+    ) -> None:
         super().__init__()
         self.box_head = box_head
         self.predictor = predictor
@@ -78,7 +87,8 @@ class CascadeStage(nn.Module):
             all_is_gt.append(is_gt)
         positives, negatives = self.sampler(all_labels)
         for boxes, labels, matched, is_gt, pos, neg, target in zip(
-                all_boxes, all_labels, all_matched, all_is_gt, positives, negatives, targets):
+            all_boxes, all_labels, all_matched, all_is_gt, positives, negatives, targets
+        ):
             keep = torch.where(pos | neg)[0]
             gt_boxes = target["boxes"].to(boxes.dtype)
             if len(gt_boxes) == 0:
@@ -90,8 +100,9 @@ class CascadeStage(nn.Module):
             out["targets"].append(self.coder.encode_single(gt_boxes[matched[keep]], boxes[keep]))
         return out
 
-    def loss(self, class_logits: Tensor, deltas: Tensor, labels: list[Tensor],
-             targets: list[Tensor]) -> tuple[Tensor, Tensor]:
+    def loss(
+        self, class_logits: Tensor, deltas: Tensor, labels: list[Tensor], targets: list[Tensor]
+    ) -> tuple[Tensor, Tensor]:
         """Weighted cross-entropy and smooth-L1 (beta 1, as mmdetection's cascade) over the sampled RoIs."""
         labels_all, targets_all = torch.cat(labels), torch.cat(targets)
         cls_loss = F.cross_entropy(class_logits, labels_all)
@@ -109,10 +120,18 @@ class CascadeStage(nn.Module):
 class CascadeRoIHeads(nn.Module):
     """Multi-stage box heads on shared RoI features, optional mask head on the last stage."""
 
-    def __init__(self, box_roi_pool: MultiScaleRoIAlign, stages: Sequence[CascadeStage],
-                 score_thresh: float = 0.05, nms_thresh: float = 0.5, detections_per_img: int = 100,
-                 mask_roi_pool: MultiScaleRoIAlign | None = None, mask_head: nn.Module | None = None,
-                 mask_predictor: nn.Module | None = None, mask_loss_weight: float = 1.0) -> None:
+    def __init__(
+        self,
+        box_roi_pool: MultiScaleRoIAlign,
+        stages: Sequence[CascadeStage],
+        score_thresh: float = 0.05,
+        nms_thresh: float = 0.5,
+        detections_per_img: int = 100,
+        mask_roi_pool: MultiScaleRoIAlign | None = None,
+        mask_head: nn.Module | None = None,
+        mask_predictor: nn.Module | None = None,
+        mask_loss_weight: float = 1.0,
+    ) -> None:
         super().__init__()
         if (mask_roi_pool is None) != (mask_head is None) or (mask_head is None) != (mask_predictor is None):
             raise ValueError("mask_roi_pool, mask_head and mask_predictor go together")
@@ -130,27 +149,39 @@ class CascadeRoIHeads(nn.Module):
     def has_mask(self) -> bool:
         return self.mask_head is not None
 
-    def _mask_logits(self, features: dict[str, Tensor], boxes: list[Tensor],
-                     image_shapes: list[tuple[int, int]]) -> Tensor:
+    def _mask_logits(
+        self, features: dict[str, Tensor], boxes: list[Tensor], image_shapes: list[tuple[int, int]]
+    ) -> Tensor:
         return self.mask_predictor(self.mask_head(self.mask_roi_pool(features, boxes, image_shapes)))
 
-    def forward(self, features: dict[str, Tensor], proposals: list[Tensor], image_shapes: list[tuple[int, int]],
-                targets: list[dict[str, Tensor]] | None = None) -> tuple[list[dict[str, Tensor]], dict[str, Tensor]]:
+    def forward(
+        self,
+        features: dict[str, Tensor],
+        proposals: list[Tensor],
+        image_shapes: list[tuple[int, int]],
+        targets: list[dict[str, Tensor]] | None = None,
+    ) -> tuple[list[dict[str, Tensor]], dict[str, Tensor]]:
         if self.training:
             if targets is None:
                 raise ValueError("targets are required in training mode")
             return [], self._train_forward(features, proposals, image_shapes, targets)
         return self._inference(features, proposals, image_shapes), {}
 
-    def _train_forward(self, features: dict[str, Tensor], proposals: list[Tensor],
-                       image_shapes: list[tuple[int, int]], targets: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+    def _train_forward(
+        self,
+        features: dict[str, Tensor],
+        proposals: list[Tensor],
+        image_shapes: list[tuple[int, int]],
+        targets: list[dict[str, Tensor]],
+    ) -> dict[str, Tensor]:
         losses: dict[str, Tensor] = {}
         boxes = [p.detach() for p in proposals]
         for i, stage in enumerate(self.stages):
             sampled = stage.sample(boxes, targets)
             logits, deltas = stage(self.box_roi_pool(features, sampled["boxes"], image_shapes))
             losses[f"loss_classifier_s{i}"], losses[f"loss_box_reg_s{i}"] = stage.loss(
-                logits, deltas, sampled["labels"], sampled["targets"])
+                logits, deltas, sampled["labels"], sampled["targets"]
+            )
             if i + 1 < len(self.stages):
                 refined = stage.refine(deltas.detach(), sampled["boxes"], image_shapes)
                 boxes = [b[~g] for b, g in zip(refined, sampled["is_gt"])]
@@ -159,14 +190,16 @@ class CascadeRoIHeads(nn.Module):
             pos_boxes = [b[p] for b, p in zip(sampled["boxes"], pos)]
             pos_matched = [m[p] for m, p in zip(sampled["matched"], pos)]
             logits = self._mask_logits(features, pos_boxes, image_shapes)
-            loss = maskrcnn_loss(logits, pos_boxes, [t["masks"] for t in targets], [t["labels"] for t in targets],
-                                 pos_matched)
+            loss = maskrcnn_loss(
+                logits, pos_boxes, [t["masks"] for t in targets], [t["labels"] for t in targets], pos_matched
+            )
             losses["loss_mask"] = self.mask_loss_weight * loss
         return losses
 
     @torch.no_grad()
-    def _inference(self, features: dict[str, Tensor], proposals: list[Tensor],
-                   image_shapes: list[tuple[int, int]]) -> list[dict[str, Tensor]]:
+    def _inference(
+        self, features: dict[str, Tensor], proposals: list[Tensor], image_shapes: list[tuple[int, int]]
+    ) -> list[dict[str, Tensor]]:
         boxes, scores = proposals, []
         for stage in self.stages:
             logits, deltas = stage(self.box_roi_pool(features, boxes, image_shapes))

@@ -1,4 +1,5 @@
 """Fine-tuning configuration: detector, data, optimisation and evaluation, with the paper's recipe as defaults."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -8,7 +9,6 @@ from pydantic import AliasChoices, Field, model_validator
 from segloc.config import Config
 from segloc.data.images import IMAGENET_MEAN, IMAGENET_STD
 from segloc.engine.config import OptimConfig, TrainConfig
-
 
 
 class ModelConfig(Config):
@@ -38,7 +38,10 @@ class ModelConfig(Config):
     cascade_ious: tuple[float, ...] = (0.5, 0.6, 0.7)
     cascade_weights: tuple[float, ...] = (1.0, 0.5, 0.25)
     cascade_stds: tuple[tuple[float, float, float, float], ...] = (
-        (0.1, 0.1, 0.2, 0.2), (0.05, 0.05, 0.1, 0.1), (0.033, 0.033, 0.067, 0.067))
+        (0.1, 0.1, 0.2, 0.2),
+        (0.05, 0.05, 0.1, 0.1),
+        (0.033, 0.033, 0.067, 0.067),
+    )
     mask_loss_weight: float = 1.0
     score_thresh: float = 0.05
     nms_thresh: float = 0.5
@@ -119,7 +122,13 @@ class FinetuneConfig(Config):
     train: FinetuneTrain = Field(default_factory=FinetuneTrain)
     eval: EvalConfig = Field(default_factory=EvalConfig)
 
-    RENAMED = {"train.lr": "optim.lr", "train.lr_batch": "optim.lr_batch", "train.momentum": "optim.momentum",
-               "train.weight_decay": "optim.weight_decay", "train.grad_clip": "optim.grad_clip",
-               "train.warmup_iters": "optim.warmup_steps", "train.warmup_ratio": "optim.warmup_start",
-               "train.lr_steps": "optim.milestones"}
+    RENAMED = {
+        "train.lr": "optim.lr",
+        "train.lr_batch": "optim.lr_batch",
+        "train.momentum": "optim.momentum",
+        "train.weight_decay": "optim.weight_decay",
+        "train.grad_clip": "optim.grad_clip",
+        "train.warmup_iters": "optim.warmup_steps",
+        "train.warmup_ratio": "optim.warmup_start",
+        "train.lr_steps": "optim.milestones",
+    }

@@ -1,4 +1,5 @@
 """COCO records -> detection training samples and evaluation images, plus the label <-> category map."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,8 +54,10 @@ class CategoryMap:
         ours = {name.strip().casefold(): cat for cat, name in zip(self.ids, self.names)}
         unknown = [n for n in dataset.categories.values() if n.strip().casefold() not in ours]
         if unknown:
-            raise DatasetError(f"{dataset.json_path}: class(es) {unknown} unknown to the model; the data's classes: "
-                               f"{list(dataset.categories.values())}; the model's: {list(self.names)}")
+            raise DatasetError(
+                f"{dataset.json_path}: class(es) {unknown} unknown to the model; the data's classes: "
+                f"{list(dataset.categories.values())}; the model's: {list(self.names)}"
+            )
         return {ours[name.strip().casefold()]: cat for cat, name in dataset.categories.items()}
 
 
@@ -62,8 +65,10 @@ def read_image_checked(record: ImageRecord) -> np.ndarray:
     """Decode a record's image, checking its size against the annotation file."""
     image = read_rgb(record.path)
     if image.shape[:2] != (record.height, record.width):
-        raise DatasetError(f"{record.path}: image is {image.shape[1]}x{image.shape[0]} but the annotation "
-                           f"file says {record.width}x{record.height}")
+        raise DatasetError(
+            f"{record.path}: image is {image.shape[1]}x{image.shape[0]} but the annotation "
+            f"file says {record.width}x{record.height}"
+        )
     return image
 
 
@@ -94,8 +99,15 @@ def record_sample(record: ImageRecord, categories: CategoryMap, masks: bool) -> 
 class DetectionDataset(Dataset):
     """Training samples of a COCO dataset; augmentation is seeded by (seed, epoch, index)."""
 
-    def __init__(self, coco: CocoDataset, categories: CategoryMap, transforms: Compose,
-                 masks: bool, seed: int = 0, max_images: int | None = None) -> None:
+    def __init__(
+        self,
+        coco: CocoDataset,
+        categories: CategoryMap,
+        transforms: Compose,
+        masks: bool,
+        seed: int = 0,
+        max_images: int | None = None,
+    ) -> None:
         records = [r for r in coco.images if any(not i.iscrowd for i in r.instances)]
         if not records:
             raise DatasetError(f"{coco.json_path}: no image has an annotated (non-crowd) instance to train on")
@@ -126,8 +138,13 @@ class ImageDataset(Dataset):
     its input in the loader (its workers), so the device gets small float images; items are
     (image, (H, W), id)."""
 
-    def __init__(self, paths: list[Path], ids: list[int] | None = None, records: list[ImageRecord] | None = None,
-                 long_side: int | None = None) -> None:
+    def __init__(
+        self,
+        paths: list[Path],
+        ids: list[int] | None = None,
+        records: list[ImageRecord] | None = None,
+        long_side: int | None = None,
+    ) -> None:
         self.paths = paths
         self.ids = ids if ids is not None else list(range(len(paths)))
         self.records = records

@@ -1,4 +1,5 @@
 """Overlays of detections on a scan: translucent masks, boxes and "class score" labels."""
+
 from __future__ import annotations
 
 import colorsys
@@ -32,6 +33,7 @@ def draw_detections(image: np.ndarray, detections: list[dict], mask_alpha: float
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)
         top = max(0, p1[1] - th - base - 2)
         cv2.rectangle(canvas, (p1[0], top), (p1[0] + tw + 4, top + th + base + 2), colour, -1)
-        cv2.putText(canvas, text, (p1[0] + 2, top + th + 1), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1,
-                    cv2.LINE_AA)
+        cv2.putText(
+            canvas, text, (p1[0] + 2, top + th + 1), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA
+        )
     return canvas

@@ -1,5 +1,6 @@
 """Evaluate a detector on test splits: COCO results json per split, one metrics json (pycocotools; overall,
 per class, class mix-ups), PR-curve figures and a Markdown report."""
+
 from __future__ import annotations
 
 import logging
@@ -30,28 +31,40 @@ def pidray_test_splits(root: Path | str, split: str = "all", skip_bad: bool = Fa
         raise DatasetError(f"{root}: no test split found (only a training file)")
     if split != "all" and split not in tests:
         raise DatasetError(f"{root}: split {split!r} not found (test splits present: {', '.join(tests)})")
-    return load_pidray(root, tuple(tests) if split == "all" else (split,), skip_bad=skip_bad,
-                       check_images=run_image_check(skip_bad))
+    return load_pidray(
+        root, tuple(tests) if split == "all" else (split,), skip_bad=skip_bad, check_images=run_image_check(skip_bad)
+    )
 
 
-def score_split(detector: Detector, dataset: CocoDataset, batch_size: int = 2, workers: int = 0,
-                progress: bool = True) -> tuple[list[dict], dict[str, CocoEvaluation]]:
+def score_split(
+    detector: Detector, dataset: CocoDataset, batch_size: int = 2, workers: int = 0, progress: bool = True
+) -> tuple[list[dict], dict[str, CocoEvaluation]]:
     """Predict one split and score it: COCO results (in the dataset's category ids, matched by class
     name) and a :class:`CocoEvaluation` per task."""
     to_dataset = detector.categories.match_by_name(dataset)
     found = predict(detector, ImageDataset.from_coco(dataset), batch_size, workers, progress)
     results = [{**r, "category_id": to_dataset[r["category_id"]]} for r in found if r["category_id"] in to_dataset]
     if len(results) < len(found):
-        absent = sorted({detector.categories.names[detector.categories.ids.index(r["category_id"])]
-                         for r in found if r["category_id"] not in to_dataset})
-        log.info("%s: %d detection(s) of classes the data does not label (%s) left out", dataset.json_path,
-                 len(found) - len(results), ", ".join(absent))
+        absent = sorted(
+            {
+                detector.categories.names[detector.categories.ids.index(r["category_id"])]
+                for r in found
+                if r["category_id"] not in to_dataset
+            }
+        )
+        log.info(
+            "%s: %d detection(s) of classes the data does not label (%s) left out",
+            dataset.json_path,
+            len(found) - len(results),
+            ", ".join(absent),
+        )
     iou_types = ("bbox", "segm") if detector.masks and dataset.has_masks else ("bbox",)
     return results, evaluate_results(ground_truth(dataset), results, iou_types)
 
 
-def evaluate_detector(detector: Detector, datasets: dict[str, CocoDataset], out_dir: Path | str,
-                      batch_size: int = 2, workers: int = 0) -> dict:
+def evaluate_detector(
+    detector: Detector, datasets: dict[str, CocoDataset], out_dir: Path | str, batch_size: int = 2, workers: int = 0
+) -> dict:
     """Predict every split and write ``<split>/detections.json``, ``<split>/pr_curves.png`` (+ its data in
     ``pr_curves.json``), ``metrics.json`` (the six metrics per task, AP per class, confusion counts and
     mix-ups) and ``report.md``; return the metrics."""
@@ -64,11 +77,15 @@ def evaluate_detector(detector: Detector, datasets: dict[str, CocoDataset], out_
         write_json(curves, out_dir / split / "pr_curves.json")
         plot_pr_curves(curves, out_dir / split / "pr_curves.png", split)
         counts = confusion_counts(dataset, results)
-        metrics["splits"][split] = {"images": len(dataset), "detections": f"{split}/detections.json",
-                                    **{task: ev.metrics for task, ev in scores.items()},
-                                    "per_class": {task: ev.per_class for task, ev in scores.items()},
-                                    "confusion": counts, "mix_ups": mix_ups(counts),
-                                    "pr_curves": f"{split}/pr_curves.png"}
+        metrics["splits"][split] = {
+            "images": len(dataset),
+            "detections": f"{split}/detections.json",
+            **{task: ev.metrics for task, ev in scores.items()},
+            "per_class": {task: ev.per_class for task, ev in scores.items()},
+            "confusion": counts,
+            "mix_ups": mix_ups(counts),
+            "pr_curves": f"{split}/pr_curves.png",
+        }
         log.info("%s: %s", split, ", ".join(f"{t} AP {ev.metrics['AP']:.3f}" for t, ev in scores.items()))
     write_json(metrics, out_dir / METRICS_FILE)
     (out_dir / REPORT_FILE).write_text(evaluation_markdown(metrics), encoding="utf-8")
@@ -80,17 +97,28 @@ def default_eval_dir(model: Path) -> Path:
     return model / EVAL_DIR if model.is_dir() else model.parent / f"{EVAL_DIR}_{model.stem}"
 
 
-def evaluate(model: Path | str, data_root: Path | str | None = None, split: str = "all",
-             labels: Path | str | None = None, images: Path | str | None = None, out: Path | str | None = None,
-             batch_size: int = 2, device: str = "auto", skip_bad: bool = False,
-             classes: Path | str | None = None) -> dict:
+def evaluate(
+    model: Path | str,
+    data_root: Path | str | None = None,
+    split: str = "all",
+    labels: Path | str | None = None,
+    images: Path | str | None = None,
+    out: Path | str | None = None,
+    batch_size: int = 2,
+    device: str = "auto",
+    skip_bad: bool = False,
+    classes: Path | str | None = None,
+) -> dict:
     """Evaluate MODEL (run folder or checkpoint) on a PIDray root's test splits or on one labelled set
     (``labels``: a COCO json, a VOC xml folder or a YOLO txt folder, with its ``images``)."""
     if (data_root is None) == (labels is None):
         raise DatasetError("give either a PIDray root (--data) or labels (--labels: COCO json, VOC or YOLO folder)")
     if labels is not None:
-        datasets = {Path(labels).stem: load_annotations(labels, images, classes, skip_bad=skip_bad,
-                                                        check_images=run_image_check(skip_bad))}
+        datasets = {
+            Path(labels).stem: load_annotations(
+                labels, images, classes, skip_bad=skip_bad, check_images=run_image_check(skip_bad)
+            )
+        }
     else:
         datasets = pidray_test_splits(data_root, split, skip_bad)
     dev = resolve_device(device)

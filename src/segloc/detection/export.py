@@ -5,6 +5,7 @@ detector's resize and normalisation, backbone, RPN, RoI heads, NMS, boxes back i
 and masks pasted at scan size (:mod:`segloc.detection.forward`). Class names and the detector
 config travel in the file's metadata (:mod:`segloc.graphs` writes it).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -38,10 +39,16 @@ class DetectorGraph(nn.Module):
 def export_metadata(detector: Detector) -> dict:
     """What an export carries besides its graph: categories, mask flag, config, input and outputs."""
     outputs = list(OUTPUTS if detector.masks else OUTPUTS[:3])
-    return {"format": FORMAT_NAME, "segloc": __version__, "categories": detector.categories.to_dict(),
-            "masks": detector.masks, "init_name": detector.init_name,
-            "model_config": detector.model_config.model_dump(mode="json"),
-            "input": "image: uint8 (H, W, 3) RGB", "outputs": outputs}
+    return {
+        "format": FORMAT_NAME,
+        "segloc": __version__,
+        "categories": detector.categories.to_dict(),
+        "masks": detector.masks,
+        "init_name": detector.init_name,
+        "model_config": detector.model_config.model_dump(mode="json"),
+        "input": "image: uint8 (H, W, 3) RGB",
+        "outputs": outputs,
+    }
 
 
 def export_detector(model: Path | str, out: Path | str, fmt: str = "onnx") -> Path:

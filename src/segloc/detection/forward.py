@@ -3,9 +3,11 @@ pass through backbone, RPN and RoI heads on the device, and boxes and pasted mas
 own size.
 
 ``GeneralizedRCNN.forward`` resizes on the device and pastes masks one by one; here the same
-resize runs where the scan is decoded, and every mask of a batch is pasted by matrix products (:mod:`segloc.detection.masks`). The eager path, ``segloc
-detect`` and the exported ONNX / TorchScript graphs all go through these functions.
+resize runs where the scan is decoded, and every mask of a batch is pasted by matrix products
+(:mod:`segloc.detection.masks`). The eager path, ``segloc detect`` and the exported ONNX /
+TorchScript graphs all go through these functions.
 """
+
 from __future__ import annotations
 
 import torch

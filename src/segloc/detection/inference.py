@@ -1,4 +1,5 @@
 """Load a fine-tuned detector (run folder or checkpoint) and run it on images or a dataset."""
+
 from __future__ import annotations
 
 import json
@@ -66,11 +67,17 @@ def score_floor(model: GeneralizedRCNN, score: float) -> Iterator[None]:
         heads.score_thresh = before
 
 
-def detector_state(model: GeneralizedRCNN, categories: CategoryMap, masks: bool, model_config: ModelConfig,
-                   init_name: str) -> dict:
+def detector_state(
+    model: GeneralizedRCNN, categories: CategoryMap, masks: bool, model_config: ModelConfig, init_name: str
+) -> dict:
     """What a model file holds (tensors and plain values only, so it loads with weights_only=True)."""
-    return {"model": model.state_dict(), "categories": categories.to_dict(), "masks": masks,
-            "model_config": model_config.model_dump(mode="json"), "init_name": init_name}
+    return {
+        "model": model.state_dict(),
+        "categories": categories.to_dict(),
+        "masks": masks,
+        "model_config": model_config.model_dump(mode="json"),
+        "init_name": init_name,
+    }
 
 
 def load_detector(path: Path | str, device: str | torch.device = "cpu") -> Detector:
@@ -88,8 +95,9 @@ def load_detector(path: Path | str, device: str | torch.device = "cpu") -> Detec
     return Detector(model, categories, state["masks"], cfg, state.get("init_name", "unknown"), device)
 
 
-def predict(detector: Detector, dataset: ImageDataset, batch_size: int = 2, workers: int = 0,
-            progress: bool = True) -> list[dict]:
+def predict(
+    detector: Detector, dataset: ImageDataset, batch_size: int = 2, workers: int = 0, progress: bool = True
+) -> list[dict]:
     """Run the detector over a dataset; return COCO result records (bbox, score, category_id, RLE).
 
     Scans are decoded and resized in the loader (``workers`` processes), batches cross to the device
@@ -112,8 +120,9 @@ def open_detector(path: Path | str, device: str | torch.device = "cpu") -> Detec
     return load_export(path) if is_export(path) else load_detector(path, device)
 
 
-def detect(detector: Detector | ExportedDetector, images: list[Path | str | np.ndarray],
-           score_thr: float = 0.5) -> list[list[dict]]:
+def detect(
+    detector: Detector | ExportedDetector, images: list[Path | str | np.ndarray], score_thr: float = 0.5
+) -> list[list[dict]]:
     """Detections per image above ``score_thr``: bbox xywh, score, category id and name, RLE mask."""
     found = []
     for image in images:
@@ -144,8 +153,15 @@ def expand_images(paths: list[Path | str]) -> list[Path]:
     return found
 
 
-def detect_files(model: Path | str, images: list[Path | str], out: Path | str, draw_dir: Path | str | None = None,
-                 score_thr: float = 0.5, device: str = "auto", skip_bad: bool = False) -> list[dict]:
+def detect_files(
+    model: Path | str,
+    images: list[Path | str],
+    out: Path | str,
+    draw_dir: Path | str | None = None,
+    score_thr: float = 0.5,
+    device: str = "auto",
+    skip_bad: bool = False,
+) -> list[dict]:
     """Detect on image files, write ``[{"file", "detections"}]`` to ``out`` and overlays to ``draw_dir``.
 
     An unreadable image stops the run before any detection is made (headers are checked first)

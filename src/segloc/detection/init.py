@@ -4,6 +4,7 @@ The load is reported key by key (loaded / missing / unexpected / mis-shaped) and
 naming the file, when it covers less than ``min_fraction`` of the trunk: a pretrained init that
 silently loads nothing would make a "pretrained" run a random-init run.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,9 @@ def init_name(path: str | Path) -> str:
     return meta.get("method", "ssl")
 
 
-def initialize_backbone(backbone: BackboneWithFPN, init: str, min_fraction: float = 0.5,
-                        name: str | None = None) -> InitResult:
+def initialize_backbone(
+    backbone: BackboneWithFPN, init: str, min_fraction: float = 0.5, name: str | None = None
+) -> InitResult:
     """Leave the backbone random (``init == "random"``) or load ``init`` into it, logging the full report."""
     if init == RANDOM:
         log.info("backbone initialisation: random")

@@ -6,6 +6,7 @@ in mask cells. Every mask of an image is pasted by two batched matrix products, 
 Python loop; pixels outside a box get zero, as with zero padding (mmdetection's paste, not
 torchvision's integer-box one). The same ops trace into ONNX and TorchScript.
 """
+
 from __future__ import annotations
 
 import torch

@@ -4,6 +4,7 @@ torchvision's ``RPNHead`` runs a 3x3 convolution as wide as the FPN on every lev
 a CPU that convolution alone costs half the ResNet-18+FPN forward pass. A narrower hidden layer
 (e.g. 64 channels) keeps the anchor classification and regression of the same levels and anchors.
 """
+
 from __future__ import annotations
 
 import torch.nn.functional as F

@@ -4,6 +4,7 @@ An export holds one graph, uint8 (H, W, 3) RGB scan -> ``boxes`` (N, 4) xyxy in 
 ``scores`` (N,), ``labels`` (N,) and, with a mask head, ``masks`` (N, 1, H, W) probabilities, plus
 JSON metadata (categories, mask flag, detector config) under :data:`METADATA_KEY`.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,9 @@ class ExportedDetector:
         """Detections of RGB scans (one graph call each) scoring above ``min_score``."""
         found = []
         for image in images:
-            out = {name: torch.from_numpy(np.asarray(a)) for name, a in zip(OUTPUTS, self.run(np.ascontiguousarray(image)))}
+            out = {
+                name: torch.from_numpy(np.asarray(a)) for name, a in zip(OUTPUTS, self.run(np.ascontiguousarray(image)))
+            }
             keep = out["scores"] > min_score
             found.append({name: value[keep] for name, value in out.items()})
         return found
@@ -69,8 +72,10 @@ def _checked_metadata(path: Path, text: str | None) -> dict:
     except json.JSONDecodeError:
         meta = None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
-        raise SeglocError(f"{path}: not a segloc detector export (no '{METADATA_KEY}' metadata); "
-                          "write one with segloc export-detector")
+        raise SeglocError(
+            f"{path}: not a segloc detector export (no '{METADATA_KEY}' metadata); "
+            "write one with segloc export-detector"
+        )
     return meta
 
 

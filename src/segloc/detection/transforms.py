@@ -5,6 +5,7 @@ int64 and optionally ``masks`` (N, H, W) uint8. Random transforms take an explic
 ``numpy.random.Generator`` so a sample's augmentation depends only on (seed, epoch, index):
 the same with any number of workers, and after a resume.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -56,8 +57,11 @@ class ResizeLongSide:
         out["boxes"] = sample["boxes"] * np.array([nw / w, nh / h, nw / w, nh / h], dtype=np.float32)
         if "masks" in sample:
             masks = sample["masks"]
-            out["masks"] = np.stack([cv2.resize(m, (nw, nh), interpolation=cv2.INTER_NEAREST) for m in masks]) \
-                if len(masks) else np.zeros((0, nh, nw), dtype=np.uint8)
+            out["masks"] = (
+                np.stack([cv2.resize(m, (nw, nh), interpolation=cv2.INTER_NEAREST) for m in masks])
+                if len(masks)
+                else np.zeros((0, nh, nw), dtype=np.uint8)
+            )
         return out
 
 
@@ -89,8 +93,10 @@ def training_transforms(image_size: int, flip: float) -> Compose:
 def to_tensors(sample: Sample) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Image as float (3, H, W) in [0, 1]; target as torchvision detection tensors."""
     image = torch.from_numpy(sample["image"]).permute(2, 0, 1).float().div_(255.0)
-    target = {"boxes": torch.from_numpy(sample["boxes"]).float().reshape(-1, 4),
-              "labels": torch.from_numpy(sample["labels"]).long()}
+    target = {
+        "boxes": torch.from_numpy(sample["boxes"]).float().reshape(-1, 4),
+        "labels": torch.from_numpy(sample["labels"]).long(),
+    }
     if "masks" in sample:
         target["masks"] = torch.from_numpy(sample["masks"])
     return image, target

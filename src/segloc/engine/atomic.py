@@ -1,5 +1,6 @@
 """Atomic file writes: a temporary file beside the target, synced, then renamed over it, so a crash
 or a full disk leaves the old file or the whole new one, never a truncated one."""
+
 from __future__ import annotations
 
 import os
@@ -12,6 +13,7 @@ from typing import IO
 from segloc.errors import SeglocError
 
 NEW_FILE_MODE = 0o644  # what a plain open() gives under the usual umask; mkstemp alone gives 0o600
+
 
 @contextmanager
 def _atomic_file(path: Path) -> Iterator[IO[bytes]]:

@@ -1,5 +1,6 @@
 """Atomic checkpoint files: checked finite, written to a temporary name, flushed, renamed into place;
 resume picks the newest checkpoint that loads and is finite, setting broken ones aside."""
+
 from __future__ import annotations
 
 import math
@@ -36,8 +37,9 @@ def invalid_tensors(obj: Any, limit: float = math.inf, name: str = "") -> list[s
         children = enumerate(obj)
     else:
         return []
-    return [bad for key, value in children
-            for bad in invalid_tensors(value, limit, f"{name}.{key}" if name else str(key))]
+    return [
+        bad for key, value in children for bad in invalid_tensors(value, limit, f"{name}.{key}" if name else str(key))
+    ]
 
 
 def check_finite(obj: Any, source: Path | str) -> None:
@@ -64,8 +66,9 @@ def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") 
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises several types for corrupt or unsafe files
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SeglocError(f"{path}: cannot load checkpoint (corrupt, truncated, or holds non-tensor objects): "
-                          f"{reason}") from exc
+        raise SeglocError(
+            f"{path}: cannot load checkpoint (corrupt, truncated, or holds non-tensor objects): {reason}"
+        ) from exc
     if not isinstance(state, dict):
         raise SeglocError(f"{path}: not a segloc checkpoint (holds a {type(state).__name__}, not a dict)")
     return state
@@ -109,13 +112,13 @@ def load_latest_good(folder: Path | str, map_location: str | torch.device = "cpu
             os.replace(path, aside)
             log.warning("%s; set aside as %s, falling back to the previous checkpoint", exc, aside.name)
     if found:
-        raise SeglocError(f"{Path(folder)}: no usable checkpoint (all {len(found)} set aside as "
-                          f"*{SET_ASIDE_SUFFIX})")
+        raise SeglocError(f"{Path(folder)}: no usable checkpoint (all {len(found)} set aside as *{SET_ASIDE_SUFFIX})")
     return None
 
 
-def restore_training_state(state: dict, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                           scheduler: Any, scaler: Any) -> None:
+def restore_training_state(
+    state: dict, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, scaler: Any
+) -> None:
     """Load a training checkpoint's contents into model, optimizer, scheduler, scaler and the RNGs.
 
     The checkpoint holds the keys ``model``, ``optimizer``, ``scheduler``, ``scaler``, ``rng`` and

@@ -19,16 +19,19 @@ class OptimConfig(Config):
     """SGD with momentum (or AdamW); ``lr`` is for a global batch of ``lr_batch`` and scaled linearly to
     ``train.batch_size``."""
 
-    name: Literal["sgd", "adamw"] = Field("sgd", description="sgd (the papers' recipes) or adamw (converges in "
-                                          "fewer steps from random init: short CPU runs)")
+    name: Literal["sgd", "adamw"] = Field(
+        "sgd",
+        description="sgd (the papers' recipes) or adamw (converges in fewer steps from random init: short CPU runs)",
+    )
     lr: float = Field(0.02, gt=0.0)
     lr_batch: int | None = Field(None, gt=0, description="global batch the lr refers to; None: the lr as given")
     momentum: float = Field(0.9, ge=0.0)
     weight_decay: float = Field(1e-4, ge=0.0)
     nesterov: bool = False
     schedule: Literal["cosine", "multistep"] = "multistep"
-    milestones: list[float] = Field(default_factory=list,
-                                    description="multistep: epochs (fractions allowed) at which lr is x gamma")
+    milestones: list[float] = Field(
+        default_factory=list, description="multistep: epochs (fractions allowed) at which lr is x gamma"
+    )
     gamma: float = Field(0.1, gt=0.0)
     warmup_steps: int = Field(0, ge=0)
     warmup_start: float = Field(0.001, gt=0.0, le=1.0, description="lr factor at step 0 of the linear warm-up")

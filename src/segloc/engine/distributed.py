@@ -1,4 +1,5 @@
 """Process-group set-up from torchrun or SLURM variables, and the gather the queues need."""
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,9 @@ def _env_from_slurm() -> None:
     if "MASTER_ADDR" not in os.environ:
         nodes = os.environ.get("SLURM_JOB_NODELIST", "127.0.0.1")
         try:
-            first = subprocess.run(["scontrol", "show", "hostnames", nodes], capture_output=True,
-                                   text=True, check=True).stdout.split()[0]
+            first = subprocess.run(
+                ["scontrol", "show", "hostnames", nodes], capture_output=True, text=True, check=True
+            ).stdout.split()[0]
         except (OSError, subprocess.CalledProcessError, IndexError):
             first = nodes.split(",")[0]
         os.environ["MASTER_ADDR"] = first

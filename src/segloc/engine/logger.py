@@ -1,4 +1,5 @@
 """Scalars to a long-format CSV (step, name, value) and to TensorBoard; text log to log.txt."""
+
 from __future__ import annotations
 
 import csv

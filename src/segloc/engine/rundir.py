@@ -9,6 +9,7 @@ exclusive lock on the folder for the run's lifetime and decides what the folder 
 * anything else (files segloc did not create): refused, whatever the options. A run folder of a
   segloc older than the marker (``config.yaml`` and a checkpoint) is adopted by ``resume`` only.
 """
+
 from __future__ import annotations
 
 import errno
@@ -52,8 +53,9 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
     for p in stale:
         p.unlink(missing_ok=True)
     if stale:
-        log.warning("%s: removed %d unfinished file(s) of an interrupted save (e.g. %s)", path, len(stale),
-                    stale[0].name)
+        log.warning(
+            "%s: removed %d unfinished file(s) of an interrupted save (e.g. %s)", path, len(stale), stale[0].name
+        )
     return stale
 
 
@@ -75,8 +77,10 @@ def _check_not_foreign(path: Path, resume: bool) -> None:
     if path.is_file():
         raise SeglocError(f"{path}: is a file, not a run folder")
     if _contents(path) and not is_run_dir(path) and not (resume and _is_legacy_run(path)):
-        raise SeglocError(f"{path}: the folder holds files segloc did not create; refusing to use or delete it "
-                          "(choose a new or empty --out folder)")
+        raise SeglocError(
+            f"{path}: the folder holds files segloc did not create; refusing to use or delete it "
+            "(choose a new or empty --out folder)"
+        )
 
 
 @contextmanager
@@ -90,8 +94,10 @@ def _locked(path: Path) -> Iterator[None]:
             if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
                 raise
             holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
-            raise SeglocError(f"{path}: run folder is in use by another segloc process (pid {holder}); "
-                              "wait for it to end or choose another --out") from None
+            raise SeglocError(
+                f"{path}: run folder is in use by another segloc process (pid {holder}); "
+                "wait for it to end or choose another --out"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
         yield
@@ -112,8 +118,9 @@ def _prepare(path: Path, resume: bool, overwrite: bool) -> None:
         elif resume:
             remove_stale_temporaries(path)
         else:
-            raise SeglocError(f"{path}: run folder holds a run; pass --resume to continue it "
-                              "or --overwrite to replace it")
+            raise SeglocError(
+                f"{path}: run folder holds a run; pass --resume to continue it or --overwrite to replace it"
+            )
     marker = path / MARKER
     if not marker.is_file():
         marker.write_text(json.dumps({"created": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n", encoding="utf-8")
@@ -146,5 +153,7 @@ def check_resumed_config(path: Path | str, config: dict) -> None:
     diff = changed_keys(before if isinstance(before, dict) else {}, config)
     if diff:
         shown = ", ".join(diff[:8]) + (f" (+{len(diff) - 8} more)" if len(diff) > 8 else "")
-        raise ConfigError(f"{saved}: --resume with a different configuration ({shown}); resume with the "
-                          "saved config (no --config / --set) or start a new run")
+        raise ConfigError(
+            f"{saved}: --resume with a different configuration ({shown}); resume with the "
+            "saved config (no --config / --set) or start a new run"
+        )

@@ -1,4 +1,5 @@
 """Names inside a run folder, shared by every task, and the model file a run folder stands for."""
+
 from __future__ import annotations
 
 from pathlib import Path

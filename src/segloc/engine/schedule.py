@@ -1,8 +1,9 @@
 """Learning-rate multipliers (for ``torch.optim.lr_scheduler.LambdaLR``) with linear warm-up."""
+
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 
 def cosine_with_warmup(total_steps: int, warmup_steps: int = 0, warmup_start: float = 0.001) -> Callable[[int], float]:

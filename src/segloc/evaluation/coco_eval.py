@@ -4,6 +4,7 @@ Metrics are the six the paper's Table 1 reports: AP@[.5:.95], AP50, AP75 (maxDet
 AR@1, AR@10, AR@100 (IoU .5:.95), for ``bbox`` and ``segm``; per class, AP and AP50 and the
 precision-recall curve at IoU 0.5, read from the same COCOeval run.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -44,8 +45,14 @@ def ground_truth(dataset: CocoDataset) -> COCO:
     for rec in dataset.images:
         images.append({"id": rec.id, "file_name": rec.file_name, "width": rec.width, "height": rec.height})
         for inst in rec.instances:
-            ann = {"id": inst.id, "image_id": rec.id, "category_id": inst.category_id, "bbox": list(inst.bbox),
-                   "area": inst.area, "iscrowd": inst.iscrowd}
+            ann = {
+                "id": inst.id,
+                "image_id": rec.id,
+                "category_id": inst.category_id,
+                "bbox": list(inst.bbox),
+                "area": inst.area,
+                "iscrowd": inst.iscrowd,
+            }
             if inst.has_mask:
                 ann["segmentation"] = inst.segmentation
             annotations.append(ann)
@@ -69,8 +76,9 @@ def encode_mask(mask: np.ndarray) -> dict:
     return rle
 
 
-def to_coco_results(output: dict[str, torch.Tensor], image_id: int, category_of: Callable[[int], int],
-                    mask_thresh: float = 0.5) -> list[dict]:
+def to_coco_results(
+    output: dict[str, torch.Tensor], image_id: int, category_of: Callable[[int], int], mask_thresh: float = 0.5
+) -> list[dict]:
     """One image's detector output (boxes xyxy, scores, labels, optional (N, 1, H, W) mask probabilities)
     as COCO result records: bbox xywh, score, category_id and RLE segmentation."""
     boxes = output["boxes"].detach().cpu().numpy()
@@ -81,9 +89,12 @@ def to_coco_results(output: dict[str, torch.Tensor], image_id: int, category_of:
     results = []
     for k in range(len(boxes)):
         x1, y1, x2, y2 = (float(v) for v in boxes[k])
-        record = {"image_id": int(image_id), "category_id": int(category_of(int(labels[k]))),
-                  "bbox": [round(x1, 2), round(y1, 2), round(x2 - x1, 2), round(y2 - y1, 2)],
-                  "score": round(float(scores[k]), 5)}
+        record = {
+            "image_id": int(image_id),
+            "category_id": int(category_of(int(labels[k]))),
+            "bbox": [round(x1, 2), round(y1, 2), round(x2 - x1, 2), round(y2 - y1, 2)],
+            "score": round(float(scores[k]), 5),
+        }
         if masks is not None:
             record["segmentation"] = encode_mask(masks[k])
         results.append(record)
@@ -97,10 +108,14 @@ def coco_evaluation(gt: COCO, results: Sequence[dict], iou_type: str) -> CocoEva
     names = {c["id"]: c["name"] for c in gt.dataset["categories"]}
     present = {a["category_id"] for a in gt.dataset["annotations"]}
     if not results:
-        return CocoEvaluation({name: 0.0 for name in METRICS},
-                              {names[c]: {"AP": 0.0 if c in present else None, "AP50": 0.0 if c in present else None}
-                               for c in sorted(names)},
-                              {names[c]: [0.0] * len(RECALLS) for c in sorted(names) if c in present})
+        return CocoEvaluation(
+            {name: 0.0 for name in METRICS},
+            {
+                names[c]: {"AP": 0.0 if c in present else None, "AP50": 0.0 if c in present else None}
+                for c in sorted(names)
+            },
+            {names[c]: [0.0] * len(RECALLS) for c in sorted(names) if c in present},
+        )
     with contextlib.redirect_stdout(io.StringIO()):
         dt = gt.loadRes([dict(r) for r in results])  # loadRes adds keys to the records it is given
         ev = COCOeval(gt, dt, iou_type)
@@ -114,8 +129,10 @@ def coco_evaluation(gt: COCO, results: Sequence[dict], iou_type: str) -> CocoEva
         table = precision[:, :, k, 0, -1]
         valid = table[table > -1]
         at50 = table[iou50][table[iou50] > -1]
-        per_class[names[cat]] = {"AP": float(valid.mean()) if valid.size else None,
-                                 "AP50": float(at50.mean()) if at50.size else None}
+        per_class[names[cat]] = {
+            "AP": float(valid.mean()) if valid.size else None,
+            "AP50": float(at50.mean()) if at50.size else None,
+        }
         if cat in present:
             curves[names[cat]] = [round(float(max(v, 0.0)), 4) for v in table[iou50]]
     return CocoEvaluation({name: float(ev.stats[i]) for name, i in METRICS.items()}, per_class, curves)
@@ -126,8 +143,9 @@ def coco_metrics(gt: COCO, results: Sequence[dict], iou_type: str) -> dict[str, 
     return coco_evaluation(gt, results, iou_type).metrics
 
 
-def evaluate_results(gt: COCO, results: Sequence[dict],
-                     iou_types: Sequence[str] = IOU_TYPES) -> dict[str, CocoEvaluation]:
+def evaluate_results(
+    gt: COCO, results: Sequence[dict], iou_types: Sequence[str] = IOU_TYPES
+) -> dict[str, CocoEvaluation]:
     """A :class:`CocoEvaluation` per IoU type; ``segm`` needs segmentations in results and ground truth."""
     out = {}
     for iou_type in iou_types:

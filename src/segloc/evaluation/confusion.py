@@ -5,6 +5,7 @@ box they overlap most, at box IoU 0.5 or more, whatever its class. Every ground-
 under the class it was detected as, or ``missed``; every unmatched detection counts as a false alarm
 (``background``). The off-diagonal cells between real classes are the mix-ups.
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -21,8 +22,9 @@ SCORE_THRESHOLD = 0.5  # segloc detect's default: the detections a user sees
 IOU_THRESHOLD = 0.5
 
 
-def confusion_counts(dataset: CocoDataset, results: Sequence[dict], score_thr: float = SCORE_THRESHOLD,
-                     iou_thr: float = IOU_THRESHOLD) -> dict[str, dict[str, int]]:
+def confusion_counts(
+    dataset: CocoDataset, results: Sequence[dict], score_thr: float = SCORE_THRESHOLD, iou_thr: float = IOU_THRESHOLD
+) -> dict[str, dict[str, int]]:
     """``{true class or "background": {detected class or "missed": count}}`` over the dataset."""
     names = dataset.categories
     by_image: dict[int, list[dict]] = defaultdict(list)
@@ -53,6 +55,10 @@ def confusion_counts(dataset: CocoDataset, results: Sequence[dict], score_thr: f
 
 def mix_ups(counts: dict[str, dict[str, int]], top: int = 5) -> list[dict]:
     """The most frequent confusions between two real classes, most frequent first."""
-    cells = [{"true": t, "detected": d, "count": n} for t, row in counts.items() for d, n in row.items()
-             if t != d and BACKGROUND not in (t, d) and d != MISSED]
+    cells = [
+        {"true": t, "detected": d, "count": n}
+        for t, row in counts.items()
+        for d, n in row.items()
+        if t != d and BACKGROUND not in (t, d) and d != MISSED
+    ]
     return sorted(cells, key=lambda c: (-c["count"], c["true"], c["detected"]))[:top]

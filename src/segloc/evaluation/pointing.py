@@ -7,6 +7,7 @@ classes. The SIXray paper states the strict rule (tolerance 0, the default here)
 pointing game allows 15 px. Boxes are VOC (xmin, ymin, xmax, ymax) in 1-based inclusive pixel
 coordinates, so the map pixel at 0-based (row, col) is the point (col + 1, row + 1).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

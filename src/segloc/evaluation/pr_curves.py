@@ -1,4 +1,5 @@
 """Precision-recall curves at IoU 0.5, one line per class, one panel per task (bbox, segm)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,8 +19,13 @@ def plot_pr_curves(curves: dict[str, dict[str, list[float]]], path: Path, title:
     for ax, task in zip(axes[0], tasks):
         for name, precision in sorted(curves.get(task, {}).items()):
             ax.plot(RECALLS, precision, label=name, linewidth=1.2)
-        ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="recall", ylabel="precision",
-               title=f"{title} {task} PR, IoU 0.5".strip())
+        ax.set(
+            xlim=(0, 1),
+            ylim=(0, 1.02),
+            xlabel="recall",
+            ylabel="precision",
+            title=f"{title} {task} PR, IoU 0.5".strip(),
+        )
         ax.grid(alpha=0.3)
         if curves.get(task):
             ax.legend(fontsize=7, ncol=2)

@@ -8,6 +8,7 @@ then labels the boxes of a test split. Random initialisation gives the floor to 
 a pretraining recipe, read the probe on images held out of the train split (:func:`hold_out`),
 never on the test splits.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -67,14 +68,19 @@ def hold_out(data: ProbeSet, every: int = 5) -> tuple[ProbeSet, ProbeSet]:
     starts = torch.tensor([0] + [len(b) for b in data.boxes]).cumsum(0).tolist()
 
     def subset(images: list[int]) -> ProbeSet:
-        labels = torch.cat([data.labels[starts[i]:starts[i + 1]] for i in images])
+        labels = torch.cat([data.labels[starts[i] : starts[i + 1]] for i in images])
         return ProbeSet([data.images[i] for i in images], [data.boxes[i] for i in images], labels, data.categories)
 
     return subset(parts[0]), subset(parts[1])
 
 
-def probe_sets(coco: dict[str, CocoDataset], tests: list[str], width: int = 320, max_images: int | None = None,
-               holdout_every: int | None = 5) -> tuple[ProbeSet, dict[str, ProbeSet]]:
+def probe_sets(
+    coco: dict[str, CocoDataset],
+    tests: list[str],
+    width: int = 320,
+    max_images: int | None = None,
+    holdout_every: int | None = 5,
+) -> tuple[ProbeSet, dict[str, ProbeSet]]:
     """The kNN index (the train split, less its held-out images) and the sets to probe: ``val`` (every
     ``holdout_every``-th train image, to tune on; None when ``coco`` has a real val split among
     ``tests``), then each split of ``tests`` present in ``coco``."""
@@ -93,11 +99,14 @@ def box_features(backbone: BackboneWithFPN, data: ProbeSet, device: torch.device
     mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1) * 255
     std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1) * 255
     features = []
-    for image, boxes in tqdm(zip(data.images, data.boxes), total=len(data.images), desc="probe: features",
-                             unit="img", leave=False):
+    for image, boxes in tqdm(
+        zip(data.images, data.boxes), total=len(data.images), desc="probe: features", unit="img", leave=False
+    ):
         maps = trunk((image.to(device).unsqueeze(0).float() - mean) / std)
-        pooled = [roi_align(maps[level], [boxes.to(device)], 7, stride, 2, aligned=True).mean((2, 3))
-                  for level, stride in PROBE_LEVELS.items()]
+        pooled = [
+            roi_align(maps[level], [boxes.to(device)], 7, stride, 2, aligned=True).mean((2, 3))
+            for level, stride in PROBE_LEVELS.items()
+        ]
         features.append(F.normalize(torch.cat([F.normalize(p, dim=1) for p in pooled], dim=1), dim=1).cpu())
     return torch.cat(features)
 
@@ -112,17 +121,28 @@ def knn_predict(train_x: Tensor, train_y: Tensor, test_x: Tensor, k: int = 20, t
     return classes[votes.argmax(dim=1)]
 
 
-def knn_probe(backbone: BackboneWithFPN, train: ProbeSet, tests: dict[str, ProbeSet], k: int = 20,
-              device: torch.device | str = "cpu") -> dict[str, dict]:
+def knn_probe(
+    backbone: BackboneWithFPN,
+    train: ProbeSet,
+    tests: dict[str, ProbeSet],
+    k: int = 20,
+    device: torch.device | str = "cpu",
+) -> dict[str, dict]:
     """Per test set: top-1 accuracy of the kNN classifier on its boxes, overall and per class, and the chance level."""
     train_x = box_features(backbone, train, device)
     results = {}
     for name, test in tests.items():
         correct = knn_predict(train_x, train.labels, box_features(backbone, test, device), k) == test.labels
         counts = Counter(test.labels.tolist())
-        per_class = {test.categories.get(c, str(c)): float(correct[test.labels == c].float().mean())
-                     for c in sorted(counts)}
-        results[name] = {"top1": float(correct.float().mean()), "chance": max(counts.values()) / len(test.labels),
-                         "per_class": per_class, "train_boxes": len(train.labels), "test_boxes": len(test.labels),
-                         "k": k}
+        per_class = {
+            test.categories.get(c, str(c)): float(correct[test.labels == c].float().mean()) for c in sorted(counts)
+        }
+        results[name] = {
+            "top1": float(correct.float().mean()),
+            "chance": max(counts.values()) / len(test.labels),
+            "per_class": per_class,
+            "train_boxes": len(train.labels),
+            "test_boxes": len(test.labels),
+            "k": k,
+        }
     return results

@@ -5,6 +5,7 @@ runs side by side (named by their init: random, supervised, insloc, segloc...), 
 difference to the random-init run when there is one, and writes Markdown, JSON and a bar chart;
 AP per class follows the table when the metrics hold it.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,10 @@ def read_run(path: Path | str) -> RunMetrics:
     candidates = [path] if path.is_file() else [path / "eval" / "metrics.json", path / "metrics.json"]
     found = next((c for c in candidates if c.is_file()), None)
     if found is None:
-        raise SeglocError(f"{path}: no metrics found (looked for {', '.join(str(c) for c in candidates)}); "
-                          "evaluate the run first with `segloc evaluate`")
+        raise SeglocError(
+            f"{path}: no metrics found (looked for {', '.join(str(c) for c in candidates)}); "
+            "evaluate the run first with `segloc evaluate`"
+        )
     try:
         data = json.loads(found.read_text(encoding="utf-8"))
         return RunMetrics(str(data.get("init", "unknown")), found, dict(data["splits"]))
@@ -53,8 +56,12 @@ def read_run(path: Path | str) -> RunMetrics:
 
 def _unique_names(runs: list[RunMetrics]) -> list[str]:
     names = [r.name for r in runs]
-    return [f"{r.name} ({r.source.parent.parent.name if r.source.parent.name == 'eval' else r.source.parent.name})"
-            if names.count(r.name) > 1 else r.name for r in runs]
+    return [
+        f"{r.name} ({r.source.parent.parent.name if r.source.parent.name == 'eval' else r.source.parent.name})"
+        if names.count(r.name) > 1
+        else r.name
+        for r in runs
+    ]
 
 
 def _columns(runs: list[RunMetrics]) -> list[tuple[str, str]]:
@@ -83,8 +90,12 @@ def build_table(runs: list[RunMetrics]) -> dict:
                 if run is not baseline and value is not None and base is not None:
                     deltas[f"{task}/{split}"] = value - base
             rows.append({"init": name, "metric": metric, "values": values, "delta_vs_random": deltas})
-    return {"columns": [f"{t}/{s}" for t, s in columns], "runs": {n: str(r.source) for r, n in zip(runs, names)},
-            "rows": rows, "per_class": per_class_ap(runs, names, columns)}
+    return {
+        "columns": [f"{t}/{s}" for t, s in columns],
+        "runs": {n: str(r.source) for r, n in zip(runs, names)},
+        "rows": rows,
+        "per_class": per_class_ap(runs, names, columns),
+    }
 
 
 def per_class_ap(runs: list[RunMetrics], names: list[str], columns: list[tuple[str, str]]) -> dict:
@@ -115,11 +126,17 @@ def to_markdown(table: dict) -> str:
     inits = list(table["runs"])
     for column, classes in table.get("per_class", {}).items():
         task, split = column.split("/")
-        lines += ["", f"AP @ [IoU = 0.5 : 0.95] per class, {TASKS[task]} {split} (- : no such objects in the split):",
-                  "", "| class | " + " | ".join(inits) + " |", "|---" * (len(inits) + 1) + "|"]
+        lines += [
+            "",
+            f"AP @ [IoU = 0.5 : 0.95] per class, {TASKS[task]} {split} (- : no such objects in the split):",
+            "",
+            "| class | " + " | ".join(inits) + " |",
+            "|---" * (len(inits) + 1) + "|",
+        ]
         for cls, values in classes.items():
-            lines.append(f"| {cls} | " + " | ".join("-" if values.get(i) is None else f"{values[i]:.3f}"
-                                                    for i in inits) + " |")
+            lines.append(
+                f"| {cls} | " + " | ".join("-" if values.get(i) is None else f"{values[i]:.3f}" for i in inits) + " |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -1,5 +1,6 @@
 """Markdown summary of one detector's evaluation (``eval/report.md``): the six metrics per split and task,
 AP per class, the most frequent class mix-ups, and where the PR curves are."""
+
 from __future__ import annotations
 
 from segloc.evaluation.coco_eval import METRICS
@@ -26,14 +27,26 @@ def evaluation_markdown(metrics: dict) -> str:
     lines = [f"# Evaluation of init {metrics['init']}", ""]
     for split, entry in metrics["splits"].items():
         tasks = [t for t in ("bbox", "segm") if t in entry]
-        lines += [f"## {split} ({entry['images']} images)", "", "| task | " + " | ".join(METRICS) + " |",
-                  "|---" * (len(METRICS) + 1) + "|"]
+        lines += [
+            f"## {split} ({entry['images']} images)",
+            "",
+            "| task | " + " | ".join(METRICS) + " |",
+            "|---" * (len(METRICS) + 1) + "|",
+        ]
         lines += [f"| {t} | " + " | ".join(_cell(entry[t][m]) for m in METRICS) + " |" for t in tasks]
         lines += ["", "AP per class (- : no ground truth of that class in this split):", ""]
         lines += per_class_table(entry["per_class"])
-        lines += ["", f"Class mix-ups (detections scoring {SCORE_THRESHOLD} or more on a box of another class, box "
-                      f"IoU {IOU_THRESHOLD} or more):", ""]
+        lines += [
+            "",
+            f"Class mix-ups (detections scoring {SCORE_THRESHOLD} or more on a box of another class, box "
+            f"IoU {IOU_THRESHOLD} or more):",
+            "",
+        ]
         lines += [f"- {m['true']} detected as {m['detected']}: {m['count']}" for m in entry["mix_ups"]] or ["- none"]
-        lines += ["", f"Precision-recall curves: [{entry['pr_curves']}]({entry['pr_curves']}); full confusion counts in "
-                      "metrics.json.", ""]
+        lines += [
+            "",
+            f"Precision-recall curves: [{entry['pr_curves']}]({entry['pr_curves']}); full confusion counts in "
+            "metrics.json.",
+            "",
+        ]
     return "\n".join(lines)

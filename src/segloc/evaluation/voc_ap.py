@@ -11,6 +11,7 @@ removed from that class's ranking). Three ways to turn a ranking into one number
 
 Ties in score are ranked in input order (stable sort), as a descending stable sort would.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

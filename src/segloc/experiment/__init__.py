@@ -2,13 +2,17 @@
 
 The names below load on first use, so that reading the stage list (``segloc --help``) does not
 import torch."""
+
 from __future__ import annotations
 
 from importlib import import_module
 from typing import Any
 
-_EXPORTS = {"ExperimentConfig": "segloc.experiment.config", "run_experiment": "segloc.experiment.pipeline",
-            "find_config": "segloc.config"}
+_EXPORTS = {
+    "ExperimentConfig": "segloc.experiment.config",
+    "run_experiment": "segloc.experiment.pipeline",
+    "find_config": "segloc.config",
+}
 
 __all__ = list(_EXPORTS)
 

@@ -6,6 +6,7 @@ of its seeds with their range. A detector is called at a plateau when the longes
 than ``PLATEAU_GAIN`` relative AP over the one before it. Without a series, the fine-tuning loss over
 the last fifth of the schedule against the fifth before it says whether training was still improving.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,8 +56,9 @@ def budget_series(layout: RunLayout, splits: list[str], images_seen: dict[str, i
                 lows.append(min(values))
                 highs.append(max(values))
             entry[metric], entry[f"{metric}_min"], entry[f"{metric}_max"] = means, lows, highs
-        entry["images"] = [next((p["images"] for points in members for p in points if p["epochs"] == b), None)
-                           for b in budgets]
+        entry["images"] = [
+            next((p["images"] for points in members for p in points if p["epochs"] == b), None) for b in budgets
+        ]
         entry["last_gain"] = last_gain(entry["AP"])
         entry["plateau"] = entry["last_gain"] is not None and entry["last_gain"] < PLATEAU_GAIN
         per_init[init] = entry
@@ -80,7 +82,7 @@ def loss_trend(metrics_csv: Path) -> float | None:
     if n < 1:
         return None
     last = sum(v for _, v in points[-n:]) / n
-    before = sum(v for _, v in points[-2 * n:-n]) / n
+    before = sum(v for _, v in points[-2 * n : -n]) / n
     return None if before <= 0 else (last - before) / before
 
 

@@ -1,4 +1,5 @@
 """Experiment configuration (``configs/experiment/*.yaml``): data, methods, inits and report."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +8,6 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from segloc.config import Config
-
 from segloc.pretrain.config import METHODS as PRETRAIN_METHODS
 from segloc.pretrain.config import Method
 
@@ -41,8 +41,7 @@ class DataSpec(Config):
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:
-        sources = [self.generate is not None, self.pidray is not None or self.sixray is not None,
-                   self.real is not None]
+        sources = [self.generate is not None, self.pidray is not None or self.sixray is not None, self.real is not None]
         if sum(sources) != 1:
             raise ValueError("set exactly one of data.generate, data.pidray + data.sixray, or data.real")
         if sources[1] and (self.pidray is None or self.sixray is None):
@@ -88,14 +87,19 @@ class FinetuneSpec(Config):
     """The detector recipe and the initialisations compared under the same fine-tuning budget."""
 
     config: Path
-    inits: list[str] = Field(default_factory=lambda: ["random", *PRETRAIN_METHODS],
-                             description="random, segloc, insloc, moco, supervised, chr")
+    inits: list[str] = Field(
+        default_factory=lambda: ["random", *PRETRAIN_METHODS],
+        description="random, segloc, insloc, moco, supervised, chr",
+    )
     supervised: Path | None = Field(None, description="a torchvision ResNet weights file on disk")
-    random_seeds: list[int] = Field(default_factory=list,
-                                    description="more random-init runs with these seeds (random-seedN), for the spread")
-    budgets: list[float] = Field(default_factory=list,
-                               description="AP-versus-budget series: fine-tune every run for each of these epoch "
-                                           "counts, each its own schedule (the lr steps scaled with it)")
+    random_seeds: list[int] = Field(
+        default_factory=list, description="more random-init runs with these seeds (random-seedN), for the spread"
+    )
+    budgets: list[float] = Field(
+        default_factory=list,
+        description="AP-versus-budget series: fine-tune every run for each of these epoch "
+        "counts, each its own schedule (the lr steps scaled with it)",
+    )
     overrides: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -136,6 +140,7 @@ class ExperimentConfig(Config):
             if init not in INITS:
                 raise ValueError(f"unknown finetune init {init!r}")
         if self.seed in self.finetune.random_seeds or len(set(self.finetune.random_seeds)) < len(
-                self.finetune.random_seeds):
+            self.finetune.random_seeds
+        ):
             raise ValueError("finetune.random_seeds must differ from each other and from the experiment's seed")
         return self

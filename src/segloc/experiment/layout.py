@@ -10,6 +10,7 @@ only reads them)::
     <run>/finetune/<run name>/eval/metrics.json      (one folder per init, seed and budget)
     <run>/figures/         galleries, curves, detections
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -103,13 +104,15 @@ class RunLayout:
         shorter budgets of the AP-versus-budget series (``finetune.budgets``), shortest first."""
         spec, seed = self.cfg.finetune, self.cfg.seed
         rows = [(init, init, seed) for init in spec.inits] + [
-            (f"random-seed{s}", "random", s) for s in spec.random_seeds]
+            (f"random-seed{s}", "random", s) for s in spec.random_seeds
+        ]
         if not spec.budgets:
             return [FinetuneRun(name, name, init, s) for name, init, s in rows]
         longest, *shorter = sorted(spec.budgets, reverse=True)
         runs = [FinetuneRun(name, name, init, s, longest) for name, init, s in rows]
-        return runs + [FinetuneRun(name + budget_suffix(b), name, init, s, b)
-                       for b in reversed(shorter) for name, init, s in rows]
+        return runs + [
+            FinetuneRun(name + budget_suffix(b), name, init, s, b) for b in reversed(shorter) for name, init, s in rows
+        ]
 
     def main_runs(self) -> list[FinetuneRun]:
         """The runs of Table 1: one per init and seed, at the longest budget."""

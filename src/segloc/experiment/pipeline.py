@@ -9,6 +9,7 @@ resized once into ``<run>/data/real``; the real test split is read only by the e
 Each stage is recorded in ``<run>/stages.json`` and skipped when done; pretraining and
 fine-tuning runs resume from their own checkpoints when a stage was interrupted half-way.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,7 +58,10 @@ class Experiment:
     def labelled(self) -> tuple[Path, Path]:
         """The labelled training set segments are cut from: (COCO json, image folder)."""
         if self.real:
-            return self.layout.cache / "sixray-det" / "annotations" / "train.json", self.layout.cache / "sixray-det" / "train"
+            return (
+                self.layout.cache / "sixray-det" / "annotations" / "train.json",
+                self.layout.cache / "sixray-det" / "train",
+            )
         return self.pidray / "annotations" / "xray_train.json", self.pidray / "train"
 
     @property
@@ -79,7 +83,7 @@ class Experiment:
         return {s: load_coco(*self.real_split(s)) for s in present}
 
     def data(self) -> None:
-        """Generate the built-in data, or resize the real set's scans once (PIDray/SIXray roots are used as they are)."""
+        """Generate the built-in data, or resize the real set's scans once (PIDray / SIXray roots are used as is)."""
         with self.record.stage("data") as out:
             if self.real:
                 out.update(self._cache_real())
@@ -88,10 +92,15 @@ class Experiment:
             if gen is not None and not (self.run / "data" / "generator_meta.json").is_file():
                 from segloc.generator import generate
 
-                summary = generate(self.run / "data", preset=gen.preset, seed=gen.seed, workers=gen.workers,
-                                   overwrite=True)
-                out["generated"] = {"preset": gen.preset, "seed": gen.seed, "pidray": summary["pidray"],
-                                    "sixray": {k: summary["sixray"][k] for k in ("positives", "negatives")}}
+                summary = generate(
+                    self.run / "data", preset=gen.preset, seed=gen.seed, workers=gen.workers, overwrite=True
+                )
+                out["generated"] = {
+                    "preset": gen.preset,
+                    "seed": gen.seed,
+                    "pidray": summary["pidray"],
+                    "sixray": {k: summary["sixray"][k] for k in ("positives", "negatives")},
+                }
             out["pidray"], out["sixray"] = self.pidray, self.sixray
 
     def _cache_real(self) -> dict:
@@ -101,11 +110,17 @@ class Experiment:
         side, out = self.cfg.data.cache_side, {}
         for split in ("train", "val"):
             json_path, images = self.real_split(split)
-            resize_coco(json_path, images, self.layout.cache / "sixray-det" / "annotations" / f"{split}.json",
-                        self.layout.cache / "sixray-det" / split, side)
+            resize_coco(
+                json_path,
+                images,
+                self.layout.cache / "sixray-det" / "annotations" / f"{split}.json",
+                self.layout.cache / "sixray-det" / split,
+                side,
+            )
             out[split] = len(load_coco(*self.real_split(split), check_images="none").images)
-        out["backgrounds"] = resize_folder(self.real / "backgrounds", self.backgrounds, side,
-                                           self.cfg.data.background_glob)
+        out["backgrounds"] = resize_folder(
+            self.real / "backgrounds", self.backgrounds, side, self.cfg.data.background_glob
+        )
         out["cache"], out["cache_side"] = self.layout.cache, side
         return out
 
@@ -114,8 +129,9 @@ class Experiment:
         from segloc.synthesis.region import compute_regions
 
         with self.record.stage("regions") as out:
-            table = compute_regions(self.backgrounds, self.layout.regions_file, workers=2,
-                                    pattern=self.cfg.data.background_glob)
+            table = compute_regions(
+                self.backgrounds, self.layout.regions_file, workers=2, pattern=self.cfg.data.background_glob
+            )
             out["regions"] = self.layout.regions_file
             out["backgrounds"] = len(table.regions)
 
@@ -129,14 +145,20 @@ class Experiment:
             figures.mkdir(parents=True, exist_ok=True)
             train_json, train_images = self.labelled
             for method in PAIR_METHODS:
-                sampler, manifest = build_sampler(method, self.backgrounds, labelled=train_json,
-                                                  images=train_images, seed=self.cfg.seed,
-                                                  regions=self.layout.regions_file,
-                                                  background_glob=self.cfg.data.background_glob,
-                                                  refine_boxes=self.real is not None)
+                sampler, manifest = build_sampler(
+                    method,
+                    self.backgrounds,
+                    labelled=train_json,
+                    images=train_images,
+                    seed=self.cfg.seed,
+                    regions=self.layout.regions_file,
+                    background_glob=self.cfg.data.background_glob,
+                    refine_boxes=self.real is not None,
+                )
                 pairs = [sampler(i) for i in range(self.cfg.report.gallery_pairs)]
-                out[f"gallery_{method}"] = draw_gallery(pairs, manifest.get("categories", {}),
-                                                        figures / f"pairs_{method}.png")
+                out[f"gallery_{method}"] = draw_gallery(
+                    pairs, manifest.get("categories", {}), figures / f"pairs_{method}.png"
+                )
             if self.real:
                 out["segments"] = self._draw_segments(figures / "segments.png")
 
@@ -155,11 +177,19 @@ class Experiment:
 
         spec = self.cfg.pretrain
         labelled, images = self.labelled
-        source = ["data.pidray=null", f"data.labelled={labelled}", f"data.images={images}",
-                  "data.refine_boxes=true"] if self.real else [
-                  f"data.pidray={self.pidray}", "data.labelled=null", "data.images=null"]
-        data = [*source, f"data.backgrounds={self.backgrounds}", f"data.background_glob={self.cfg.data.background_glob}",
-                f"data.regions={self.layout.regions_file}", "data.source=synthesis", f"train.seed={self.cfg.seed}"]
+        source = (
+            ["data.pidray=null", f"data.labelled={labelled}", f"data.images={images}", "data.refine_boxes=true"]
+            if self.real
+            else [f"data.pidray={self.pidray}", "data.labelled=null", "data.images=null"]
+        )
+        data = [
+            *source,
+            f"data.backgrounds={self.backgrounds}",
+            f"data.background_glob={self.cfg.data.background_glob}",
+            f"data.regions={self.layout.regions_file}",
+            "data.source=synthesis",
+            f"train.seed={self.cfg.seed}",
+        ]
         return load_config(find_config(spec.configs[method], "pretrain"), PretrainConfig, [*data, *spec.overrides])
 
     def pretrain(self) -> None:
@@ -198,22 +228,33 @@ class Experiment:
         else:
             data = [f"data.root={self.pidray}"]
         run = run or FinetuneRun("random", "random", "random", self.cfg.seed)
-        overrides = [f"init={self.layout.init_weights(run.init)}", f"init_name={run.row}", *data,
-                     f"train.seed={run.seed}", *spec.overrides]
+        overrides = [
+            f"init={self.layout.init_weights(run.init)}",
+            f"init_name={run.row}",
+            *data,
+            f"train.seed={run.seed}",
+            *spec.overrides,
+        ]
         config = load_config(find_config(spec.config, "finetune"), FinetuneConfig, overrides)
         if run.epochs is None:
             return config
         scale = run.epochs / config.train.epochs
         milestones = ", ".join(f"{m * scale:g}" for m in config.optim.milestones)
-        return load_config(find_config(spec.config, "finetune"), FinetuneConfig,
-                           [*overrides, f"train.epochs={run.epochs}", f"optim.milestones=[{milestones}]"])
+        return load_config(
+            find_config(spec.config, "finetune"),
+            FinetuneConfig,
+            [*overrides, f"train.epochs={run.epochs}", f"optim.milestones=[{milestones}]"],
+        )
 
     def _check_backbone(self, method: str, pretrain_config) -> None:
         """The pretrained network must be the detector's backbone and neck, key for key."""
         model = self._finetune_config().model
         theirs = pretrain_config.backbone
-        mismatched = [f"{name}: pretrain {getattr(theirs, name)!r} vs finetune {getattr(model, name)!r}"
-                      for name in ("arch", "attention", "fpn_norm", "fpn_channels") if getattr(theirs, name) != getattr(model, name)]
+        mismatched = [
+            f"{name}: pretrain {getattr(theirs, name)!r} vs finetune {getattr(model, name)!r}"
+            for name in ("arch", "attention", "fpn_norm", "fpn_channels")
+            if getattr(theirs, name) != getattr(model, name)
+        ]
         if mismatched:
             raise ConfigError(f"pretraining config of {method!r} does not match the detector: " + "; ".join(mismatched))
 
@@ -243,8 +284,10 @@ class Experiment:
         images.mkdir(parents=True, exist_ok=True)
         rows: dict[str, list[str]] = {"train": [], "test": []}
         for split, csv_split in (("train", "train"), ("val", "test")):
-            coco = load_coco(self.layout.cache / "sixray-det" / "annotations" / f"{split}.json",
-                             self.layout.cache / "sixray-det" / split)
+            coco = load_coco(
+                self.layout.cache / "sixray-det" / "annotations" / f"{split}.json",
+                self.layout.cache / "sixray-det" / split,
+            )
             for record in coco.images:
                 name = f"{split}-{Path(record.path).stem}"
                 _link(record.path, images / f"{name}{record.path.suffix}")
@@ -274,13 +317,19 @@ class Experiment:
 
         with self.record.stage("probe") as out:
             if self.real:
-                coco = {s: load_coco(self.layout.cache / "sixray-det" / "annotations" / f"{s}.json",
-                                     self.layout.cache / "sixray-det" / s) for s in ("train", "val")}
+                coco = {
+                    s: load_coco(
+                        self.layout.cache / "sixray-det" / "annotations" / f"{s}.json",
+                        self.layout.cache / "sixray-det" / s,
+                    )
+                    for s in ("train", "val")
+                }
                 train, tests = probe_sets(coco, ["val"], spec.width, spec.max_images, holdout_every=None)
             else:
                 coco = load_pidray(self.pidray)
-                train, tests = probe_sets(coco, ["easy", "hard", "hidden"], spec.width, spec.max_images,
-                                          spec.holdout_every)
+                train, tests = probe_sets(
+                    coco, ["easy", "hard", "hidden"], spec.width, spec.max_images, spec.holdout_every
+                )
             device = "cuda" if torch.cuda.is_available() else "cpu"
             model = self._finetune_config().model
             results = {}
@@ -344,8 +393,13 @@ class Experiment:
         for dataset in sets.values():
             images += [r.path for r in dataset.images[: max(1, n // len(sets))]]
         out_dir = self.layout.detections_dir
-        detect_files(self.layout.finetune_dir(init), images[:n], self.layout.figures / "detections.json",
-                     draw_dir=out_dir, score_thr=self.cfg.report.score_thr)
+        detect_files(
+            self.layout.finetune_dir(init),
+            images[:n],
+            self.layout.figures / "detections.json",
+            draw_dir=out_dir,
+            score_thr=self.cfg.report.score_thr,
+        )
         return sorted(str(p.relative_to(self.run)) for p in out_dir.glob("*.png"))
 
     def report(self) -> None:
@@ -366,12 +420,14 @@ def run_experiment(config: ExperimentConfig, run_dir: Path | str | None = None, 
     if saved.is_file() and from_stage is None:
         previous = load_config(saved, ExperimentConfig)
         if previous != config:
-            raise SeglocError(f"{run}: holds an experiment with a different config ({saved}); "
-                              "use another --out, or --from a stage to redo it with this config")
+            raise SeglocError(
+                f"{run}: holds an experiment with a different config ({saved}); "
+                "use another --out, or --from a stage to redo it with this config"
+            )
     save_config(config, saved)
     exp = Experiment(config, run)
     if from_stage is not None:
-        later = list(STAGES[STAGES.index(from_stage):])
+        later = list(STAGES[STAGES.index(from_stage) :])
         exp.record.forget(later)
         _clear_outputs(exp, later)
     for name in STAGES:
@@ -399,8 +455,12 @@ def _clear_outputs(exp: Experiment, stages: list[str]) -> None:
     """Remove the run folders of stages to redo (asked for explicitly with --from)."""
     import shutil
 
-    folders = {"pretrain": exp.run / "pretrain", "chr": exp.layout.chr_dir, "finetune": exp.run / "finetune",
-               "evaluate": exp.layout.detections_dir}
+    folders = {
+        "pretrain": exp.run / "pretrain",
+        "chr": exp.layout.chr_dir,
+        "finetune": exp.run / "finetune",
+        "evaluate": exp.layout.detections_dir,
+    }
     for stage in stages:
         if stage in folders and folders[stage].exists():
             shutil.rmtree(folders[stage])

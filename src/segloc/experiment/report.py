@@ -1,5 +1,6 @@
 """The experiment report: Table 1 with every init side by side, distance to a plateau, AP against
 budget, curves, galleries, timings. It only reads the files the other stages wrote."""
+
 from __future__ import annotations
 
 import json
@@ -78,8 +79,9 @@ def _fmt(value: float | None, sign: bool = False) -> str:
     return "-" if value is None else (f"{value:+.3f}" if sign else f"{value:.3f}")
 
 
-def _plot_curves(series: dict[str, dict[str, list[tuple[int, float]]]], names: list[str], title: str,
-                 path: Path) -> Path | None:
+def _plot_curves(
+    series: dict[str, dict[str, list[tuple[int, float]]]], names: list[str], title: str, path: Path
+) -> Path | None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -112,27 +114,40 @@ def plateau_notes(layout: RunLayout, runs: list[str], series: dict | None) -> di
         if entry is not None and entry["last_gain"] is not None:
             gain = entry["last_gain"]
             state = "at a plateau" if entry["plateau"] else "not at a plateau"
-            notes[run] = (f"{state}: the longest budget adds {gain:+.0%} AP over the one before "
-                          f"(plateau: under {series['plateau_gain']:.0%})")
+            notes[run] = (
+                f"{state}: the longest budget adds {gain:+.0%} AP over the one before "
+                f"(plateau: under {series['plateau_gain']:.0%})"
+            )
             continue
         trend = loss_trend(layout.finetune_dir(run) / "metrics.csv")
-        notes[run] = ("distance to a plateau not measured (no budget series)" if trend is None else
-                      f"no budget series; loss {trend:+.0%} over the last fifth of the schedule"
-                      + (" (still falling: not at a plateau)" if trend < -0.02 else ""))
+        notes[run] = (
+            "distance to a plateau not measured (no budget series)"
+            if trend is None
+            else f"no budget series; loss {trend:+.0%} over the last fifth of the schedule"
+            + (" (still falling: not at a plateau)" if trend < -0.02 else "")
+        )
     return notes
 
 
 def _budget_lines(series: dict, figure: Path | None) -> list[str]:
     """The AP-versus-budget table and figure."""
-    lines = ["## Box AP against fine-tuning budget", "",
-             "Each budget is its own schedule (lr steps scaled with it), not a checkpoint of a longer run; "
-             f"AP is the mean over {' / '.join(series['splits'])}; random init is the mean of its seeds "
-             "[min - max].", "", "| init | " + " | ".join(f"{e:g} ep" for e in next(
-                 iter(series["inits"].values()))["epochs"]) + " | longest vs previous |",
-             "|---" * (2 + len(next(iter(series["inits"].values()))["epochs"])) + "|"]
+    lines = [
+        "## Box AP against fine-tuning budget",
+        "",
+        "Each budget is its own schedule (lr steps scaled with it), not a checkpoint of a longer run; "
+        f"AP is the mean over {' / '.join(series['splits'])}; random init is the mean of its seeds "
+        "[min - max].",
+        "",
+        "| init | "
+        + " | ".join(f"{e:g} ep" for e in next(iter(series["inits"].values()))["epochs"])
+        + " | longest vs previous |",
+        "|---" * (2 + len(next(iter(series["inits"].values()))["epochs"])) + "|",
+    ]
     for init, entry in series["inits"].items():
-        cells = [f"{v:.3f}" + (f" [{lo:.3f} - {hi:.3f}]" if entry["seeds"] > 1 else "")
-                 for v, lo, hi in zip(entry["AP"], entry["AP_min"], entry["AP_max"])]
+        cells = [
+            f"{v:.3f}" + (f" [{lo:.3f} - {hi:.3f}]" if entry["seeds"] > 1 else "")
+            for v, lo, hi in zip(entry["AP"], entry["AP_min"], entry["AP_max"])
+        ]
         gain = "-" if entry["last_gain"] is None else f"{entry['last_gain']:+.0%}"
         lines.append(f"| {init} | " + " | ".join(cells) + f" | {gain} |")
     images = next(iter(series["inits"].values()))["images"]
@@ -155,16 +170,25 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
     per_split = split_summary(table, runs, splits)
     series = None
     if cfg.finetune.budgets:
-        images = {k.split("/", 1)[1]: v.get("outputs", {}).get("images_seen") for k, v in stages.items()
-                  if k.startswith("finetune/")}
+        images = {
+            k.split("/", 1)[1]: v.get("outputs", {}).get("images_seen")
+            for k, v in stages.items()
+            if k.startswith("finetune/")
+        }
         series = budget_series(layout, splits, images)
         budget_png = plot_budget_series(series, figures / "ap_vs_budget.png")
         (figures / "ap_vs_budget.json").write_text(json.dumps(series, indent=1), encoding="utf-8")
     plateau = plateau_notes(layout, runs, series)
-    pre = {m: read_metrics(layout.pretrain_dir(m) / "metrics.csv") for m in cfg.pretrain.methods
-           if (layout.pretrain_dir(m) / "metrics.csv").is_file()}
-    fine = {r: read_metrics(layout.finetune_dir(r) / "metrics.csv") for r in runs
-            if (layout.finetune_dir(r) / "metrics.csv").is_file()}
+    pre = {
+        m: read_metrics(layout.pretrain_dir(m) / "metrics.csv")
+        for m in cfg.pretrain.methods
+        if (layout.pretrain_dir(m) / "metrics.csv").is_file()
+    }
+    fine = {
+        r: read_metrics(layout.finetune_dir(r) / "metrics.csv")
+        for r in runs
+        if (layout.finetune_dir(r) / "metrics.csv").is_file()
+    }
     pre_png = _plot_curves(pre, ["loss", "acc"], "pretraining", figures / "pretrain_curves.png")
     fine_png = _plot_curves(fine, ["loss"], "fine-tuning", figures / "finetune_curves.png")
     detections = sorted(str(p.relative_to(run)) for p in layout.detections_dir.glob("*.png"))
@@ -173,49 +197,91 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
     machine = next((s["machine"] for s in stages.values() if "machine" in s), {})
     real = cfg.data.real is not None
 
-    lines = [f"# segloc experiment `{cfg.name}`", "",
-             f"Run folder `{run}`; machine: {machine.get('processor')} x{machine.get('cpu_count')} CPUs, "
-             f"device {machine.get('device')}, torch {machine.get('torch')}, {machine.get('platform')}.", "",
-             f"## Mean AP@[.5:.95] over {' / '.join(splits)}", "",
-             "| init | bbox AP | vs random | segm AP | vs random |", "|---|---|---|---|---|"]
+    lines = [
+        f"# segloc experiment `{cfg.name}`",
+        "",
+        f"Run folder `{run}`; machine: {machine.get('processor')} x{machine.get('cpu_count')} CPUs, "
+        f"device {machine.get('device')}, torch {machine.get('torch')}, {machine.get('platform')}.",
+        "",
+        f"## Mean AP@[.5:.95] over {' / '.join(splits)}",
+        "",
+        "| init | bbox AP | vs random | segm AP | vs random |",
+        "|---|---|---|---|---|",
+    ]
     for init, entry in result.items():
-        lines.append(f"| {init} | {_fmt(entry['bbox'])} | {_fmt(entry['bbox_vs_random'], True)} | "
-                     f"{_fmt(entry['segm'])} | {_fmt(entry['segm_vs_random'], True)} |")
+        lines.append(
+            f"| {init} | {_fmt(entry['bbox'])} | {_fmt(entry['bbox_vs_random'], True)} | "
+            f"{_fmt(entry['segm'])} | {_fmt(entry['segm_vs_random'], True)} |"
+        )
     lines += ["", "How far each detector is from a plateau:", ""]
     lines += [f"- {name}: {note}" for name, note in plateau.items()]
     lines += ["", "## Box AP50 and AP per split", ""]
     if any(is_random(r) for r in runs):
-        lines += ["Differences are to the mean of the random-init runs; the random seeds' spread (max - min) is "
-                  "the noise to read them against.", "",
-                  "| init | " + " | ".join(f"{s} {m} | vs random" for s in splits for m in ("AP50", "AP")) + " |",
-                  "|---" * (1 + 4 * len(splits)) + "|"]
-        lines += [f"| {name} | " + " | ".join(f"{_fmt(entry[s][m]['value'])} | {_fmt(entry[s][m]['vs_random'], True)}"
-                                              for s in splits for m in ("AP50", "AP")) + " |"
-                  for name, entry in per_split.items()]
+        lines += [
+            "Differences are to the mean of the random-init runs; the random seeds' spread (max - min) is "
+            "the noise to read them against.",
+            "",
+            "| init | " + " | ".join(f"{s} {m} | vs random" for s in splits for m in ("AP50", "AP")) + " |",
+            "|---" * (1 + 4 * len(splits)) + "|",
+        ]
+        lines += [
+            f"| {name} | "
+            + " | ".join(
+                f"{_fmt(entry[s][m]['value'])} | {_fmt(entry[s][m]['vs_random'], True)}"
+                for s in splits
+                for m in ("AP50", "AP")
+            )
+            + " |"
+            for name, entry in per_split.items()
+        ]
         spreads = [f"{s} {m} {_fmt(per_split[runs[0]][s][m]['spread'])}" for s in splits for m in ("AP50", "AP")]
         lines += ["", "Random-init seed spread: " + ", ".join(spreads) + ".", ""]
     else:
-        lines += ["No random-init run to compare against.", "",
-                  "| init | " + " | ".join(f"{s} {m}" for s in splits for m in ("AP50", "AP")) + " |",
-                  "|---" * (1 + 2 * len(splits)) + "|"]
-        lines += [f"| {name} | " + " | ".join(_fmt(entry[s][m]["value"]) for s in splits for m in ("AP50", "AP")) + " |"
-                  for name, entry in per_split.items()]
+        lines += [
+            "No random-init run to compare against.",
+            "",
+            "| init | " + " | ".join(f"{s} {m}" for s in splits for m in ("AP50", "AP")) + " |",
+            "|---" * (1 + 2 * len(splits)) + "|",
+        ]
+        lines += [
+            f"| {name} | " + " | ".join(_fmt(entry[s][m]["value"]) for s in splits for m in ("AP50", "AP")) + " |"
+            for name, entry in per_split.items()
+        ]
         lines.append("")
     if series is not None:
         lines += _budget_lines(series, budget_png)
-    lines += ["", "## Table 1 (layout of the paper; differences to random init in parentheses)", "",
-              to_markdown(table), "![AP per split](figures/table1_ap.png)", ""]
+    lines += [
+        "",
+        "## Table 1 (layout of the paper; differences to random init in parentheses)",
+        "",
+        to_markdown(table),
+        "![AP per split](figures/table1_ap.png)",
+        "",
+    ]
     if probe:
         splits = [k for k in next(iter(probe.values())) if k not in ("mean", "mean_vs_random")]
-        lines += ["## kNN probe of the backbones (before fine-tuning)", "",
-                  "Class of each test box from its RoI-pooled C4+C5 features, by a weighted "
-                  f"{cfg.probe.k}-NN vote over the train split's boxes (top-1 accuracy; random init is "
-                  "the floor; " + ("`val` is the real val split, the column to tune on" if real else
-                                   "`val` is held-out train images, the column to tune pretraining on; mean is "
-                                   "over the test splits") + ").", "",
-                  "| init | " + " | ".join(splits) + " | mean | vs random |", "|---" * (len(splits) + 3) + "|"]
-        lines += [f"| {init} | " + " | ".join(_fmt(e[s]) for s in splits) +
-                  f" | {_fmt(e['mean'])} | {_fmt(e['mean_vs_random'], True)} |" for init, e in probe.items()]
+        lines += [
+            "## kNN probe of the backbones (before fine-tuning)",
+            "",
+            "Class of each test box from its RoI-pooled C4+C5 features, by a weighted "
+            f"{cfg.probe.k}-NN vote over the train split's boxes (top-1 accuracy; random init is "
+            "the floor; "
+            + (
+                "`val` is the real val split, the column to tune on"
+                if real
+                else "`val` is held-out train images, the column to tune pretraining on; mean is over the test splits"
+            )
+            + ").",
+            "",
+            "| init | " + " | ".join(splits) + " | mean | vs random |",
+            "|---" * (len(splits) + 3) + "|",
+        ]
+        lines += [
+            f"| {init} | "
+            + " | ".join(_fmt(e[s]) for s in splits)
+            + f" | {_fmt(e['mean'])} | {_fmt(e['mean_vs_random'], True)} |"
+            for init, e in probe.items()
+        ]
         lines.append("")
     if pre_png:
         lines += ["## Pretraining", "", "![pretraining curves](figures/pretrain_curves.png)", ""]
@@ -232,11 +298,23 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
     lines += ["", f"Total wall time of the stages: {total:.0f} s.", ""]
 
     layout.report_md.write_text("\n".join(lines), encoding="utf-8")
-    layout.report_json.write_text(json.dumps({
-        "name": cfg.name, "machine": machine, "summary": result, "per_split": per_split, "probe": probe,
-        "plateau": plateau, "budgets": series, "table1": table,
-        "stages": {k: {"seconds": v.get("seconds"), "finished": v.get("finished")} for k, v in stages.items()},
-        "total_seconds": total,
-        "figures": sorted(str(p.relative_to(run)) for p in figures.rglob("*.png")),
-    }, indent=1), encoding="utf-8")
+    layout.report_json.write_text(
+        json.dumps(
+            {
+                "name": cfg.name,
+                "machine": machine,
+                "summary": result,
+                "per_split": per_split,
+                "probe": probe,
+                "plateau": plateau,
+                "budgets": series,
+                "table1": table,
+                "stages": {k: {"seconds": v.get("seconds"), "finished": v.get("finished")} for k, v in stages.items()},
+                "total_seconds": total,
+                "figures": sorted(str(p.relative_to(run)) for p in figures.rglob("*.png")),
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     return layout.report_md

@@ -3,15 +3,16 @@
 The record lives in ``<run>/stages.json`` and is rewritten atomically after every stage, so an
 interrupted experiment resumes at the first stage that is not marked done.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import platform
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import torch
 
@@ -58,9 +59,13 @@ class StageRecord:
         outputs: dict = {}
         start = time.perf_counter()
         yield outputs
-        self.data[name] = {"done": True, "seconds": round(time.perf_counter() - start, 2),
-                           "finished": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine_info(),
-                           "outputs": {k: str(v) if isinstance(v, Path) else v for k, v in outputs.items()}}
+        self.data[name] = {
+            "done": True,
+            "seconds": round(time.perf_counter() - start, 2),
+            "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "machine": machine_info(),
+            "outputs": {k: str(v) if isinstance(v, Path) else v for k, v in outputs.items()},
+        }
         self._write()
 
     def _write(self) -> None:

@@ -1,4 +1,5 @@
 """``generate()``: plan, render (optionally on several processes), write both layouts and the meta file."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -19,8 +20,14 @@ from segloc.generator.writer import PIDRAY_ANNOTATION_FILES, Record, write_image
 
 # Files the generator owns under the output root; --overwrite removes only these.
 OWNED_PATTERNS = (
-    "pidray/annotations/xray_*.json", "pidray/*/xray_*.png", "sixray/JPEGImage/P*.jpg", "sixray/JPEGImage/N*.jpg",
-    "sixray/Annotation/P*.xml", "sixray/ImageSet/*/train.csv", "sixray/ImageSet/*/test.csv", "generator_meta.json",
+    "pidray/annotations/xray_*.json",
+    "pidray/*/xray_*.png",
+    "sixray/JPEGImage/P*.jpg",
+    "sixray/JPEGImage/N*.jpg",
+    "sixray/Annotation/P*.xml",
+    "sixray/ImageSet/*/train.csv",
+    "sixray/ImageSet/*/test.csv",
+    "generator_meta.json",
 )
 
 
@@ -33,8 +40,10 @@ def prepare_output(out: Path, overwrite: bool) -> None:
     busy = [d for d in (out / "pidray", out / "sixray") if d.is_dir() and any(d.iterdir())]
     if busy and not overwrite:
         names = " and ".join(str(d) for d in busy)
-        raise OutputExistsError(f"{names} already exist and are not empty; pass overwrite=True (--overwrite) "
-                                "to replace the generated files there (other files are left alone)")
+        raise OutputExistsError(
+            f"{names} already exist and are not empty; pass overwrite=True (--overwrite) "
+            "to replace the generated files there (other files are left alone)"
+        )
     for pattern in OWNED_PATTERNS:
         for path in out.glob(pattern):
             if path.is_file():
@@ -69,8 +78,14 @@ def _class_counts(records: list[Record], classes: tuple[str, ...]) -> dict[str, 
     return {c: counts.get(c, 0) for c in classes}
 
 
-def generate(out: Path, preset: str = "tiny", seed: int = 0, preview: Path | None = None, workers: int = 1,
-             overwrite: bool = False) -> dict:
+def generate(
+    out: Path,
+    preset: str = "tiny",
+    seed: int = 0,
+    preview: Path | None = None,
+    workers: int = 1,
+    overwrite: bool = False,
+) -> dict:
     """Generate PIDray- and SIXray-layout X-ray scans under ``out/pidray`` and ``out/sixray``.
 
     Deterministic: the same (preset, seed) gives identical files for any number of workers. Returns a
@@ -94,12 +109,21 @@ def generate(out: Path, preset: str = "tiny", seed: int = 0, preview: Path | Non
     sixray_records = groups.get("positive", []) + groups.get("negative", [])
     subsets = write_sixray(out / "sixray", sixray_records, seed, spec.sixray1000_per_class)
     counts = {
-        "pidray": {s: {"images": len(groups.get(s, [])), "instances": sum(len(r.objects) for r in groups.get(s, [])),
-                       "per_class": _class_counts(groups.get(s, []), PIDRAY_CLASSES)} for s in PIDRAY_ANNOTATION_FILES},
-        "sixray": {"positives": len(groups.get("positive", [])), "negatives": len(groups.get("negative", [])),
-                   "instances": sum(len(r.objects) for r in sixray_records),
-                   "per_class": _class_counts(sixray_records, SIXRAY_CLASSES),
-                   "subsets": {name: {"train": len(tr), "test": len(te)} for name, (tr, te) in subsets.items()}},
+        "pidray": {
+            s: {
+                "images": len(groups.get(s, [])),
+                "instances": sum(len(r.objects) for r in groups.get(s, [])),
+                "per_class": _class_counts(groups.get(s, []), PIDRAY_CLASSES),
+            }
+            for s in PIDRAY_ANNOTATION_FILES
+        },
+        "sixray": {
+            "positives": len(groups.get("positive", [])),
+            "negatives": len(groups.get("negative", [])),
+            "instances": sum(len(r.objects) for r in sixray_records),
+            "per_class": _class_counts(sixray_records, SIXRAY_CLASSES),
+            "subsets": {name: {"train": len(tr), "test": len(te)} for name, (tr, te) in subsets.items()},
+        },
     }
     write_meta(out, preset, seed, counts, records)
     if preview is not None:

@@ -3,6 +3,7 @@
 Every image gets its own random stream seeded from (seed, dataset, split, index), so a scan is the
 same whatever the number of workers or the order in which they finish.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -4,11 +4,12 @@
 preset      PIDray train / easy / hard / hidden    SIXray positives / negatives         use
 ==========  =====================================  ==================================  ===============
 tiny        48 / 12 / 12 / 12                      40 / 120                             tests
-demo        600 / 100 / 50 / 50                    40 / 120                             the demo (a detector that detects)
+demo        600 / 100 / 50 / 50                    40 / 120                             the demo
 small       1200 / 200 / 200 / 200                 500 / 2000                           CPU experiments
 medium      8000 / 1000 / 1000 / 1000              3000 / 15000                         GPU experiments
 ==========  =====================================  ==================================  ===============
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Contact sheet of generated scans with their boxes and class names, for checking the data by eye."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,7 +20,7 @@ def draw_tile(image: np.ndarray, objects: list[tuple[list[int], str]], title: st
     s = min(TILE[0] / w, TILE[1] / h)
     small = cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
     tile = np.full((TILE[1], TILE[0], 3), 255, np.uint8)
-    tile[:small.shape[0], :small.shape[1]] = small
+    tile[: small.shape[0], : small.shape[1]] = small
     for (x, y, bw, bh), name in objects:
         p0, p1 = (round(x * s), round(y * s)), (round((x + bw) * s) - 1, round((y + bh) * s) - 1)
         cv2.rectangle(tile, p0, p1, BOX_COLOUR, 1)
@@ -34,7 +35,7 @@ def contact_sheet(tiles: list[np.ndarray], cols: int = 4) -> np.ndarray:
     sheet = np.full((rows * (TILE[1] + 1) + 1, cols * (TILE[0] + 1) + 1, 3), 160, np.uint8)
     for k, tile in enumerate(tiles):
         r, c = divmod(k, cols)
-        sheet[1 + r * (TILE[1] + 1):(r + 1) * (TILE[1] + 1), 1 + c * (TILE[0] + 1):(c + 1) * (TILE[0] + 1)] = tile
+        sheet[1 + r * (TILE[1] + 1) : (r + 1) * (TILE[1] + 1), 1 + c * (TILE[0] + 1) : (c + 1) * (TILE[0] + 1)] = tile
     return sheet
 
 

@@ -1,6 +1,7 @@
 """Writes generated scans in the real release layouts: PIDray (COCO json + PNG) and SIXray (JPEG, VOC
 xml, label CSVs), plus ``generator_meta.json`` with each scan's true bag extent.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,12 @@ from segloc.data.sixray import build_subsets, write_subsets
 from segloc.generator.scan import ScanObject
 from segloc.generator.shapes import PIDRAY_CLASSES, SIXRAY_CLASSES
 
-PIDRAY_ANNOTATION_FILES = {"train": "xray_train.json", "easy": "xray_test_easy.json",
-                           "hard": "xray_test_hard.json", "hidden": "xray_test_hidden.json"}
+PIDRAY_ANNOTATION_FILES = {
+    "train": "xray_train.json",
+    "easy": "xray_test_easy.json",
+    "hard": "xray_test_hard.json",
+    "hidden": "xray_test_hidden.json",
+}
 JPEG_QUALITY = 90
 PNG_COMPRESSION = 3
 
@@ -52,10 +57,17 @@ def coco_dict(records: list[Record], split: str) -> dict:
     for image_id, rec in enumerate(records, start=1):
         images.append({"id": image_id, "file_name": Path(rec.path).name, "width": rec.width, "height": rec.height})
         for obj in rec.objects:
-            annotations.append({
-                "id": len(annotations) + 1, "image_id": image_id, "category_id": category_ids[obj.class_name],
-                "bbox": obj.bbox, "area": obj.area, "iscrowd": 0, "segmentation": obj.polygons,
-            })
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": image_id,
+                    "category_id": category_ids[obj.class_name],
+                    "bbox": obj.bbox,
+                    "area": obj.area,
+                    "iscrowd": 0,
+                    "segmentation": obj.polygons,
+                }
+            )
     return {
         "info": {"description": f"segloc synthetic X-ray scans, PIDray layout, split {split}", "version": "1.0"},
         "licenses": [],
@@ -108,7 +120,9 @@ def sixray_labels(records: list[Record]) -> dict[str, list[int]]:
     return labels
 
 
-def write_sixray(root: Path, records: list[Record], seed: int, per_class_1000: int) -> dict[str, tuple[list[str], list[str]]]:
+def write_sixray(
+    root: Path, records: list[Record], seed: int, per_class_1000: int
+) -> dict[str, tuple[list[str], list[str]]]:
     """VOC xml for every positive and the SIXray10/100/1000 label CSVs; returns the subsets."""
     for rec in records:
         if rec.objects:

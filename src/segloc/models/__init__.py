@@ -1,11 +1,12 @@
 """Network building blocks shared by contrastive pretraining and the downstream detector.
 
-    backbone = build_backbone("resnet101", fpn_levels=("p2", "p3", "p4", "p5", "p6"), attention=True)
-    pyramid = backbone(images)                        # OrderedDict p2..p6, 256 channels each
-    embeddings = RoIEmbeddingHead()(pyramid, boxes)   # {level: [N, 128]} unit vectors (InsLoc)
-    save_backbone(backbone, "ssl.safetensors", meta={"method": "segloc"})
-    detector_backbone = build_backbone(**read_backbone_config("ssl.safetensors"), weights="ssl.safetensors")
+backbone = build_backbone("resnet101", fpn_levels=("p2", "p3", "p4", "p5", "p6"), attention=True)
+pyramid = backbone(images)                        # OrderedDict p2..p6, 256 channels each
+embeddings = RoIEmbeddingHead()(pyramid, boxes)   # {level: [N, 128]} unit vectors (InsLoc)
+save_backbone(backbone, "ssl.safetensors", meta={"method": "segloc"})
+detector_backbone = build_backbone(**read_backbone_config("ssl.safetensors"), weights="ssl.safetensors")
 """
+
 from segloc.models.backbone import BackboneWithFPN, ResNetTrunk, build_backbone, build_resnet, trunk_channels
 from segloc.models.fpn import FPN, FPN_LEVELS, level_stride
 from segloc.models.heads import GlobalEmbeddingHead, RoIEmbeddingHead

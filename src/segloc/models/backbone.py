@@ -1,4 +1,5 @@
 """ResNet trunk + FPN (+ SDANet attention): the one network shared by pretraining and detection."""
+
 from __future__ import annotations
 
 import logging
@@ -77,9 +78,7 @@ class ResNetTrunk(nn.Module):
     def _stage(self, stage: nn.Module, x: Tensor) -> Tensor:
         if not (self.checkpointing and torch.is_grad_enabled()):
             return stage(x)
-        return checkpoint(
-            stage, x, use_reentrant=False, context_fn=lambda: (nullcontext(), _keep_running_stats(stage))
-        )
+        return checkpoint(stage, x, use_reentrant=False, context_fn=lambda: (nullcontext(), _keep_running_stats(stage)))
 
     def forward(self, images: Tensor) -> OrderedDict[str, Tensor]:
         x = self.maxpool(self.relu(self.bn1(self.conv1(images))))
@@ -123,9 +122,7 @@ class BackboneWithFPN(nn.Module):
         channels = trunk_channels(arch)
         self.body = ResNetTrunk(build_resnet(arch, norm), channels, checkpointing=checkpointing)
         self.fpn = FPN(channels, levels, out_channels=out_channels, norm=fpn_norm)
-        self.attention = (
-            SDAAttention(out_channels, num_levels=len(levels), norm=attention_norm) if attention else None
-        )
+        self.attention = SDAAttention(out_channels, num_levels=len(levels), norm=attention_norm) if attention else None
         self.levels = levels
         self.strides = {lv: level_stride(lv) for lv in levels}
         self.out_channels = out_channels
@@ -196,4 +193,3 @@ def build_backbone(
     if weights is not None:
         log.info("%s", load_backbone_weights(model, weights).summary())
     return model
-

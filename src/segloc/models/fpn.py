@@ -1,4 +1,5 @@
 """Feature pyramid network (Lin et al. 2017) over ResNet stages C2..C5, optional BN inside as InsLoc."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -39,9 +40,7 @@ class ConvNorm(nn.Module):
         self, in_channels: int, out_channels: int, kernel_size: int, norm: str | None, relu: bool = False
     ) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(
-            in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=norm is None
-        )
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=norm is None)
         self.norm = make_norm(norm)(out_channels) if norm is not None else nn.Identity()
         self.act = nn.ReLU(inplace=True) if relu else nn.Identity()
         nn.init.kaiming_uniform_(self.conv.weight, a=1)
@@ -92,4 +91,3 @@ class FPN(nn.Module):
         if "p6" in self.levels:
             computed["p6"] = F.max_pool2d(computed["p5"], kernel_size=1, stride=2)
         return OrderedDict((lv, computed[lv]) for lv in self.levels)
-

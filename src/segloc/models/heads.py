@@ -1,4 +1,5 @@
 """Embedding heads for contrastive pretraining: InsLoc's per-level RoI head and MoCo v2's global MLP."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence

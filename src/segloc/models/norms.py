@@ -1,4 +1,5 @@
 """Normalisation layer factories shared by the trunk, the FPN, the attention and the heads."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -19,6 +19,7 @@ MindSpore port ``R1_feature.py``), followed here:
 - the reference hard-codes 5 levels and 256 channels; here both are parameters. The weighted
   sums are accumulated level by level instead of materialising a [B, L, C, H, W] product.
 """
+
 from __future__ import annotations
 
 import torch

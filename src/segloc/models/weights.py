@@ -6,6 +6,7 @@ metadata, so pretraining output loads into the detector key for key. Torchvision
 NaN, infinite or absurdly large values are errors, so are trunk tensors of another shape and too
 little coverage of the trunk; other shape mismatches are skipped with a warning.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -50,10 +51,7 @@ class LoadReport:
 
     def summary(self) -> str:
         """One line per category, with the first few keys of each non-empty problem list."""
-        lines = [
-            f"{self.path}: loaded {len(self.loaded)} tensors, "
-            f"{self.trunk_fraction:.1%} of the trunk's parameters"
-        ]
+        lines = [f"{self.path}: loaded {len(self.loaded)} tensors, {self.trunk_fraction:.1%} of the trunk's parameters"]
         for name in ("missing", "unexpected", "shape_mismatch"):
             keys = getattr(self, name)
             if keys:
@@ -246,15 +244,23 @@ def load_backbone_weights(
     report.trunk_fraction = sum(target[k].numel() for k in trunk if k in to_load) / max(total, 1)
     bad_values = invalid_tensors(to_load, MAX_ABS_WEIGHT)
     if bad_values:
-        raise WeightsError(f"{path}: NaN, infinite or absurd (|x| > {MAX_ABS_WEIGHT:g}) values in "
-                           f"{len(bad_values)} tensor(s), e.g. {', '.join(bad_values[:3])}; corrupt file?")
+        raise WeightsError(
+            f"{path}: NaN, infinite or absurd (|x| > {MAX_ABS_WEIGHT:g}) values in "
+            f"{len(bad_values)} tensor(s), e.g. {', '.join(bad_values[:3])}; corrupt file?"
+        )
     trunk_mismatch = [k for k in mismatched if k.startswith(TRUNK_PREFIX) or not segloc_model]
     if strict_trunk and trunk_mismatch:
-        raise WeightsError(f"{path}: {len(trunk_mismatch)} trunk tensor(s) have another shape than the "
-                           f"network's; wrong architecture?\n{report.summary()}")
+        raise WeightsError(
+            f"{path}: {len(trunk_mismatch)} trunk tensor(s) have another shape than the "
+            f"network's; wrong architecture?\n{report.summary()}"
+        )
     if report.shape_mismatch:
-        log.warning("%s: %d tensor(s) of another shape skipped: %s", path, len(report.shape_mismatch),
-                    "; ".join(report.shape_mismatch[:3]))
+        log.warning(
+            "%s: %d tensor(s) of another shape skipped: %s",
+            path,
+            len(report.shape_mismatch),
+            "; ".join(report.shape_mismatch[:3]),
+        )
     if report.trunk_fraction < min_fraction:
         raise WeightsError(
             f"{path}: only {report.trunk_fraction:.1%} of the trunk's parameters match this network "

@@ -8,6 +8,7 @@ MoCo v2, InsLoc and SegLoc differ only in what is plugged in:
   or :class:`~segloc.pretrain.queues.ClassQueues` (SegLoc: one queue per class and level;
   a class-c query is contrasted with queue c, which never holds a class-c key).
 """
+
 from __future__ import annotations
 
 import copy
@@ -64,8 +65,14 @@ class ContrastiveModel(nn.Module):
     :meth:`encode_keys`; after the optimizer step :meth:`enqueue` adds the keys (of all ranks).
     """
 
-    def __init__(self, encoder: RoIEncoder | GlobalEncoder, queues: LevelQueues, momentum: float = 0.999,
-                 temperature: float = 0.2, pad_value: Tensor | None = None) -> None:
+    def __init__(
+        self,
+        encoder: RoIEncoder | GlobalEncoder,
+        queues: LevelQueues,
+        momentum: float = 0.999,
+        temperature: float = 0.2,
+        pad_value: Tensor | None = None,
+    ) -> None:
         super().__init__()
         if tuple(encoder.levels) != queues.levels:
             raise ValueError(f"encoder levels {encoder.levels} differ from queue levels {queues.levels}")
@@ -84,8 +91,9 @@ class ContrastiveModel(nn.Module):
         torch._foreach_lerp_(keys, queries, 1.0 - self.momentum)
 
     @torch.no_grad()
-    def encode_keys(self, images: Tensor, boxes: Tensor, groups: int = 1,
-                    generator: torch.Generator | None = None) -> dict[str, Tensor]:
+    def encode_keys(
+        self, images: Tensor, boxes: Tensor, groups: int = 1, generator: torch.Generator | None = None
+    ) -> dict[str, Tensor]:
         """Key embeddings (float32, batch order), with BatchNorm statistics per group of images.
 
         With a ``generator`` (shuffle-BN) the batch of all ranks is gathered, randomly permuted
@@ -108,11 +116,12 @@ class ContrastiveModel(nn.Module):
                 embedded = all_gather_cat(embedded)
             restored = torch.empty_like(embedded)
             restored[order] = embedded
-            out[level] = restored[rank * local:(rank + 1) * local] if shuffle_ranks else restored
+            out[level] = restored[rank * local : (rank + 1) * local] if shuffle_ranks else restored
         return out
 
-    def forward(self, images: Tensor, boxes: Tensor, labels: Tensor,
-                keys: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+    def forward(
+        self, images: Tensor, boxes: Tensor, labels: Tensor, keys: dict[str, Tensor]
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """Loss of the queries ``(images, boxes)`` of class ``labels`` against their ``keys``.
 
         Returns the loss summed over levels and detached per-level losses and accuracies.
@@ -139,21 +148,42 @@ class ContrastiveModel(nn.Module):
 def build_backbone_from(config: PretrainConfig, weights: bool = True) -> BackboneWithFPN:
     """The backbone a config describes (with its initial weights file unless ``weights=False``)."""
     b = config.backbone
-    return build_backbone(arch=b.arch, norm=b.norm, fpn_levels=b.fpn_levels, fpn_norm=b.fpn_norm,
-                          out_channels=b.fpn_channels, attention=b.attention, trainable_layers=b.trainable_layers,
-                          checkpointing=b.checkpointing, weights=b.weights if weights else None)
+    return build_backbone(
+        arch=b.arch,
+        norm=b.norm,
+        fpn_levels=b.fpn_levels,
+        fpn_norm=b.fpn_norm,
+        out_channels=b.fpn_channels,
+        attention=b.attention,
+        trainable_layers=b.trainable_layers,
+        checkpointing=b.checkpointing,
+        weights=b.weights if weights else None,
+    )
 
 
-def build_model(config: PretrainConfig, classes: list[int] | None = None,
-                pad_value: Tensor | None = None) -> ContrastiveModel:
+def build_model(
+    config: PretrainConfig, classes: list[int] | None = None, pad_value: Tensor | None = None
+) -> ContrastiveModel:
     """The contrastive model of ``config.method``; SegLoc needs the dataset's class ids."""
     backbone, head, contrast = build_backbone_from(config), config.head, config.contrast
     if config.method == "moco":
-        encoder: RoIEncoder | GlobalEncoder = GlobalEncoder(backbone, GlobalEmbeddingHead.for_arch(config.backbone.arch, head.dim))
+        encoder: RoIEncoder | GlobalEncoder = GlobalEncoder(
+            backbone, GlobalEmbeddingHead.for_arch(config.backbone.arch, head.dim)
+        )
     else:
-        encoder = RoIEncoder(backbone, RoIEmbeddingHead(
-            head.levels or backbone.levels, backbone.out_channels, head.roi_size, head.num_convs, fc_dim=head.fc_dim,
-            out_dim=head.dim, norm=head.norm, batch_levels=head.batch_levels))
+        encoder = RoIEncoder(
+            backbone,
+            RoIEmbeddingHead(
+                head.levels or backbone.levels,
+                backbone.out_channels,
+                head.roi_size,
+                head.num_convs,
+                fc_dim=head.fc_dim,
+                out_dim=head.dim,
+                norm=head.norm,
+                batch_levels=head.batch_levels,
+            ),
+        )
     if config.method == "segloc":
         if not classes:
             raise ValueError("SegLoc's class queues need the class ids of the pairs")

@@ -4,6 +4,7 @@
 class and level), ``insloc`` (RoI head, one queue per level) and ``moco`` (global pooling, one
 queue). Everything else is spelled out in the file.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -95,8 +96,12 @@ class DataConfig(Config):
             raise ValueError("data.source is 'shards' but data.shards is not set")
         if self.source == "synthesis" and self.backgrounds is None:
             raise ValueError("data.backgrounds (a folder of background scans) is required for synthesis")
-        if self.source == "synthesis" and self.pidray is None and self.labelled is None and \
-                not (self.pairs == "insloc" and self.images is not None):
+        if (
+            self.source == "synthesis"
+            and self.pidray is None
+            and self.labelled is None
+            and not (self.pairs == "insloc" and self.images is not None)
+        ):
             raise ValueError("set data.pidray, or data.labelled + data.images (InsLoc: data.images alone)")
         return self
 
@@ -130,13 +135,19 @@ class PretrainConfig(Config):
     optim: PretrainOptim = Field(default_factory=PretrainOptim)
     train: PretrainTrain = Field(default_factory=PretrainTrain)
 
-    RENAMED = {"optim.lr_per_256": "optim.lr", "train.ckpt_every": "train.checkpoint_every",
-               "train.key_bn": "contrast.key_bn", "train.shuffle_groups": "contrast.shuffle_groups"}
+    RENAMED = {
+        "optim.lr_per_256": "optim.lr",
+        "train.ckpt_every": "train.checkpoint_every",
+        "train.key_bn": "contrast.key_bn",
+        "train.shuffle_groups": "contrast.shuffle_groups",
+    }
 
     @model_validator(mode="after")
     def _method(self) -> PretrainConfig:
         if self.head.levels and not set(self.head.levels) <= set(self.backbone.fpn_levels):
-            raise ValueError(f"head.levels {self.head.levels} must be among backbone.fpn_levels {self.backbone.fpn_levels}")
+            raise ValueError(
+                f"head.levels {self.head.levels} must be among backbone.fpn_levels {self.backbone.fpn_levels}"
+            )
         if self.method == "segloc" and self.data.source == "synthesis" and self.data.pairs != "segloc":
             raise ValueError("method 'segloc' needs class-labelled pairs: set data.pairs to 'segloc'")
         return self

@@ -4,6 +4,7 @@ The sampler's order depends only on (seed, epoch): step ``s`` takes a fixed slic
 ``s // steps_per_epoch``'s permutation, each rank its own part of it, so resuming at step ``k``
 skips exactly the pairs already consumed, with any number of workers.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -31,10 +32,22 @@ def build_pairs(config: DataConfig, seed: int) -> tuple[Dataset, list[int]]:
         if "train" not in splits:
             raise ConfigError(f"{config.pidray}: PIDray root has no train split")
         labelled, images = splits["train"]
-    synthesis = (SegLocConfig(target_width=config.target_width) if config.pairs == "segloc"
-                 else InsLocConfig(canvas=config.canvas, crop_side=config.crop_side))
-    sampler, manifest = build_sampler(config.pairs, config.backgrounds, labelled, images, seed, config.regions,
-                                      config.background_glob, synthesis, refine_boxes=config.refine_boxes)
+    synthesis = (
+        SegLocConfig(target_width=config.target_width)
+        if config.pairs == "segloc"
+        else InsLocConfig(canvas=config.canvas, crop_side=config.crop_side)
+    )
+    sampler, manifest = build_sampler(
+        config.pairs,
+        config.backgrounds,
+        labelled,
+        images,
+        seed,
+        config.regions,
+        config.background_glob,
+        synthesis,
+        refine_boxes=config.refine_boxes,
+    )
     kind = SegLocPairDataset if config.pairs == "segloc" else InsLocPairDataset
     return kind(sampler, config.pairs_per_epoch), sorted(int(c) for c in manifest["categories"])
 
@@ -53,8 +66,9 @@ class StepBatchSampler(Sampler[list[tuple[int, int]]]):
     order are the global batch.
     """
 
-    def __init__(self, length: int, global_batch: int, seed: int, start: int, end: int,
-                 rank: int = 0, world: int = 1) -> None:
+    def __init__(
+        self, length: int, global_batch: int, seed: int, start: int, end: int, rank: int = 0, world: int = 1
+    ) -> None:
         if global_batch % world:
             raise ConfigError(f"batch size {global_batch} is not divisible by the world size {world}")
         self.steps_per_epoch = length // global_batch
@@ -74,7 +88,7 @@ class StepBatchSampler(Sampler[list[tuple[int, int]]]):
             if epoch != order_epoch:
                 order, order_epoch = epoch_order(self.length, self.seed, epoch), epoch
             first = position * self.global_batch + self.rank * local
-            yield [(epoch, int(i)) for i in order[first:first + local]]
+            yield [(epoch, int(i)) for i in order[first : first + local]]
 
 
 class EpochDataset(Dataset):
@@ -92,6 +106,10 @@ class EpochDataset(Dataset):
 
 def make_loader(dataset: Dataset, sampler: StepBatchSampler, workers: int, pin_memory: bool = False) -> DataLoader:
     """A DataLoader yielding one collated per-rank step batch (all micro-batches) per step."""
-    return DataLoader(EpochDataset(dataset), batch_sampler=sampler, num_workers=workers,
-                      collate_fn=collate_pairs, pin_memory=pin_memory)
-
+    return DataLoader(
+        EpochDataset(dataset),
+        batch_sampler=sampler,
+        num_workers=workers,
+        collate_fn=collate_pairs,
+        pin_memory=pin_memory,
+    )

@@ -1,4 +1,5 @@
 """``segloc export``: the query encoder's backbone (+ FPN + attention) of a pretraining checkpoint."""
+
 from __future__ import annotations
 
 import json
@@ -27,12 +28,14 @@ def checkpoint_backbone(checkpoint: Path | str) -> tuple[BackboneWithFPN, dict]:
         raise SeglocError(f"{checkpoint}: not a segloc pretraining checkpoint (no config/model)")
     config = PretrainConfig.from_saved(state["config"])
     backbone = build_backbone_from(config, weights=False)
-    weights = {k[len(BACKBONE_PREFIX):]: v for k, v in state["model"].items() if k.startswith(BACKBONE_PREFIX)}
+    weights = {k[len(BACKBONE_PREFIX) :]: v for k, v in state["model"].items() if k.startswith(BACKBONE_PREFIX)}
     check_finite(weights, checkpoint)
     result = backbone.load_state_dict(weights, strict=False)
     if result.missing_keys or result.unexpected_keys:
-        raise SeglocError(f"{checkpoint}: backbone keys do not match its config "
-                          f"(missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})")
+        raise SeglocError(
+            f"{checkpoint}: backbone keys do not match its config "
+            f"(missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})"
+        )
     facts = {"method": config.method, "step": int(state["step"]), "source": str(Path(checkpoint).resolve())}
     return backbone, facts
 

@@ -1,4 +1,5 @@
 """InfoNCE with per-query negatives: each query is contrasted with the queue it is assigned to."""
+
 from __future__ import annotations
 
 import torch

@@ -7,6 +7,7 @@ number of keys each queue has received. They differ in two methods only:
 - :meth:`queue_index`: which queue a query takes its negatives from (always 0 / its class's);
 - :meth:`accepts`: which keys of a batch enter which queue (all / every key not of its class).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -61,7 +62,9 @@ class LevelQueues(nn.Module):
         around; when more than ``size`` are accepted only the last ``size`` are kept.
         """
         if keys.shape[0] != len(self.levels) or keys.shape[1] != labels.shape[0]:
-            raise ValueError(f"keys {tuple(keys.shape)} do not fit {len(self.levels)} levels and {labels.shape[0]} labels")
+            raise ValueError(
+                f"keys {tuple(keys.shape)} do not fit {len(self.levels)} levels and {labels.shape[0]} labels"
+            )
         accept = self.accepts(labels)
         rank = accept.cumsum(1) - 1
         count = accept.sum(1)
@@ -92,8 +95,10 @@ class ClassQueues(LevelQueues):
         match = labels.unsqueeze(1) == self.classes.unsqueeze(0)
         if not bool(match.any(1).all()):
             unknown = sorted(set(labels[~match.any(1)].tolist()))
-            raise SeglocError(f"labels {unknown} are not among the queue classes {self.classes.tolist()}; "
-                              "class queues need labelled (SegLoc) pairs")
+            raise SeglocError(
+                f"labels {unknown} are not among the queue classes {self.classes.tolist()}; "
+                "class queues need labelled (SegLoc) pairs"
+            )
         return match.float().argmax(1)
 
     def accepts(self, labels: Tensor) -> Tensor:

@@ -1,4 +1,5 @@
 """Batch plumbing of the key path: padding to a common size, gathering from all ranks, BN groups."""
+
 from __future__ import annotations
 
 import torch
@@ -23,8 +24,8 @@ def pad_to(images: Tensor, height: int, width: int, value: Tensor) -> Tensor:
         return images
     out = F.pad(images, (0, pad_w, 0, pad_h))
     fill = value.to(images).view(1, -1, 1, 1)
-    out[..., images.shape[-2]:, :] = fill
-    out[..., :, images.shape[-1]:] = fill
+    out[..., images.shape[-2] :, :] = fill
+    out[..., :, images.shape[-1] :] = fill
     return out
 
 

@@ -2,6 +2,7 @@
 scores, CAMs) and a pretraining run's synthesised pairs, with a JSON API for scripts.
 
 The names below load on first use, so that ``segloc --help`` does not import torch."""
+
 from __future__ import annotations
 
 from importlib import import_module

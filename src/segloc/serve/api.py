@@ -1,5 +1,6 @@
 """What each JSON endpoint of ``segloc serve`` computes, independent of HTTP: the served parts, a scan's
 detections (``segloc detect``'s records), its CHR class scores with CAM overlays."""
+
 from __future__ import annotations
 
 import base64
@@ -21,10 +22,16 @@ def info(sources: Sources, max_bytes: int, max_pixels: int) -> dict:
     """What the server shows: categories with their overlay colours, CHR classes, number of pairs, limits."""
     detector = sources.detector
     return {
-        "detector": None if detector is None else {
-            "categories": [{"id": i, "name": n, "colour": class_colour(i)}
-                           for i, n in zip(detector.categories.ids, detector.categories.names)],
-            "masks": detector.masks, "min_score": detector.min_score},
+        "detector": None
+        if detector is None
+        else {
+            "categories": [
+                {"id": i, "name": n, "colour": class_colour(i)}
+                for i, n in zip(detector.categories.ids, detector.categories.names)
+            ],
+            "masks": detector.masks,
+            "min_score": detector.min_score,
+        },
         "chr": None if sources.classifier is None else {"class_names": sources.classifier.class_names},
         "pairs": len(sources.gallery),
         "origins": sources.origins,
@@ -77,5 +84,8 @@ def classification(sources: Sources, scan: np.ndarray) -> dict:
     if classifier is None:
         raise RequestError(404, "this server has no CHR classifier (start it with --chr RUN)")
     probs, cams = classify_scan(classifier.model, scan, classifier.size)
-    return {"class_names": classifier.class_names, "scores": [round(float(p), 5) for p in probs],
-            "cams": {name: _png_data_url(cam_overlay(scan, cams[c])) for c, name in enumerate(classifier.class_names)}}
+    return {
+        "class_names": classifier.class_names,
+        "scores": [round(float(p), 5) for p in probs],
+        "cams": {name: _png_data_url(cam_overlay(scan, cams[c])) for c, name in enumerate(classifier.class_names)},
+    }

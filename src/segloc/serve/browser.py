@@ -4,6 +4,7 @@ Used by the viewer's browser tests and to take the README's screenshot of the pa
 
     python -m segloc.serve.browser http://127.0.0.1:8000/ --upload scan.png --score 0.3 --out viewer.png
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,20 +42,31 @@ class Browser:
     def __init__(self, width: int = 1280, height: int = 1000, timeout: float = 30.0) -> None:
         found = find_browser()
         if found is None:
-            raise RuntimeError("Chromium and chromedriver are needed (Debian: apt-get install chromium chromium-driver)")
+            raise RuntimeError(
+                "Chromium and chromedriver are needed (Debian: apt-get install chromium chromium-driver)"
+            )
         chromium, driver = found
         self.timeout = timeout
         port = _free_port()
         self.base = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen([driver, f"--port={port}"], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [driver, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         self.session = ""
         try:
             self._wait_for_driver()
-            args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    f"--window-size={width},{height}"]
-            caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome",
-                                                     "goog:chromeOptions": {"binary": chromium, "args": args}}}}
+            args = [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                f"--window-size={width},{height}",
+            ]
+            caps = {
+                "capabilities": {
+                    "alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {"binary": chromium, "args": args}}
+                }
+            }
             self.session = self._call("POST", "/session", caps, prefix=False)["sessionId"]
         except BaseException:
             self.close()
@@ -73,8 +85,7 @@ class Browser:
     def _call(self, method: str, path: str, body: dict | None = None, prefix: bool = True):
         url = self.base + (f"/session/{self.session}" if prefix else "") + path
         data = json.dumps(body if body is not None else {}).encode() if method == "POST" else None
-        request = urllib.request.Request(url, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return json.loads(response.read())["value"]
@@ -138,8 +149,10 @@ def show_scan(browser: Browser, url: str, scan: Path | str) -> int:
     browser.open(url)
     browser.wait_for("return document.body.dataset.ready === 'true';")
     browser.upload("#file", scan)
-    browser.wait_for("return document.getElementById('view').dataset.drawn !== undefined "
-                     "|| !document.getElementById('error').hidden;")
+    browser.wait_for(
+        "return document.getElementById('view').dataset.drawn !== undefined "
+        "|| !document.getElementById('error').hidden;"
+    )
     return int(browser.run("return document.querySelector('#detections tbody').rows.length;"))
 
 
@@ -155,8 +168,11 @@ def main() -> None:
     with Browser(args.width, args.height) as browser:
         show_scan(browser, args.url, args.upload)
         if args.score is not None:
-            browser.run("const s = document.getElementById('score'); s.value = arguments[0];"
-                        "s.dispatchEvent(new Event('input'));", args.score)
+            browser.run(
+                "const s = document.getElementById('score'); s.value = arguments[0];"
+                "s.dispatchEvent(new Event('input'));",
+                args.score,
+            )
         browser.screenshot(args.out)
     print(f"wrote {args.out}")
 

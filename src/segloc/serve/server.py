@@ -12,6 +12,7 @@ Refusals are JSON ``{"error": ...}`` with a 4xx status; an unexpected failure is
 line (its traceback goes to the server's log, never to the client). The server binds to
 127.0.0.1 unless told otherwise, runs one inference at a time, and writes no file.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,11 @@ from segloc.serve.sources import Sources
 from segloc.serve.uploads import RequestError, decode_scan, read_body
 
 log = logging.getLogger("segloc")
-STATIC_TYPES = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
-                "style.css": "text/css; charset=utf-8"}
+STATIC_TYPES = {
+    "index.html": "text/html; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+    "style.css": "text/css; charset=utf-8",
+}
 PAGE_POLICY = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'"
 PAIR_ROUTE = re.compile(r"/api/pairs/(\d+)\.png")
 
@@ -41,8 +45,13 @@ class ViewerServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], sources: Sources, max_bytes: int = MAX_UPLOAD_BYTES,
-                 max_pixels: int = MAX_PIXELS) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        sources: Sources,
+        max_bytes: int = MAX_UPLOAD_BYTES,
+        max_pixels: int = MAX_PIXELS,
+    ) -> None:
         super().__init__(address, ViewerHandler)
         self.sources = sources
         self.max_bytes = max_bytes
@@ -105,10 +114,14 @@ class ViewerHandler(BaseHTTPRequestHandler):
     def _get(self) -> None:
         path = urlsplit(self.path).path
         if path in ("/", "/index.html"):
-            self._send(200, self.server.static["index.html"], STATIC_TYPES["index.html"],
-                       {"Content-Security-Policy": PAGE_POLICY})
-        elif path.startswith("/static/") and path[len("/static/"):] in STATIC_TYPES:
-            name = path[len("/static/"):]
+            self._send(
+                200,
+                self.server.static["index.html"],
+                STATIC_TYPES["index.html"],
+                {"Content-Security-Policy": PAGE_POLICY},
+            )
+        elif path.startswith("/static/") and path[len("/static/") :] in STATIC_TYPES:
+            name = path[len("/static/") :]
             self._send(200, self.server.static[name], STATIC_TYPES[name])
         elif path == "/api/info":
             self._json(200, api.info(self.server.sources, self.server.max_bytes, self.server.max_pixels))
@@ -122,9 +135,13 @@ class ViewerHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         sources, query = self.server.sources, parse_qs(url.query)
         if url.path == "/api/detect":
-            def answer(scan): return api.detections(sources, scan, query.get("min_score"))
+
+            def answer(scan):
+                return api.detections(sources, scan, query.get("min_score"))
         elif url.path == "/api/classify":
-            def answer(scan): return api.classification(sources, scan)
+
+            def answer(scan):
+                return api.classification(sources, scan)
         else:
             raise RequestError(404, f"no such endpoint: POST {url.path}")
         scan = decode_scan(body, self.server.max_pixels)
@@ -133,8 +150,13 @@ class ViewerHandler(BaseHTTPRequestHandler):
         self._json(200, payload)
 
 
-def make_server(sources: Sources, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-                max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_PIXELS) -> ViewerServer:
+def make_server(
+    sources: Sources,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    max_pixels: int = MAX_PIXELS,
+) -> ViewerServer:
     """A bound (not yet serving) viewer server; port 0 picks a free port."""
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("serving on %s: reachable from other machines, with no authentication", host)

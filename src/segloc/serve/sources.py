@@ -6,6 +6,7 @@ pretraining run folder (its pairs, synthesised from its own config), or an exper
 (``segloc experiment`` / ``segloc demo``: a fine-tuned detector, the CHR run and a pretraining
 run's pairs, whichever it holds). ``--chr RUN`` adds or replaces the classifier.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -82,16 +83,25 @@ def pair_gallery(folder: Path, count: int = GALLERY_PAIRS) -> list[bytes]:
         pairs = [dataset.reader[i] for i in range(min(count, len(dataset)))]
         categories = {int(k): v for k, v in dataset.reader.manifest.get("categories", {}).items()}
     with tempfile.TemporaryDirectory(prefix="segloc-serve-") as tmp:
-        return [draw_gallery([pair], categories, Path(tmp) / f"pair_{k}.png").read_bytes()
-                for k, pair in enumerate(pairs)]
+        return [
+            draw_gallery([pair], categories, Path(tmp) / f"pair_{k}.png").read_bytes() for k, pair in enumerate(pairs)
+        ]
 
 
 def _experiment_parts(folder: Path) -> tuple[Path | None, Path | None, Path | None]:
     """(detector run, CHR run, pretraining run) of an experiment folder; None where it has none."""
-    detector = next((folder / "finetune" / init for init in DETECTOR_INITS
-                     if (folder / "finetune" / init / "model_final.pt").is_file()), None)
+    detector = next(
+        (
+            folder / "finetune" / init
+            for init in DETECTOR_INITS
+            if (folder / "finetune" / init / "model_final.pt").is_file()
+        ),
+        None,
+    )
     chr_run = folder / "chr" if (folder / "chr" / FINAL_MODEL).is_file() else None
-    pretrain = next((folder / "pretrain" / m for m in PRETRAIN_METHODS if pretrain_config(folder / "pretrain" / m)), None)
+    pretrain = next(
+        (folder / "pretrain" / m for m in PRETRAIN_METHODS if pretrain_config(folder / "pretrain" / m)), None
+    )
     return detector, chr_run, pretrain
 
 

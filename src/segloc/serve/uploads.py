@@ -4,6 +4,7 @@ Every way an upload can be wrong maps to one 4xx status and a sentence naming th
 a bad length (411 / 400), too large (413), not an image or a format not accepted (415), a
 truncated or corrupt file (422). Scans are decoded in memory; nothing is written to disk.
 """
+
 from __future__ import annotations
 
 import io
@@ -58,8 +59,11 @@ def read_body(headers: dict[str, str], stream: BinaryIO, max_bytes: int) -> byte
         raise RequestError(400, f"upload ended after {len(data)} of {size} bytes")
     content_type = headers.get("Content-Type", "application/octet-stream").split(";")[0].strip().lower()
     if not content_type.startswith(ACCEPTED_TYPES):
-        raise RequestError(415, f"Content-Type {content_type} is not accepted: send the scan's bytes as the body "
-                                "(image/png, image/jpeg, image/bmp, image/tiff or application/octet-stream)")
+        raise RequestError(
+            415,
+            f"Content-Type {content_type} is not accepted: send the scan's bytes as the body "
+            "(image/png, image/jpeg, image/bmp, image/tiff or application/octet-stream)",
+        )
     if not data:
         raise RequestError(400, "empty upload: send the scan's bytes as the request body")
     return data

@@ -8,6 +8,7 @@ folder's benign scans (:func:`segloc.synthesis.region.background_glob`).
 Files the table marks as region-less or unreadable are left out up front; files found bad while
 sampling are remembered, skipped, and named once in a warning.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,23 +23,37 @@ from segloc.synthesis.region import Box, RegionTable, authentic_region, backgrou
 class BackgroundBank:
     """Background image files (relative to ``folder``) with lazily known authentic regions."""
 
-    def __init__(self, folder: Path | str, regions: RegionTable | None = None, pattern: str | None = None,
-                 kernel: int = 9, threshold: int = 50) -> None:
+    def __init__(
+        self,
+        folder: Path | str,
+        regions: RegionTable | None = None,
+        pattern: str | None = None,
+        kernel: int = 9,
+        threshold: int = 50,
+    ) -> None:
         self.folder = Path(folder)
         self.table = regions
         self.kernel, self.threshold = (regions.kernel, regions.threshold) if regions else (kernel, threshold)
         self.pattern = pattern = background_glob(self.folder, pattern)
         files = list_images(self.folder, pattern)
         if regions is not None:
-            dropped = [f for f in files if (f in regions.no_region or f in regions.unreadable)
-                       and regions.fresh(self.folder, f)]
+            dropped = [
+                f
+                for f in files
+                if (f in regions.no_region or f in regions.unreadable) and regions.fresh(self.folder, f)
+            ]
             if dropped:
-                log.warning("%s: %d background(s) left out: no authentic region or unreadable "
-                            "in the regions file (e.g. %s)", self.folder, len(dropped), dropped[0])
+                log.warning(
+                    "%s: %d background(s) left out: no authentic region or unreadable in the regions file (e.g. %s)",
+                    self.folder,
+                    len(dropped),
+                    dropped[0],
+                )
                 files = [f for f in files if f not in set(dropped)]
         if len(files) < 2:
-            raise DatasetError(f"{self.folder}: needs at least two usable background images "
-                               f"matching {pattern!r}, found {len(files)}")
+            raise DatasetError(
+                f"{self.folder}: needs at least two usable background images matching {pattern!r}, found {len(files)}"
+            )
         self.files = files
         self._regions: dict[str, Box | None] = {}
         self.bad: dict[str, str] = {}
@@ -70,8 +85,12 @@ class BackgroundBank:
                 self._regions[name] = tuple(cached[0])
             else:
                 if cached is not None:
-                    log.warning("%s: size %s differs from the regions file's %s; recomputing its region",
-                                self.folder / name, size, tuple(cached[1]))
+                    log.warning(
+                        "%s: size %s differs from the regions file's %s; recomputing its region",
+                        self.folder / name,
+                        size,
+                        tuple(cached[1]),
+                    )
                 self._regions[name] = authentic_region(image, self.kernel, self.threshold)
         region = self._regions[name]
         if region is None:
@@ -82,5 +101,9 @@ class BackgroundBank:
         """Remember a file as unusable and warn once, with the running count."""
         if name not in self.bad:
             self.bad[name] = reason
-            log.warning("%s: background skipped (%s); %d skipped so far",
-                        self.folder / name, reason.removeprefix(f"{self.folder / name}: "), len(self.bad))
+            log.warning(
+                "%s: background skipped (%s); %d skipped so far",
+                self.folder / name,
+                reason.removeprefix(f"{self.folder / name}: "),
+                len(self.bad),
+            )

@@ -5,10 +5,11 @@ CHW normalised by the ImageNet mean/std, "box": float tensor [x1, y1, x2, y2] (p
 ends, the RoIAlign convention), "mask": uint8 HW, "label": int}``. :func:`collate_pairs` pads
 views of different sizes to one batch with the normalised value of white (the empty belt).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -18,7 +19,6 @@ from segloc.data.images import IMAGENET_MEAN, IMAGENET_STD
 from segloc.synthesis.offline import ShardReader
 from segloc.synthesis.pairs import Pair
 from segloc.synthesis.paste import View
-
 
 
 def normalise(image: np.ndarray) -> torch.Tensor:
@@ -36,8 +36,12 @@ def white_value() -> torch.Tensor:
 
 def view_item(view: View) -> dict:
     """A :class:`View` as the tensors a training step consumes."""
-    return {"image": normalise(view.image), "box": torch.from_numpy(view.box.astype(np.float32)),
-            "mask": torch.from_numpy(np.ascontiguousarray(view.mask)), "label": int(view.label)}
+    return {
+        "image": normalise(view.image),
+        "box": torch.from_numpy(view.box.astype(np.float32)),
+        "mask": torch.from_numpy(np.ascontiguousarray(view.mask)),
+        "label": int(view.label),
+    }
 
 
 def pair_item(pair: Pair) -> dict:
@@ -95,11 +99,15 @@ def _pad_views(views: list[dict]) -> dict:
     images = white_value().view(1, 3, 1, 1).repeat(len(views), 1, max(heights), max(widths))
     masks = torch.zeros(len(views), max(heights), max(widths), dtype=torch.uint8)
     for i, v in enumerate(views):
-        images[i, :, :heights[i], :widths[i]] = v["image"]
-        masks[i, :heights[i], :widths[i]] = v["mask"]
-    return {"image": images, "box": torch.stack([v["box"] for v in views]), "mask": masks,
-            "label": torch.tensor([v["label"] for v in views], dtype=torch.long),
-            "size": torch.tensor(list(zip(heights, widths)), dtype=torch.long)}
+        images[i, :, : heights[i], : widths[i]] = v["image"]
+        masks[i, : heights[i], : widths[i]] = v["mask"]
+    return {
+        "image": images,
+        "box": torch.stack([v["box"] for v in views]),
+        "mask": masks,
+        "label": torch.tensor([v["label"] for v in views], dtype=torch.long),
+        "size": torch.tensor(list(zip(heights, widths)), dtype=torch.long),
+    }
 
 
 def collate_pairs(batch: list[dict]) -> dict:
@@ -108,6 +116,8 @@ def collate_pairs(batch: list[dict]) -> dict:
     Returns ``{"view1": {"image": B3HW, "box": B4, "mask": BHW, "label": B, "size": B2 (h, w)},
     "view2": {...}, "index": B}``; boxes stay in pixels of the unpadded image, valid for RoIAlign.
     """
-    return {"view1": _pad_views([b["view1"] for b in batch]),
-            "view2": _pad_views([b["view2"] for b in batch]),
-            "index": torch.tensor([b["index"] for b in batch], dtype=torch.long)}
+    return {
+        "view1": _pad_views([b["view1"] for b in batch]),
+        "view2": _pad_views([b["view2"] for b in batch]),
+        "index": torch.tensor([b["index"] for b in batch], dtype=torch.long),
+    }

@@ -7,6 +7,7 @@ position on two different backgrounds resized to 256 x 256. Each view then gets 
 colour augmentation, *including* random grayscale (kept here on purpose: this is the baseline
 SegLoc departs from) and a horizontal flip. The box is the pasted crop; the label is -1.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,8 +36,9 @@ class InsLocConfig:
     flip: float = 0.5
 
 
-def random_resized_crop(width: int, height: int, area: tuple[float, float], ratio: tuple[float, float],
-                        rng: np.random.Generator) -> tuple[int, int, int, int]:
+def random_resized_crop(
+    width: int, height: int, area: tuple[float, float], ratio: tuple[float, float], rng: np.random.Generator
+) -> tuple[int, int, int, int]:
     """Crop box (x, y, w, h) with torchvision's RandomResizedCrop sampling: 10 tries, then centre."""
     total = width * height
     log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
@@ -69,8 +71,9 @@ def rescale_to_fit(crop: np.ndarray, side: tuple[int, int], rng: np.random.Gener
 class InsLocPairSampler:
     """Callable ``index -> Pair`` of the InsLoc baseline: one image's two crops on two backgrounds."""
 
-    def __init__(self, foregrounds: list[Path], backgrounds: BackgroundBank,
-                 config: InsLocConfig | None = None, seed: int = 0) -> None:
+    def __init__(
+        self, foregrounds: list[Path], backgrounds: BackgroundBank, config: InsLocConfig | None = None, seed: int = 0
+    ) -> None:
         if not foregrounds:
             raise DatasetError("InsLoc synthesis needs at least one foreground image")
         self.foregrounds = [Path(p) for p in foregrounds]
@@ -85,8 +88,10 @@ class InsLocPairSampler:
         bg2, image2 = self._draw_background(rng, exclude=bg1)
         source, foreground = self._draw_foreground(rng)
         views = [self._view(image, foreground, rng) for image in (image1, image2)]
-        info = {"backgrounds": [self.backgrounds.files[bg1], self.backgrounds.files[bg2]],
-                "sources": [str(source), str(source)]}
+        info = {
+            "backgrounds": [self.backgrounds.files[bg1], self.backgrounds.files[bg2]],
+            "sources": [str(source), str(source)],
+        }
         return Pair(index, views[0], views[1], info)
 
     def _draw_background(self, rng: np.random.Generator, exclude: int | None) -> tuple[int, np.ndarray]:
@@ -116,11 +121,11 @@ class InsLocPairSampler:
         cfg = self.config
         h, w = foreground.shape[:2]
         x, y, cw, ch = random_resized_crop(w, h, cfg.crop_area, cfg.crop_ratio, rng)
-        crop = rescale_to_fit(foreground[y:y + ch, x:x + cw], cfg.crop_side, rng)
+        crop = rescale_to_fit(foreground[y : y + ch, x : x + cw], cfg.crop_side, rng)
         ph, pw = crop.shape[:2]
         px, py = int(rng.integers(0, cfg.canvas - pw + 1)), int(rng.integers(0, cfg.canvas - ph + 1))
         image = background.copy()
-        image[py:py + ph, px:px + pw] = crop
+        image[py : py + ph, px : px + pw] = crop
         image = moco_color(image, rng)
         box = np.array([px, py, px + pw, py + ph], np.float32)
         if rng.random() < cfg.flip:

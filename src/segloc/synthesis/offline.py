@@ -14,14 +14,15 @@ A shard is written into ``shard_XXXXX.partial`` and renamed when complete, so a 
 ``shard_XXXXX`` is always whole: an interrupted run resumes by skipping those and rewriting the
 partial one. Masks are COCO RLE (compact, exact). One writer per folder at a time.
 """
+
 from __future__ import annotations
 
 import json
 import multiprocessing as mp
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -73,8 +74,10 @@ def _encode_pair(args: tuple[int, int | None]) -> tuple[int, list[bytes], list[d
     index, jpeg_quality = args
     pair = _worker_sampler(index)
     views = (pair.view1, pair.view2)
-    entries = [{"box": [float(v) for v in view.box], "label": int(view.label), "mask": encode_mask(view.mask)}
-               for view in views]
+    entries = [
+        {"box": [float(v) for v in view.box], "label": int(view.label), "mask": encode_mask(view.mask)}
+        for view in views
+    ]
     return index, [encode_image(v.image, jpeg_quality) for v in views], entries, pair.info
 
 
@@ -87,8 +90,10 @@ def _check_manifest(out: Path, manifest: dict) -> None:
         existing = json.loads(path.read_text(encoding="utf-8"))
         differ = sorted(k for k in set(existing) | set(manifest) if existing.get(k) != manifest.get(k))
         if differ:
-            raise ConfigError(f"{path}: this folder holds a run with other settings ({', '.join(differ)} "
-                              "differ); use a new --out folder or the original settings")
+            raise ConfigError(
+                f"{path}: this folder holds a run with other settings ({', '.join(differ)} "
+                "differ); use a new --out folder or the original settings"
+            )
     else:
         out.mkdir(parents=True, exist_ok=True)
         tmp = out / "manifest.json.tmp"
@@ -96,9 +101,16 @@ def _check_manifest(out: Path, manifest: dict) -> None:
         os.replace(tmp, path)
 
 
-def write_shards(sampler: Callable[[int], Pair], pairs: int, out: Path | str, manifest: dict,
-                 shard_size: int = 1000, workers: int = 1, jpeg_quality: int | None = None,
-                 progress: bool = True) -> dict:
+def write_shards(
+    sampler: Callable[[int], Pair],
+    pairs: int,
+    out: Path | str,
+    manifest: dict,
+    shard_size: int = 1000,
+    workers: int = 1,
+    jpeg_quality: int | None = None,
+    progress: bool = True,
+) -> dict:
     """Write pairs ``0 .. pairs - 1`` as shards under ``out``, skipping shards already finished.
 
     ``manifest`` describes the run (it must make the pairs reproducible); an existing folder
@@ -107,8 +119,9 @@ def write_shards(sampler: Callable[[int], Pair], pairs: int, out: Path | str, ma
     if pairs < 1 or shard_size < 1:
         raise ConfigError(f"pairs ({pairs}) and shard size ({shard_size}) must be positive")
     out = Path(out)
-    manifest = dict(manifest, pairs=pairs, shard_size=shard_size, jpeg_quality=jpeg_quality,
-                    version=SHARD_FORMAT_VERSION)
+    manifest = dict(
+        manifest, pairs=pairs, shard_size=shard_size, jpeg_quality=jpeg_quality, version=SHARD_FORMAT_VERSION
+    )
     _check_manifest(out, manifest)
     for stale in out.glob("shard_*.partial"):
         shutil.rmtree(stale)
@@ -135,8 +148,9 @@ def write_shards(sampler: Callable[[int], Pair], pairs: int, out: Path | str, ma
     return {"shards": n_shards, "written": len(todo), "skipped": n_shards - len(todo), "pairs": pairs}
 
 
-def _run(sampler: Callable[[int], Pair], indices: list[int], workers: int,
-         jpeg_quality: int | None) -> Iterator[tuple[int, list[bytes], list[dict], dict]]:
+def _run(
+    sampler: Callable[[int], Pair], indices: list[int], workers: int, jpeg_quality: int | None
+) -> Iterator[tuple[int, list[bytes], list[dict], dict]]:
     """Encoded pairs in index order, made in this process or in ``workers`` processes."""
     jobs = [(i, jpeg_quality) for i in indices]
     if workers <= 1 or len(jobs) < 2:
@@ -177,6 +191,12 @@ class ShardReader:
             bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
             if bgr is None:
                 raise DatasetError(f"{path}: missing or corrupt view image")
-            views.append(View(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), np.asarray(view["box"], np.float32),
-                              decode_mask(view["mask"]), int(view["label"])))
+            views.append(
+                View(
+                    cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB),
+                    np.asarray(view["box"], np.float32),
+                    decode_mask(view["mask"]),
+                    int(view["label"]),
+                )
+            )
         return Pair(int(entry["index"]), views[0], views[1], entry.get("info", {}))

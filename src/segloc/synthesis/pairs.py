@@ -4,6 +4,7 @@ Pair ``i`` is a pure function of (seed, i, data): every random draw comes from
 ``numpy.random.default_rng([seed, i])`` in a fixed order, so the same index gives the same pair
 in any process, on the fly or written offline.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -67,19 +68,24 @@ def resize_to_width(image: np.ndarray, width: int | None) -> np.ndarray:
 class SegLocPairSampler:
     """Callable ``index -> Pair`` following Algorithm 1 over a segment and a background bank."""
 
-    def __init__(self, segments: SegmentBank, backgrounds: BackgroundBank,
-                 config: SegLocConfig | None = None, seed: int = 0) -> None:
+    def __init__(
+        self, segments: SegmentBank, backgrounds: BackgroundBank, config: SegLocConfig | None = None, seed: int = 0
+    ) -> None:
         self.segments, self.backgrounds = segments, backgrounds
         self.config = config or SegLocConfig()
         self.seed = seed
         single = [c for c, members in segments.by_class.items() if len(members) == 1]
         if single:
             names = ", ".join(segments.categories.get(c, str(c)) for c in single)
-            action = ("left out" if self.config.single_instance == "exclude"
-                      else "paired with itself under independent transforms")
+            action = (
+                "left out"
+                if self.config.single_instance == "exclude"
+                else "paired with itself under independent transforms"
+            )
             log.warning("%d class(es) have a single instance and are %s: %s", len(single), action, names)
-        self.classes = [c for c, members in segments.by_class.items()
-                        if len(members) > 1 or self.config.single_instance == "reuse"]
+        self.classes = [
+            c for c, members in segments.by_class.items() if len(members) > 1 or self.config.single_instance == "reuse"
+        ]
         if not self.classes:
             raise DatasetError(f"{segments.coco.json_path}: no class has two instances to pair")
 
@@ -118,8 +124,9 @@ class SegLocPairSampler:
                 bank.mark_bad(bank.files[i], f"authentic region under {self.config.min_region} px after resizing")
                 continue
             return i, resized, region
-        raise DatasetError(f"{bank.folder}: no usable background after {MAX_DRAWS} draws "
-                           f"({len(bank.bad)} of {len(bank)} files bad)")
+        raise DatasetError(
+            f"{bank.folder}: no usable background after {MAX_DRAWS} draws ({len(bank.bad)} of {len(bank)} files bad)"
+        )
 
     def _draw_instances(self, category: int, rng: np.random.Generator) -> tuple[int, int]:
         """Two distinct instances of ``category``, from two different images when there are any."""
@@ -133,8 +140,9 @@ class SegLocPairSampler:
             return first, first
         return first, int(others[rng.integers(len(others))])
 
-    def _compose(self, background: np.ndarray, region: Box, seg_index: int, category: int,
-                 rng: np.random.Generator) -> tuple[View, float]:
+    def _compose(
+        self, background: np.ndarray, region: Box, seg_index: int, category: int, rng: np.random.Generator
+    ) -> tuple[View, float]:
         segment = self.segments[seg_index]
         size = (region[2] - region[0], region[3] - region[1])
         image, mask = transform_segment(segment.image, segment.mask, size, self.config.augment, rng)

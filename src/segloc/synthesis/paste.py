@@ -11,6 +11,7 @@ U(0.25, 0.65)):
   (its thickness); we take ``alpha = 2c`` so the paper's mid value c = 0.5 pastes the object
   with its own thickness and the range (0.25, 0.65) spans half to 1.3 times it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,13 +44,19 @@ def place(region: Box, size: tuple[int, int], rng: np.random.Generator) -> tuple
     return int(rng.integers(x1, x2 - w + 1)), int(rng.integers(y1, y2 - h + 1))
 
 
-def paste(background: np.ndarray, segment: np.ndarray, mask: np.ndarray, corner: tuple[int, int],
-          c: float, mode: PasteMode = "blend") -> tuple[np.ndarray, np.ndarray]:
+def paste(
+    background: np.ndarray,
+    segment: np.ndarray,
+    mask: np.ndarray,
+    corner: tuple[int, int],
+    c: float,
+    mode: PasteMode = "blend",
+) -> tuple[np.ndarray, np.ndarray]:
     """Composite ``segment`` (under ``mask``) at ``corner`` = (x, y); returns (image, full mask)."""
     x, y = corner
     h, w = mask.shape
     out = background.copy()
-    roi = out[y:y + h, x:x + w].astype(np.float32)
+    roi = out[y : y + h, x : x + w].astype(np.float32)
     seg = segment.astype(np.float32)
     if mode == "blend":
         mixed = c * seg + (1.0 - c) * roi
@@ -59,7 +66,7 @@ def paste(background: np.ndarray, segment: np.ndarray, mask: np.ndarray, corner:
         raise ValueError(f"unknown paste mode {mode!r} (use 'blend' or 'multiply')")
     inside = mask.astype(bool)
     roi[inside] = mixed[inside]
-    out[y:y + h, x:x + w] = np.clip(np.rint(roi), 0, 255).astype(np.uint8)
+    out[y : y + h, x : x + w] = np.clip(np.rint(roi), 0, 255).astype(np.uint8)
     full = np.zeros(background.shape[:2], np.uint8)
-    full[y:y + h, x:x + w] = mask
+    full[y : y + h, x : x + w] = mask
     return out, full

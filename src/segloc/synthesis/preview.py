@@ -1,4 +1,5 @@
 """Galleries: synthesised pairs (both views with box, mask outline and class) and cut-out segments."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,8 +11,8 @@ from segloc.synthesis.pairs import Pair
 from segloc.synthesis.paste import View
 from segloc.synthesis.segments import Segment
 
-BOX_COLOUR = (0, 0, 255)      # BGR red
-MASK_COLOUR = (255, 0, 255)   # BGR magenta
+BOX_COLOUR = (0, 0, 255)  # BGR red
+MASK_COLOUR = (255, 0, 255)  # BGR magenta
 ROW_HEIGHT = 320
 
 
@@ -60,15 +61,18 @@ def draw_segments(segments: list[Segment], categories: dict[int, str], path: Pat
         contours, _ = cv2.findContours(segment.mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         cv2.drawContours(image, contours, -1, MASK_COLOUR, 1)
         scale = side / max(image.shape[:2])
-        image = cv2.resize(image, (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))),
-                           interpolation=cv2.INTER_AREA)
+        image = cv2.resize(
+            image,
+            (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))),
+            interpolation=cv2.INTER_AREA,
+        )
         tile = np.full((side, side, 3), 255, np.uint8)
-        tile[:image.shape[0], :image.shape[1]] = image
+        tile[: image.shape[0], : image.shape[1]] = image
         name = categories.get(segment.category_id, str(segment.category_id))
         cv2.putText(tile, name, (4, side - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
         tiles.append(np.pad(tile, ((2, 2), (2, 2), (0, 0)), constant_values=64))
     tiles += [np.full_like(tiles[0], 64)] * (-len(tiles) % per_row)
-    sheet = np.vstack([np.hstack(tiles[i:i + per_row]) for i in range(0, len(tiles), per_row)])
+    sheet = np.vstack([np.hstack(tiles[i : i + per_row]) for i in range(0, len(tiles), per_row)])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), sheet):

@@ -19,15 +19,16 @@ very faint organics (gray above 205) fall outside, as the paper's threshold of 5
 A scan with no object pixel has no region: :func:`authentic_region` returns None and callers
 report the file, never guess a box.
 """
+
 from __future__ import annotations
 
 import json
 import multiprocessing as mp
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Iterator
 
 import cv2
 import numpy as np
@@ -65,9 +66,12 @@ def authentic_region(image: np.ndarray, kernel: int = 9, threshold: int = 50) ->
 def scale_region(region: Box, sx: float, sy: float) -> Box:
     """Map a region to a resized image, rounding inwards so it stays on the bag."""
     x1, y1, x2, y2 = region
-    return (int(np.ceil(x1 * sx)), int(np.ceil(y1 * sy)),
-            max(int(np.floor(x2 * sx)), int(np.ceil(x1 * sx)) + 1),
-            max(int(np.floor(y2 * sy)), int(np.ceil(y1 * sy)) + 1))
+    return (
+        int(np.ceil(x1 * sx)),
+        int(np.ceil(y1 * sy)),
+        max(int(np.floor(x2 * sx)), int(np.ceil(x1 * sx)) + 1),
+        max(int(np.floor(y2 * sy)), int(np.ceil(y1 * sy)) + 1),
+    )
 
 
 REGIONS_VERSION = 1
@@ -121,8 +125,14 @@ class RegionTable:
     def save(self, path: Path | str) -> None:
         """Write atomically (temp file + rename) so an interrupted run never leaves half a file."""
         path = Path(path)
-        data = {"version": REGIONS_VERSION, "kernel": self.kernel, "threshold": self.threshold,
-                "regions": self.regions, "no_region": self.no_region, "unreadable": self.unreadable}
+        data = {
+            "version": REGIONS_VERSION,
+            "kernel": self.kernel,
+            "threshold": self.threshold,
+            "regions": self.regions,
+            "no_region": self.no_region,
+            "unreadable": self.unreadable,
+        }
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(json.dumps(data, indent=0, sort_keys=True), encoding="utf-8")
         os.replace(tmp, path)
@@ -133,8 +143,13 @@ class RegionTable:
         path = Path(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(int(data["kernel"]), int(data["threshold"]), dict(data["regions"]),
-                       dict(data.get("no_region", {})), dict(data.get("unreadable", {})))
+            return cls(
+                int(data["kernel"]),
+                int(data["threshold"]),
+                dict(data["regions"]),
+                dict(data.get("no_region", {})),
+                dict(data.get("unreadable", {})),
+            )
         except FileNotFoundError as exc:
             raise DatasetError(f"{path}: regions file not found") from exc
         except (ValueError, KeyError, TypeError) as exc:
@@ -159,8 +174,11 @@ def list_images(folder: Path | str, pattern: str = "*") -> list[str]:
     folder = Path(folder)
     if not folder.is_dir():
         raise DatasetError(f"{folder}: image folder not found")
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                  if p.suffix.lower() in IMAGE_SUFFIXES and fnmatch(p.name, pattern) and p.is_file())
+    return sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.suffix.lower() in IMAGE_SUFFIXES and fnmatch(p.name, pattern) and p.is_file()
+    )
 
 
 def _region_job(args: tuple[Path, str, int, int]) -> tuple[str, str, object]:
@@ -177,8 +195,13 @@ def _region_job(args: tuple[Path, str, int, int]) -> tuple[str, str, object]:
 
 
 def compute_regions(
-    folder: Path | str, out: Path | str | None = None, workers: int = 1, kernel: int = 9,
-    threshold: int = 50, pattern: str | None = None, progress: bool = True,
+    folder: Path | str,
+    out: Path | str | None = None,
+    workers: int = 1,
+    kernel: int = 9,
+    threshold: int = 50,
+    pattern: str | None = None,
+    progress: bool = True,
 ) -> RegionTable:
     """Authentic region of every image of ``folder`` matching ``pattern`` (default: its benign scans,
     :func:`background_glob`), in parallel, cached in ``out``.
@@ -195,8 +218,14 @@ def compute_regions(
         if (cached.kernel, cached.threshold) == (kernel, threshold):
             table = cached
         else:
-            log.warning("%s: computed with kernel %d / threshold %d, not %d / %d: recomputing all",
-                        out, cached.kernel, cached.threshold, kernel, threshold)
+            log.warning(
+                "%s: computed with kernel %d / threshold %d, not %d / %d: recomputing all",
+                out,
+                cached.kernel,
+                cached.threshold,
+                kernel,
+                threshold,
+            )
     todo = [name for name in list_images(folder, pattern) if not table.fresh(folder, name)]
     jobs = [(folder, name, kernel, threshold) for name in todo]
     with tqdm(total=len(jobs), desc="regions", unit="img", disable=not progress or not jobs) as bar:
@@ -209,12 +238,17 @@ def compute_regions(
     if out is not None:
         table.save(out)
     if table.no_region:
-        log.warning("%s: %d image(s) have no authentic region (no pixel darker than the margin), "
-                    "e.g. %s", folder, len(table.no_region), next(iter(sorted(table.no_region))))
+        log.warning(
+            "%s: %d image(s) have no authentic region (no pixel darker than the margin), e.g. %s",
+            folder,
+            len(table.no_region),
+            next(iter(sorted(table.no_region))),
+        )
     if table.unreadable:
         first = next(iter(sorted(table.unreadable)))
-        log.warning("%s: %d image(s) could not be read, e.g. %s", folder, len(table.unreadable),
-                    table.unreadable[first])
+        log.warning(
+            "%s: %d image(s) could not be read, e.g. %s", folder, len(table.unreadable), table.unreadable[first]
+        )
     return table
 
 

@@ -5,6 +5,7 @@ Only small records are kept in memory (which image, which annotation); the pixel
 over 30k images costs a few MB until it is used. Box-only annotations become box-shaped
 segments, optionally refined to the item's silhouette inside the box (``silhouette``).
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
@@ -67,8 +68,15 @@ class SegmentBank:
     the box; the whole box where no plausible silhouette is found, counted in ``box_fallbacks``).
     """
 
-    def __init__(self, coco: CocoDataset, min_size: int = 8, max_size: int | None = None,
-                 refine_boxes: bool = False, refine_threshold: int = 50, cache_size: int = 1024) -> None:
+    def __init__(
+        self,
+        coco: CocoDataset,
+        min_size: int = 8,
+        max_size: int | None = None,
+        refine_boxes: bool = False,
+        refine_threshold: int = 50,
+        cache_size: int = 1024,
+    ) -> None:
         self.coco = coco
         self.refine_boxes = refine_boxes
         self.refine_threshold = refine_threshold
@@ -86,8 +94,9 @@ class SegmentBank:
                 self.refs.append(SegmentRef(r, k, inst.category_id))
         if skipped:
             detail = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items()))
-            log.warning("%s: left %d instance(s) out of the segment bank: %s",
-                        coco.json_path, sum(skipped.values()), detail)
+            log.warning(
+                "%s: left %d instance(s) out of the segment bank: %s", coco.json_path, sum(skipped.values()), detail
+            )
         self.by_class: dict[int, list[int]] = defaultdict(list)
         for i, ref in enumerate(self.refs):
             self.by_class[ref.category_id].append(i)
@@ -96,13 +105,15 @@ class SegmentBank:
             raise DatasetError(f"{coco.json_path}: no usable instance for the segment bank")
 
     @classmethod
-    def from_coco(cls, labels: Path | str, image_root: Path | str | None = None, skip_bad: bool = False,
-                  **kwargs) -> SegmentBank:
+    def from_coco(
+        cls, labels: Path | str, image_root: Path | str | None = None, skip_bad: bool = False, **kwargs
+    ) -> SegmentBank:
         """Load labelled instances and build their bank: a COCO json (polygons, RLE or boxes only), or a VOC
         or YOLO folder (boxes; YOLO polygons), read as a COCO set (``skip_bad``: its images are decoded up
         front and broken ones left out)."""
-        return cls(load_annotations(labels, image_root, skip_bad=skip_bad, check_images=run_image_check(skip_bad)),
-                   **kwargs)
+        return cls(
+            load_annotations(labels, image_root, skip_bad=skip_bad, check_images=run_image_check(skip_bad)), **kwargs
+        )
 
     @property
     def categories(self) -> dict[int, str]:
@@ -132,8 +143,10 @@ class SegmentBank:
         inst = record.instances[ref.instance]
         image = read_rgb(record.path)
         if image.shape[:2] != (record.height, record.width):
-            raise DatasetError(f"{record.path}: image is {image.shape[1]}x{image.shape[0]} but "
-                               f"{self.coco.json_path} says {record.width}x{record.height}")
+            raise DatasetError(
+                f"{record.path}: image is {image.shape[1]}x{image.shape[0]} but "
+                f"{self.coco.json_path} says {record.width}x{record.height}"
+            )
         x1, y1, x2, y2 = _crop_box(inst, record)
         crop = image[y1:y2, x1:x2]
         if inst.has_mask:
@@ -141,20 +154,26 @@ class SegmentBank:
         elif self.refine_boxes:
             mask = silhouette(crop, threshold=self.refine_threshold)
             if mask is None:
-                log.debug("%s: annotation %d: no silhouette found in its box; using the whole box",
-                          record.path, inst.id)
+                log.debug(
+                    "%s: annotation %d: no silhouette found in its box; using the whole box", record.path, inst.id
+                )
                 self.box_fallbacks += 1
                 mask = np.ones(crop.shape[:2], np.uint8)
         else:
             mask = np.ones(crop.shape[:2], np.uint8)
         tight = mask_box(mask)
         if tight is None:
-            raise DatasetError(f"{record.path}: annotation {inst.id} of {self.coco.json_path} "
-                               "has an empty mask inside its box")
+            raise DatasetError(
+                f"{record.path}: annotation {inst.id} of {self.coco.json_path} has an empty mask inside its box"
+            )
         tx1, ty1, tx2, ty2 = tight
-        return Segment(np.ascontiguousarray(crop[ty1:ty2, tx1:tx2]),
-                       np.ascontiguousarray(mask[ty1:ty2, tx1:tx2]),
-                       inst.category_id, str(record.path), inst.id)
+        return Segment(
+            np.ascontiguousarray(crop[ty1:ty2, tx1:tx2]),
+            np.ascontiguousarray(mask[ty1:ty2, tx1:tx2]),
+            inst.category_id,
+            str(record.path),
+            inst.id,
+        )
 
 
 def _reject_reason(inst: Instance, record: ImageRecord, min_size: int, max_size: int | None) -> str | None:
@@ -177,8 +196,12 @@ def _crop_box(inst: Instance, record: ImageRecord) -> tuple[int, int, int, int]:
         points = np.concatenate([np.asarray(p, float) for p in inst.segmentation])
         x1, x2 = min(x1, points[0::2].min()), max(x2, points[0::2].max())
         y1, y2 = min(y1, points[1::2].min()), max(y2, points[1::2].max())
-    return (max(int(np.floor(x1)), 0), max(int(np.floor(y1)), 0),
-            min(int(np.ceil(x2)), record.width), min(int(np.ceil(y2)), record.height))
+    return (
+        max(int(np.floor(x1)), 0),
+        max(int(np.floor(y1)), 0),
+        min(int(np.ceil(x2)), record.width),
+        min(int(np.ceil(y2)), record.height),
+    )
 
 
 def _mask_in_box(inst: Instance, record: ImageRecord, box: tuple[int, int, int, int]) -> np.ndarray:

@@ -6,6 +6,7 @@ darkness threshold and an Otsu threshold of the box's own darkness, closed, redu
 connected parts and with holes filled. Where that fails (nothing dark, or a mask too small or
 too large to be the item), the caller falls back to the whole box.
 """
+
 from __future__ import annotations
 
 import cv2

@@ -5,6 +5,7 @@ relative to the background's authentic region and a small colour jitter *without
 in a dual-energy scan the hue encodes the material, so it may only move a little. The InsLoc
 baseline keeps MoCo v2's strong jitter and random grayscale (:func:`moco_color`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,8 +37,15 @@ class SegmentAugment:
     hue: float = 0.02
 
 
-def color_jitter(image: np.ndarray, rng: np.random.Generator, brightness: float, contrast: float,
-                 saturation: float, hue: float, mask: np.ndarray | None = None) -> np.ndarray:
+def color_jitter(
+    image: np.ndarray,
+    rng: np.random.Generator,
+    brightness: float,
+    contrast: float,
+    saturation: float,
+    hue: float,
+    mask: np.ndarray | None = None,
+) -> np.ndarray:
     """torchvision-style ColorJitter on an RGB uint8 image: the four changes in a random order.
 
     The contrast pivot is the mean gray of the ``mask`` pixels when given (a segment's own
@@ -100,10 +108,15 @@ def rotate_expand(image: np.ndarray, mask: np.ndarray, angle: float) -> tuple[np
     matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
     matrix[0, 2] += new_w / 2.0 - w / 2.0
     matrix[1, 2] += new_h / 2.0 - h / 2.0
-    image = cv2.warpAffine(image, matrix, (new_w, new_h), flags=cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE)
-    soft = cv2.warpAffine(mask.astype(np.float32), matrix, (new_w, new_h), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    image = cv2.warpAffine(image, matrix, (new_w, new_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    soft = cv2.warpAffine(
+        mask.astype(np.float32),
+        matrix,
+        (new_w, new_h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
     return crop_to_mask(image, _binarise(soft))
 
 
@@ -112,8 +125,7 @@ def resize_segment(image: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -
     w, h = size
     shrink = w * h < mask.shape[0] * mask.shape[1]
     image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-    soft = cv2.resize(mask.astype(np.float32), (w, h),
-                      interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    soft = cv2.resize(mask.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
     return crop_to_mask(image, _binarise(soft))
 
 
@@ -129,8 +141,9 @@ def _binarise(soft: np.ndarray) -> np.ndarray:
     return mask if mask.any() else (soft > 0).astype(np.uint8)
 
 
-def transform_segment(image: np.ndarray, mask: np.ndarray, region_size: tuple[int, int],
-                      aug: SegmentAugment, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def transform_segment(
+    image: np.ndarray, mask: np.ndarray, region_size: tuple[int, int], aug: SegmentAugment, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Flip, rotate, scale to the region and colour-jitter one segment.
 
     The longer side becomes a fraction ``aug.scale`` of the region's longer side; a segment that
