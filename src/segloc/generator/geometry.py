@@ -81,6 +81,17 @@ def coil(cx: float, cy: float, length: float, radius: float, turns: int, n_per_t
     return np.stack([x, cy + radius * np.sin(t)], axis=1)
 
 
+def along(path: Points, count: int, closed: bool = False) -> tuple[Points, np.ndarray]:
+    """`count` points spread evenly by arc length along a path, and the path's direction (radians) at each."""
+    pts = np.concatenate([path, path[:1]]) if closed else path
+    seg = np.diff(pts, axis=0)
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(seg[:, 0], seg[:, 1]))])
+    s = (np.arange(count) + 0.5) / count * cum[-1]
+    k = np.clip(np.searchsorted(cum, s, side="right") - 1, 0, len(seg) - 1)
+    f = ((s - cum[k]) / np.maximum(cum[k + 1] - cum[k], 1e-9))[:, None]
+    return pts[k] + f * seg[k], np.arctan2(seg[k, 1], seg[k, 0])
+
+
 def rotate(points: Points, angle: float, origin: tuple[float, float] = (0.0, 0.0)) -> Points:
     """Rotate points by `angle` radians about `origin`."""
     c, s = np.cos(angle), np.sin(angle)

@@ -24,23 +24,36 @@ LINEAR_MU = np.array(
     [[MASS_ATTENUATION[m][e] * DENSITY[m] for m in MATERIALS] for e in (0, 1)], dtype=np.float32
 )
 
-# Display palettes: colour of organic / mixed (aluminium) / metal at increasing high-energy
-# attenuation A_high = -ln T_high (knots below). Sampled by eye from real PIDray and SIXray scans.
-DENSITY_KNOTS = np.array([0.0, 0.1, 0.35, 0.8, 1.6, 3.0, 6.0])
+# Display: the scanner shows brightness 255 * T_high ** RESPONSE[style] (T_high = exp(-A_high)) and
+# paints it with the ramp of the material class (organic / mixed / metal) found at that brightness.
+RESPONSE = {"pidray": 0.5, "sixray": 0.5}
+# Ramps: (brightness knots, RGB of organic, mixed, metal at each knot). SIXray: in 420 real SIXray negatives,
+# the median colour of the most common orange, green and blue hue at each brightness; PIDray: sampled by eye.
 PALETTES = {
     "pidray": (
-        ((255, 255, 255), (246, 232, 208), (236, 199, 160), (222, 160, 100), (190, 112, 50), (115, 60, 22), (35, 18, 6)),
-        ((255, 255, 255), (218, 241, 206), (166, 228, 160), (105, 198, 100), (50, 146, 54), (22, 92, 30), (6, 28, 10)),
-        ((255, 255, 255), (196, 212, 240), (112, 150, 214), (42, 82, 162), (14, 44, 108), (5, 24, 66), (2, 8, 24)),
+        (255, 243, 214, 171, 115, 57, 13),
+        (((255, 255, 255), (246, 232, 208), (236, 199, 160), (222, 160, 100), (190, 112, 50), (115, 60, 22), (35, 18, 6)),
+         ((255, 255, 255), (218, 241, 206), (166, 228, 160), (105, 198, 100), (50, 146, 54), (22, 92, 30), (6, 28, 10)),
+         ((255, 255, 255), (196, 212, 240), (112, 150, 214), (42, 82, 162), (14, 44, 108), (5, 24, 66), (2, 8, 24))),
     ),
     "sixray": (
-        ((255, 255, 255), (252, 228, 194), (246, 194, 118), (230, 158, 60), (200, 122, 28), (136, 76, 14), (44, 24, 5)),
-        ((255, 255, 255), (216, 236, 192), (152, 204, 110), (82, 170, 58), (44, 116, 32), (24, 70, 16), (8, 24, 5)),
-        ((255, 255, 255), (192, 222, 242), (84, 166, 226), (22, 116, 200), (10, 76, 136), (5, 40, 82), (2, 10, 30)),
+        (255, 244, 228, 212, 196, 180, 164, 148, 132, 116, 100, 84, 68, 52, 36, 0),
+        (((255, 255, 255), (251, 238, 220), (248, 225, 195), (241, 208, 158), (235, 190, 122), (228, 173, 87),
+          (212, 161, 60), (197, 145, 41), (182, 131, 26), (141, 125, 19), (119, 114, 17), (94, 91, 37), (78, 76, 37),
+          (58, 55, 35), (39, 35, 32), (20, 18, 16)),
+         ((255, 255, 255), (244, 246, 229), (228, 233, 203), (201, 223, 175), (182, 212, 147), (168, 198, 117),
+          (150, 185, 89), (133, 172, 65), (119, 155, 45), (93, 144, 34), (80, 127, 24), (38, 114, 59), (38, 89, 52),
+          (34, 70, 43), (34, 38, 34), (17, 19, 17)),
+         ((255, 255, 255), (245, 252, 252), (210, 234, 244), (186, 220, 237), (163, 205, 231), (137, 191, 231),
+          (105, 176, 240), (76, 163, 242), (55, 149, 240), (40, 133, 223), (26, 117, 199), (16, 99, 173),
+          (14, 84, 145), (18, 65, 106), (31, 41, 50), (16, 20, 25))),
     ),
 }
-# Low/high attenuation ratio at which each palette row applies fully (organic, mixed, metal).
-RATIO_ANCHORS = np.log(np.array([1.75, 3.3, 5.5]))
+# Low/high attenuation ratios: the span of the lookup table, where the display switches from the organic
+# to the mixed and from the mixed to the metal ramp, and over how much log ratio it blends the two.
+RATIO_RANGE = np.log(np.array([1.45, 8.0]))
+RATIO_SWITCH = np.log(np.array([2.2, 4.0]))
+RATIO_BLEND = 0.12
 RATIO_BINS, DENSITY_BINS, MAX_DENSITY = 64, 256, 7.0
 
 
@@ -62,12 +75,16 @@ def transmission(a: np.ndarray) -> np.ndarray:
 
 def build_palette(style: str) -> np.ndarray:
     """Colour lookup table (RATIO_BINS * DENSITY_BINS, 3) uint8 indexed by ratio and density bins."""
-    rows = np.asarray(PALETTES[style], dtype=np.float32)  # (3 materials, knots, 3)
+    knots, rows = PALETTES[style]
+    rows = np.asarray(rows, dtype=np.float32)  # (3 materials, knots, 3)
     density = (np.arange(DENSITY_BINS) / (DENSITY_BINS - 1)) ** 2 * MAX_DENSITY
-    ramps = np.stack([np.stack([np.interp(density, DENSITY_KNOTS, r[:, c]) for c in range(3)], -1)
+    brightness = 255 * np.exp(-RESPONSE[style] * density)
+    order = np.argsort(knots)
+    ramps = np.stack([np.stack([np.interp(brightness, np.asarray(knots)[order], r[order, c]) for c in range(3)], -1)
                       for r in rows])  # (3, DENSITY_BINS, 3)
-    log_ratio = np.linspace(RATIO_ANCHORS[0] - 0.2, RATIO_ANCHORS[-1] + 0.3, RATIO_BINS)
-    weights = np.stack([np.interp(log_ratio, RATIO_ANCHORS, np.eye(3)[k]) for k in range(3)], -1)
+    log_ratio = np.linspace(*RATIO_RANGE, RATIO_BINS)
+    past = [np.clip((log_ratio - s) / RATIO_BLEND + 0.5, 0, 1) for s in RATIO_SWITCH]  # past each switch
+    weights = np.stack([1 - past[0], past[0] - past[1], past[1]], -1)
     lut = np.einsum("rk,kdc->rdc", weights, ramps)
     return np.clip(np.round(lut), 0, 255).astype(np.uint8).reshape(-1, 3)
 
@@ -76,7 +93,7 @@ def colourise(a_low: np.ndarray, a_high: np.ndarray, palette: np.ndarray) -> np.
     """RGB image from observed attenuations: hue from the ratio a_low/a_high, shade from a_high."""
     eps = np.float32(0.02)
     log_ratio = cv2.log(a_low + np.float32(1.75) * eps) - cv2.log(a_high + eps)
-    lo, hi = RATIO_ANCHORS[0] - 0.2, RATIO_ANCHORS[-1] + 0.3
+    lo, hi = RATIO_RANGE
     r_bin = np.clip((log_ratio - np.float32(lo)) * np.float32((RATIO_BINS - 1) / (hi - lo)), 0, RATIO_BINS - 1)
     d_bin = cv2.sqrt(np.minimum(a_high, np.float32(MAX_DENSITY)) * np.float32(1 / MAX_DENSITY)) * np.float32(DENSITY_BINS - 1)
     index = r_bin.astype(np.int32) * DENSITY_BINS + (d_bin + np.float32(0.5)).astype(np.int32)

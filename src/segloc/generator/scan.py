@@ -10,18 +10,18 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from segloc.generator.bag import Bag, clothes, cover_pile, draw_clutter, make_bag, wire_wrap
+from segloc.generator.bag import Bag, make_bag
+from segloc.generator.clutter import cover_pile, draw_clutter, garment, wire_wrap
 from segloc.generator.geometry import Part, Pose
 from segloc.generator.materials import attenuation, build_palette, colourise
 from segloc.generator.detector import observe
 from segloc.generator.raster import Canvas
 from segloc.generator.shapes import SIZE_BOOST, Parts, Rng, draw_item
 
-STYLES = {  # per dataset style: image size ranges, garments (count, density), other benign objects, noise
-    "pidray": {"width": (440, 560), "height": (340, 460), "clothes": (0, 2), "cloth_density": 0.45,
-               "clutter": (3, 8), "noise": 0.02},
-    "sixray": {"width": (460, 640), "height": (340, 480), "clothes": (4, 9), "cloth_density": 1.0,
-               "clutter": (6, 14), "noise": 0.012},
+STYLES = {  # per dataset style: garment layers, share of empty places in a layer, garment density, other
+    # benign objects, noise
+    "pidray": {"garment_layers": (0, 1), "garment_gaps": 0.75, "cloth_density": 0.45, "clutter": (3, 8), "noise": 0.02},
+    "sixray": {"garment_layers": (1, 3), "garment_gaps": 0.3, "cloth_density": 1.0, "clutter": (12, 30), "noise": 0.012},
 }
 MAX_ITEM_OVERLAP = 0.25  # IoU cap between the boxes of two prohibited items in one scan
 
@@ -183,17 +183,33 @@ def _add_items(canvas: Canvas, bag: Bag, spots: np.ndarray, plan: ScanPlan, rng:
     return drawn
 
 
-def _pack(canvas: Canvas, bag: Bag, spots: np.ndarray, style: dict, rng: Rng) -> None:
-    """Fill the bag with garments (squeezed to the bag's shape) and other benign objects."""
+def _pack_clothes(canvas: Canvas, bag: Bag, style: dict, rng: Rng) -> None:
+    """Lay folded garments in layers, side by side along the bag's axes as packed clothes lie, cut to its shape."""
     inside = bag.inside.astype(np.float32)
-    for _ in range(int(rng.integers(*style["clothes"], endpoint=True))):
-        y, x = spots[int(rng.integers(len(spots)))]
-        garment, _, _ = centred(clothes(rng, style["cloth_density"]))
-        pose = Pose(bag.scale * rng.uniform(0.8, 1.3), rng.uniform(0, 2 * np.pi), False, float(x), float(y))
-        canvas.draw(garment, pose, clip=inside)
+    w, length = bag.size
+    for _ in range(int(rng.integers(*style["garment_layers"], endpoint=True))):
+        cols, rows = int(rng.integers(1, 4)), int(rng.integers(2, 5))
+        cw, ch = w / cols, length / rows
+        for i in range(cols):
+            for j in range(rows):
+                if rng.random() < style["garment_gaps"]:
+                    continue
+                u, v = -w / 2 + (i + rng.uniform(0.3, 0.7)) * cw, -length / 2 + (j + rng.uniform(0.3, 0.7)) * ch
+                gw, gh = cw * rng.uniform(0.8, 1.2), ch * rng.uniform(0.8, 1.2)
+                turn = rng.normal(0, 0.1) + (np.pi / 2 if rng.random() < 0.2 else 0.0)
+                if turn > 1:
+                    gw, gh = gh, gw
+                x, y = bag.frame.apply(np.array([[u, v]]))[0]
+                pose = Pose(bag.scale, bag.frame.angle + turn, False, float(x), float(y))
+                canvas.draw(centred(garment(rng, gw, gh, style["cloth_density"]))[0], pose, clip=inside)
+
+
+def _pack(canvas: Canvas, bag: Bag, spots: np.ndarray, style: dict, rng: Rng) -> None:
+    """Fill the bag with garments and other benign objects."""
+    _pack_clothes(canvas, bag, style, rng)
     for _ in range(int(rng.integers(*style["clutter"], endpoint=True))):
         parts, _, _ = centred(draw_clutter(rng))
-        pose = _place(parts, rng, bag, spots, bag.scale * rng.uniform(0.8, 1.2), tries=15)
+        pose = _place(parts, rng, bag, spots, bag.scale * rng.uniform(0.85, 1.15), tries=15)
         if pose is not None:
             canvas.draw(parts, pose)
 
@@ -201,11 +217,9 @@ def _pack(canvas: Canvas, bag: Bag, spots: np.ndarray, style: dict, rng: Rng) ->
 def render_scan(plan: ScanPlan, rng: Rng) -> Scan:
     """Render one scan for `plan`, fully determined by `rng`."""
     style = STYLES[plan.style]
-    width = int(rng.integers(*style["width"], endpoint=True))
-    height = int(rng.integers(*style["height"], endpoint=True))
-    canvas = Canvas(height, width)
-    bag = make_bag(rng, width, height, plan.style)
-    canvas.draw(bag.parts, Pose(1.0))
+    bag = make_bag(rng, plan.style)
+    canvas = Canvas(bag.height, bag.width)
+    bag.draw(canvas)
     spots = np.argwhere(bag.interior > 0)
     items = _add_items(canvas, bag, spots, plan, rng)
     _pack(canvas, bag, spots, style, rng)

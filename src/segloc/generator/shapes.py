@@ -37,6 +37,12 @@ def hollow(outline: Points, material: str, t: float) -> Part:
     return Part(outline, material, t, "shell")
 
 
+def filled(outline: Points, t: float, mineral: float, profile: str = "flat") -> Parts:
+    """Organic matter with mid-Z content (PVC, rubber or paper fillers, glass fibre, salts), `mineral` cm of
+    aluminium-equivalent per cm: reads yellow-green (~0.15) to green (~0.5) like mixed materials."""
+    return [Part(outline, "organic", t, profile), Part(outline, "aluminium", t * mineral, profile)]
+
+
 def stroke(path: Points, width: float, material: str, t: float, profile: str = "rod") -> Part:
     """Open path drawn `width` mm wide (wires, rings, handles)."""
     return Part(path, material, t, profile, width=width)
