@@ -67,8 +67,8 @@ def _panel(outline: Points, rng: Rng, style: str, hard: bool) -> Parts:
     """One face of the bag: thin fabric or plastic, its frame wire or piping, and a few rivets."""
     light = 0.55 if style == "pidray" else 1.0
     # hard shells (ABS, polycarbonate with fillers) and PVC-coated fabric read green
-    mineral = rng.uniform(0.2, 0.5) if hard or rng.random() < 0.4 else rng.uniform(0.0, 0.1)
-    parts = filled(outline, light * rng.uniform(0.6, 1.2), mineral)
+    mineral = rng.uniform(0.4, 0.9) if hard and rng.random() < 0.6 else rng.uniform(0.0, 0.1)
+    parts = filled(outline, light * rng.uniform(0.3, 0.7), mineral)
     if rng.random() < (0.75 if hard else 0.35):
         parts.append(stroke(_closed(outline), rng.uniform(2.0, 3.5), "iron", rng.uniform(0.1, 0.2), "flat"))
     else:
@@ -256,21 +256,31 @@ def _walls(floor: Points, lid: Points, shell: Shell, scale: float) -> Parts:
     return parts
 
 
+def _ribs(shell: Shell, rng: Rng) -> list[tuple[float, Parts]]:
+    """Outlines at a few heights between the faces: moulded ribs of a shell, lining and fabric edges."""
+    layers = []
+    for z in rng.uniform(0.1, 0.9, int(rng.integers(1, 5))):
+        material, t = ("aluminium", rng.uniform(0.1, 0.3)) if rng.random() < 0.3 else ("organic", rng.uniform(0.4, 1.2))
+        layers.append((float(z), [stroke(_closed(shell.outline), rng.uniform(1.5, 3.0), material, t, "flat")]))
+    return layers
+
+
 def make_bag(rng: Rng, style: str) -> Bag:
     """Lay one bag on the belt: pick its kind, angle, scale and the belt image around it."""
     kinds, probs = BAG_KINDS[style]
     shell = kinds[int(rng.choice(len(kinds), p=probs))](rng, style)
+    layers_mm = shell.layers + _ribs(shell, rng)
     angle = _angle(rng, style)
-    mag = rng.uniform(-0.05, 0.07)
-    lift = rng.normal(0, 1, 2) * rng.uniform(0.01, 0.04) * np.ptp(shell.outline, axis=0).max()
+    mag = rng.uniform(-0.06, 0.08)
+    lift = rng.normal(0, 1, 2)
+    lift *= rng.uniform(0.03, 0.1) * np.ptp(shell.outline, axis=0).max() / np.hypot(*lift)
 
-    def poses(scale: float, cx: float, cy: float) -> list[Pose]:
-        return [Pose(scale * (1 + mag * z), angle, False, cx + scale * z * lift[0], cy + scale * z * lift[1])
-                for z, _ in shell.layers]
+    def project(z: float, scale: float, cx: float, cy: float) -> Pose:
+        """Where the fan beam draws things at height z: larger and shifted the higher they are."""
+        return Pose(scale * (1 + mag * z), angle, False, cx + scale * z * lift[0], cy + scale * z * lift[1])
 
-    reach = max(p.width for _, parts in shell.layers for p in parts) / 2
-    pts = np.concatenate([pose.apply(np.concatenate([p.outline for p in parts]))
-                          for (_, parts), pose in zip(shell.layers, poses(1.0, 0.0, 0.0))])
+    reach = max([p.width for _, parts in layers_mm for p in parts] + [shell.depth]) / 2
+    pts = np.concatenate([project(z, 1.0, 0.0, 0.0).apply(np.concatenate([p.outline for p in parts])) for z, parts in layers_mm])
     lo, hi = pts.min(0) - reach, pts.max(0) + reach
     if style == "pidray":
         width = int(rng.integers(*PIDRAY_SIZE["width"], endpoint=True))
@@ -282,9 +292,9 @@ def make_bag(rng: Rng, style: str) -> Bag:
         width, height = (int(np.ceil(v)) for v in (hi - lo) * scale + 2 * BELT_MARGIN + rng.integers(2, 30, 2))
     cx = rng.uniform(BELT_MARGIN - lo[0] * scale, width - BELT_MARGIN - hi[0] * scale)
     cy = rng.uniform(BELT_MARGIN - lo[1] * scale, height - BELT_MARGIN - hi[1] * scale)
-    posed = poses(scale, cx, cy)
-    floor, lid = posed[0].apply(shell.outline), posed[-1].apply(shell.outline)
-    layers = [(parts, pose) for (_, parts), pose in zip(shell.layers, posed)]
+    floor_pose, lid_pose = project(0.0, scale, cx, cy), project(1.0, scale, cx, cy)
+    floor, lid = floor_pose.apply(shell.outline), lid_pose.apply(shell.outline)
+    layers = [(parts, project(z, scale, cx, cy)) for z, parts in layers_mm]
     layers.append((_walls(floor, lid, shell, scale), Pose(1.0)))
     inside = np.zeros((height, width), np.uint8)
     lid_inside = np.zeros_like(inside)
@@ -293,4 +303,4 @@ def make_bag(rng: Rng, style: str) -> Bag:
     inside &= lid_inside
     interior = cv2.erode(inside, np.ones((15, 15), np.uint8))
     size = np.ptp(shell.outline, axis=0)
-    return Bag(layers, floor, inside, interior, scale, width, height, posed[0], (float(size[0]), float(size[1])))
+    return Bag(layers, floor, inside, interior, scale, width, height, floor_pose, (float(size[0]), float(size[1])))

@@ -1,7 +1,8 @@
 """Benign bag contents in millimetres: folded clothes, and everyday objects full of small dense parts.
 
 ``garment`` builds the layered clothing a bag is packed with; ``draw_clutter`` picks one of the other
-objects by how often it turns up in real bags. ``wire_wrap`` and ``cover_pile`` bury prohibited items.
+objects by how often it turns up in real bags; ``trinket`` is one of the small loose metal bits strewn
+everywhere. ``wire_wrap`` and ``cover_pile`` bury prohibited items.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from segloc.generator.fittings import chain, rivet, tube, zip_line
+from segloc.generator.fittings import chain, rivet, screw, tube, zip_line
 from segloc.generator.geometry import (
     blob, capsule, coil, ellipse, poly, rect, rotate, rounded_rect, shift, taper, wander,
 )
@@ -24,14 +25,16 @@ def _ragged(outline: np.ndarray, rng: Rng, amount: float) -> np.ndarray:
 def garment(rng: Rng, w: float, h: float, density: float = 1.0) -> Parts:
     """A piece of clothing folded to about w x h mm (or rolled): stacked cloth layers with hems, seams and
     its fastenings."""
-    mineral = rng.uniform(0.1, 0.6) if rng.random() < 0.35 else 0.0  # blended, coated or printed fabric, leather
+    u = rng.random()  # synthetic fibres are pure organic; cotton and wool hold some mineral; coated fabric, leather more
+    mineral = rng.uniform(0.35, 0.8) if u < 0.3 else rng.uniform(0.02, 0.1) if u < 0.65 else 0.0
+    weave = "knit" if rng.random() < 0.4 else "flat"
     parts: Parts = []
     if rng.random() < 0.6:  # folded flat: offset layers of a roughly rectangular shape
         for _ in range(int(rng.integers(2, 6))):
             dx, dy = rng.normal(0, 0.06 * w), rng.normal(0, 0.06 * h)
             sw, sh = w * rng.uniform(0.7, 1.0), h * rng.uniform(0.6, 1.0)
             layer = _ragged(rounded_rect(dx - sw / 2, dy - sh / 2, dx + sw / 2, dy + sh / 2, rng.uniform(5, 30), 4), rng, 3)
-            parts += filled(layer, density * rng.uniform(0.2, 0.7), mineral)
+            parts += filled(layer, density * rng.uniform(0.1, 0.35), mineral, weave)
             if rng.random() < 0.7:  # hem or fold seen edge-on
                 parts.append(stroke(np.concatenate([layer, layer[:1]]), rng.uniform(3, 7), "organic",
                                     density * rng.uniform(0.2, 0.6), "flat"))
@@ -40,7 +43,7 @@ def garment(rng: Rng, w: float, h: float, density: float = 1.0) -> Parts:
                 parts.append(plate(_ragged(capsule(side * w * 0.35, -h * 0.4, side * w * 0.05, h * 0.3, 35), rng, 3),
                                    "organic", density * rng.uniform(0.2, 0.5)))
     else:  # rolled or crumpled
-        parts += filled(blob(rng, 0, 0, w * 0.45, h * 0.4, 0.35), density * rng.uniform(0.6, 1.6), mineral)
+        parts += filled(blob(rng, 0, 0, w * 0.45, h * 0.4, 0.35), density * rng.uniform(0.5, 1.2), mineral, weave)
         for _ in range(int(rng.integers(3, 8))):
             start = (rng.uniform(-0.35, 0.35) * w, rng.uniform(-0.3, 0.3) * h)
             crease = wander(rng, start, int(rng.integers(3, 7)), min(w, h) * 0.12, 0.5)
@@ -66,8 +69,8 @@ def shoes(rng: Rng) -> Parts:
         y = side * rng.uniform(45, 60)
         sole = np.concatenate([ellipse(length * 0.7, y, length * 0.3, 42, 14, -np.pi / 2, np.pi / 2),
                                ellipse(length * 0.18, y, length * 0.18, 34, 12, np.pi / 2, 3 * np.pi / 2)])
-        parts += filled(sole, rng.uniform(1.5, 3.0), rng.uniform(0.15, 0.5))
-        parts += [stroke(np.concatenate([sole, sole[:1]]), 6, "organic", 1.2, "flat"),
+        parts += filled(sole, rng.uniform(0.8, 1.8), rng.uniform(0.35, 0.7))
+        parts += [stroke(np.concatenate([sole, sole[:1]]), 6, "organic", 0.8, "flat"),
                   plate(rect(length * 0.22, y - 5, length * 0.5, y + 5), "iron", rng.uniform(0.1, 0.2))]
         parts += [disc(length * (0.5 + 0.05 * k), y + s * 14, 2.5, "iron", 0.12) for k in range(4) for s in (-1, 1)]
         parts += [disc(x, y + rng.normal(0, 15), 1.5, "iron", 0.2) for x in rng.uniform(10, 80, int(rng.integers(0, 6)))]
@@ -98,7 +101,7 @@ def toiletries(rng: Rng) -> Parts:
     parts: Parts = [plate(rounded_rect(0, 0, w, h, 20), "organic", 0.2)]
     parts += zip_line(np.array([(10, 6), (w - 10, 6)]), rng)
     parts += [hollow(shift(taper(0, 110, 30, 40), 15, 35), "aluminium", 0.1), plate(shift(taper(2, 100, 26, 36), 15, 35), "organic", 1.2)]
-    parts += filled(rect(142, 40, 178, 98), rng.uniform(1.5, 3.0), rng.uniform(0.1, 0.5))
+    parts += filled(rect(142, 40, 178, 98), rng.uniform(1.5, 3.0), rng.uniform(0.35, 0.7))
     parts += [hollow(rounded_rect(140, 20, 180, 100, 8), "organic", 0.4),
               plate(rect(145, 10, 175, 22), "organic", 1.5)]
     parts += [plate(rect(20, 80, 120, 88), "organic", 1.0), plate(rect(120, 76, 135, 92), "iron", 0.12),
@@ -251,7 +254,7 @@ def jewellery(rng: Rng) -> Parts:
 def book(rng: Rng) -> Parts:
     """Book, notebook (sometimes spiral-bound) or a stack of papers."""
     w, h = rng.uniform(140, 240), rng.uniform(110, 170)
-    parts = filled(rect(0, 0, w, h), rng.uniform(0.8, 2.5), rng.uniform(0.05, 0.35))
+    parts = filled(rect(0, 0, w, h), rng.uniform(0.8, 2.0), rng.uniform(0.4, 0.8) if rng.random() < 0.4 else rng.uniform(0, 0.05))
     parts.append(stroke(np.concatenate([rect(0, 0, w, h), rect(0, 0, w, h)[:1]]), 4, "organic", 0.8, "flat"))
     if rng.random() < 0.4:
         parts += [ring(x, -2, 4, 1.2, "iron", 0.1, 10) for x in np.arange(8, w - 4, 8)]
@@ -329,13 +332,29 @@ def food(rng: Rng) -> Parts:
     u = rng.random()
     if u < 0.4:
         outline = _ragged(rect(0, 0, rng.uniform(120, 200), rng.uniform(80, 150)), rng, 4)
-        return [plate(outline, "aluminium", 0.06)] + filled(outline, rng.uniform(1.0, 2.5), rng.uniform(0.05, 0.3))
+        return [plate(outline, "aluminium", 0.06)] + filled(outline, rng.uniform(1.0, 2.5), rng.uniform(0, 0.05))
     if u < 0.7:
         d = rng.uniform(55, 85)
         return [hollow(rect(0, -d / 2, rng.uniform(60, 110), d / 2), "iron", 0.03), plate(rect(2, -d / 2 + 2, 100, d / 2 - 2), "organic", d / 10 * 0.5)]
     w, h = rng.uniform(100, 180), rng.uniform(70, 120)
     return [plate(rect(0, 0, w, h), "organic", 0.3)] + [disc(x, y, 7, "organic", 1.2)
                                                           for x in np.arange(12, w - 6, 16) for y in np.arange(12, h - 6, 16)]
+
+
+def trinket(rng: Rng) -> Parts:
+    """One of the small loose metal bits every bag has: a screw, coin, button, clip, pin, zip pull or ring."""
+    u = rng.random()
+    if u < 0.3:
+        return screw(0, 0, rng.uniform(0, 2 * np.pi), rng)
+    if u < 0.45:
+        return [disc(0, 0, rng.uniform(8, 13), "copper", rng.uniform(0.1, 0.2))]
+    if u < 0.6:
+        return rivet(0, 0, rng)
+    if u < 0.75:
+        return [stroke(np.array([(0, 0), (30, 0), (30, 6), (2, 6), (2, 2), (24, 2)]), 1.0, "iron", 0.1, "flat")]
+    if u < 0.9:
+        return [plate(rect(-4, 0, 4, rng.uniform(15, 25)), "iron", 0.12), plate(rect(-6, -5, 6, 3), "iron", 0.25)]
+    return [ring(0, 0, rng.uniform(6, 12), 1.5, "iron", 0.15)]
 
 
 CLUTTER: tuple[tuple[Callable[[Rng], Parts], float], ...] = (

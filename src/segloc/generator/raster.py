@@ -1,6 +1,8 @@
 """Rasterises posed parts into per-material path-length maps (cm) and coverage masks."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
@@ -10,12 +12,28 @@ from segloc.generator.materials import MATERIALS
 MATERIAL_INDEX = {m: i for i, m in enumerate(MATERIALS)}
 SHELL_WALL = 0.15  # wall thickness of "shell" parts, as a fraction of their half-width
 SUBPIXEL_BITS = 4
+TEXTURE_SIZE = 1024
+TEXTURE_SEED = 20211129  # fixed: the texture is the same in every process, so output stays deterministic
+KNIT_GRAIN, KNIT_DEPTH = 2.0, 0.35  # knit and terry cloth: grain (px) and relative depth of its loops
 
 
-def _profile(cover: np.ndarray, kind: str) -> np.ndarray:
-    """Relative path length across a covered region: 1 for flat, cylinder chords for rod/shell."""
+@lru_cache(maxsize=1)
+def texture() -> np.ndarray:
+    """Blotchy unit-variance noise of about KNIT_GRAIN px grain, built once per process."""
+    rng = np.random.default_rng(TEXTURE_SEED)
+    field = cv2.GaussianBlur(rng.standard_normal((TEXTURE_SIZE, TEXTURE_SIZE), dtype=np.float32), (0, 0), KNIT_GRAIN)
+    return field / field.std()
+
+
+def _profile(cover: np.ndarray, kind: str, y0: int, x0: int) -> np.ndarray:
+    """Relative path length across a covered region (its top-left pixel at y0, x0): 1 for flat, cylinder
+    chords for rod/shell, a blotchy weave for knit (the weave is fixed to the image, so it is deterministic)."""
     if kind == "flat":
         return cover.astype(np.float32)
+    if kind == "knit":
+        h, w = cover.shape
+        oy, ox = (y0 * 7) % (TEXTURE_SIZE - h + 1), (x0 * 13) % (TEXTURE_SIZE - w + 1)
+        return np.maximum(1 + KNIT_DEPTH * texture()[oy:oy + h, ox:ox + w], 0) * (cover > 0)
     dist = cv2.distanceTransform(cover, cv2.DIST_L2, 3)
     radius = float(dist.max())
     if radius < 1.5:
@@ -27,7 +45,7 @@ def _profile(cover: np.ndarray, kind: str) -> np.ndarray:
     if kind == "shell":
         inner = np.sqrt(np.maximum((1.0 - SHELL_WALL) ** 2 - x * x, 0.0))
         return (outer - inner) * np.float32(1.0 / SHELL_WALL) * (cover > 0)
-    raise ValueError(f"unknown part profile {kind!r}; expected flat, rod or shell")
+    raise ValueError(f"unknown part profile {kind!r}; expected flat, knit, rod or shell")
 
 
 def rasterise(part: Part, pose: Pose, height: int, width: int) -> tuple[int, int, np.ndarray, np.ndarray] | None:
@@ -51,7 +69,7 @@ def rasterise(part: Part, pose: Pose, height: int, width: int) -> tuple[int, int
     for hole in part.holes:
         hole_px = np.round((pose.apply(hole) - (x0, y0)) * unit).astype(np.int32)
         cv2.fillPoly(cover, [hole_px], 0, cv2.LINE_8, shift=SUBPIXEL_BITS)
-    return y0, x0, _profile(cover, part.profile) * np.float32(part.thickness), cover
+    return y0, x0, _profile(cover, part.profile, y0, x0) * np.float32(part.thickness), cover
 
 
 class Canvas:

@@ -11,7 +11,7 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 from segloc.generator.bag import Bag, make_bag
-from segloc.generator.clutter import cover_pile, draw_clutter, garment, wire_wrap
+from segloc.generator.clutter import cover_pile, draw_clutter, garment, trinket, wire_wrap
 from segloc.generator.geometry import Part, Pose
 from segloc.generator.materials import attenuation, build_palette, colourise
 from segloc.generator.detector import observe
@@ -19,9 +19,11 @@ from segloc.generator.raster import Canvas
 from segloc.generator.shapes import SIZE_BOOST, Parts, Rng, draw_item
 
 STYLES = {  # per dataset style: garment layers, share of empty places in a layer, garment density, other
-    # benign objects, noise
-    "pidray": {"garment_layers": (0, 1), "garment_gaps": 0.75, "cloth_density": 0.45, "clutter": (3, 8), "noise": 0.02},
-    "sixray": {"garment_layers": (1, 3), "garment_gaps": 0.3, "cloth_density": 1.0, "clutter": (12, 30), "noise": 0.012},
+    # benign objects, loose small metal bits, noise
+    "pidray": {"garment_layers": (0, 1), "garment_gaps": 0.75, "cloth_density": 0.45, "clutter": (3, 8),
+               "trinkets": (0, 6), "noise": 0.02},
+    "sixray": {"garment_layers": (1, 3), "garment_gaps": 0.3, "cloth_density": 1.0, "clutter": (8, 20),
+               "trinkets": (10, 40), "noise": 0.012},
 }
 MAX_ITEM_OVERLAP = 0.25  # IoU cap between the boxes of two prohibited items in one scan
 
@@ -205,8 +207,12 @@ def _pack_clothes(canvas: Canvas, bag: Bag, style: dict, rng: Rng) -> None:
 
 
 def _pack(canvas: Canvas, bag: Bag, spots: np.ndarray, style: dict, rng: Rng) -> None:
-    """Fill the bag with garments and other benign objects."""
+    """Fill the bag with garments, loose small metal bits and other benign objects."""
     _pack_clothes(canvas, bag, style, rng)
+    floor = np.argwhere(bag.inside > 0)
+    for _ in range(int(rng.integers(*style["trinkets"], endpoint=True))):
+        y, x = floor[int(rng.integers(len(floor)))]
+        canvas.draw(trinket(rng), Pose(bag.scale, rng.uniform(0, 2 * np.pi), False, float(x), float(y)))
     for _ in range(int(rng.integers(*style["clutter"], endpoint=True))):
         parts, _, _ = centred(draw_clutter(rng))
         pose = _place(parts, rng, bag, spots, bag.scale * rng.uniform(0.85, 1.15), tries=15)
