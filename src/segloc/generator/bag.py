@@ -18,12 +18,12 @@ from segloc.generator.geometry import Points, Pose, blob, capsule, ellipse, poly
 from segloc.generator.raster import Canvas
 from segloc.generator.shapes import Parts, Rng, filled, plate, ring, solid, stroke
 
-BELT_MARGIN = 8  # px of empty belt kept around the bag's footprint
-RIM_SHARE = 0.6  # share of a wall's material seen edge-on where it turns into the top or the bottom face
-# cm of the least a rim holds (wall seen edge-on, piping, seams, folded fabric, in cm of the wall's first
-# material): every bag reads clearly darker than the belt along its outline, which SegLoc's authentic-region
-# algorithm relies on.
-RIM_MIN = 4.0
+BELT_MARGIN = 4  # px of empty belt kept around the bag's footprint
+# Rims, where a face turns into the walls (seen edge-on, with piping, seams and folded fabric): cm of plastic
+# with RIM_MINERAL cm of mid-Z filler per cm (edge bindings and shell edges are PVC or filled plastics, so rims
+# read green), as dark as ~3.5 cm of pure organic matter. Every bag reads clearly darker than the belt along
+# its outline, which SegLoc's authentic-region algorithm relies on.
+RIM, RIM_MINERAL = 1.5, 0.5
 
 
 @dataclass
@@ -64,15 +64,13 @@ def _closed(outline: Points) -> Points:
 
 
 def _panel(outline: Points, rng: Rng, style: str, hard: bool) -> Parts:
-    """One face of the bag: thin fabric or plastic, its frame wire or piping, and a few rivets."""
+    """One face of the bag: thin fabric or plastic, often with a frame wire round its edge."""
     light = 0.55 if style == "pidray" else 1.0
     # hard shells (ABS, polycarbonate with fillers) and PVC-coated fabric read green
     mineral = rng.uniform(0.4, 0.9) if hard and rng.random() < 0.6 else rng.uniform(0.0, 0.1)
-    parts = filled(outline, light * rng.uniform(0.3, 0.7), mineral)
+    parts = filled(outline, light * rng.uniform(0.2, 0.5), mineral)
     if rng.random() < (0.75 if hard else 0.35):
         parts.append(stroke(_closed(outline), rng.uniform(2.0, 3.5), "iron", rng.uniform(0.1, 0.2), "flat"))
-    else:
-        parts.append(stroke(_closed(outline), rng.uniform(4, 8), "organic", rng.uniform(1.0, 2.0), "flat"))
     return parts
 
 
@@ -89,9 +87,9 @@ def _handle(x0: float, y0: float, x1: float, y1: float, rng: Rng) -> Parts:
 
 def _trolley(w: float, length: float, rng: Rng) -> Parts:
     """Trolley handle: two long steel tubes (telescoping), handle housing at the top, base plate, screws."""
-    gap, rw = w * rng.uniform(0.3, 0.52), rng.uniform(16, 26)
+    gap, rw = w * rng.uniform(0.3, 0.52), rng.uniform(22, 36)
     top, bottom = -length / 2 + rng.uniform(12, 35), length / 2 - rng.uniform(70, 130)
-    wall = rng.uniform(0.1, 0.2)
+    wall = rng.uniform(0.12, 0.2)
     parts: Parts = []
     for x in (-gap / 2, gap / 2):
         parts.append(tube(x, top, x, bottom, rw, "iron", wall))
@@ -238,14 +236,14 @@ def _angle(rng: Rng, style: str) -> float:
 
 
 def _walls(floor: Points, lid: Points, shell: Shell, scale: float) -> Parts:
-    """Side walls in pixels: a dark rim where each face turns into the walls (seen edge-on), and each wall's
+    """Side walls in pixels: a rim where each face turns into the walls (seen edge-on), and each wall's
     material spread over the band between the two outlines where that band is wider than the wall."""
     parts: Parts = []
     n = len(floor)
     rim = shell.depth * scale
-    for k, (material, cm) in enumerate(shell.wall):
-        edge_on = max(RIM_SHARE * cm * shell.height / shell.depth, 0.0 if k else RIM_MIN)
-        parts += [stroke(_closed(floor), rim, material, edge_on, "flat"), stroke(_closed(lid), rim, material, edge_on, "flat")]
+    for outline in (floor, lid):
+        parts += filled(_closed(outline), RIM, RIM_MINERAL, "flat", rim)
+    for material, cm in shell.wall:
         for i in range(n):
             j = (i + 1) % n
             e = floor[j] - floor[i]
@@ -260,8 +258,7 @@ def _ribs(shell: Shell, rng: Rng) -> list[tuple[float, Parts]]:
     """Outlines at a few heights between the faces: moulded ribs of a shell, lining and fabric edges."""
     layers = []
     for z in rng.uniform(0.1, 0.9, int(rng.integers(1, 5))):
-        material, t = ("aluminium", rng.uniform(0.1, 0.3)) if rng.random() < 0.3 else ("organic", rng.uniform(0.4, 1.2))
-        layers.append((float(z), [stroke(_closed(shell.outline), rng.uniform(1.5, 3.0), material, t, "flat")]))
+        layers.append((float(z), [stroke(_closed(shell.outline), rng.uniform(1.5, 3.0), "organic", rng.uniform(0.4, 1.2), "flat")]))
     return layers
 
 
@@ -289,7 +286,7 @@ def make_bag(rng: Rng, style: str) -> Bag:
         scale = fill * min((width - 2 * BELT_MARGIN) / (hi - lo)[0], (height - 2 * BELT_MARGIN) / (hi - lo)[1])
     else:
         scale = rng.uniform(*SIXRAY_PX_PER_MM)
-        width, height = (int(np.ceil(v)) for v in (hi - lo) * scale + 2 * BELT_MARGIN + rng.integers(2, 30, 2))
+        width, height = (int(np.ceil(v)) for v in (hi - lo) * scale + 2 * BELT_MARGIN + rng.integers(0, 6, 2))
     cx = rng.uniform(BELT_MARGIN - lo[0] * scale, width - BELT_MARGIN - hi[0] * scale)
     cy = rng.uniform(BELT_MARGIN - lo[1] * scale, height - BELT_MARGIN - hi[1] * scale)
     floor_pose, lid_pose = project(0.0, scale, cx, cy), project(1.0, scale, cx, cy)

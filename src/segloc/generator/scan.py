@@ -22,7 +22,7 @@ STYLES = {  # per dataset style: garment layers, share of empty places in a laye
     # benign objects, loose small metal bits, noise
     "pidray": {"garment_layers": (0, 1), "garment_gaps": 0.75, "cloth_density": 0.45, "clutter": (3, 8),
                "trinkets": (0, 6), "noise": 0.02},
-    "sixray": {"garment_layers": (1, 3), "garment_gaps": 0.3, "cloth_density": 1.0, "clutter": (8, 20),
+    "sixray": {"garment_layers": (2, 4), "garment_gaps": 0.3, "cloth_density": 1.0, "clutter": (8, 20),
                "trinkets": (10, 40), "noise": 0.012},
 }
 MAX_ITEM_OVERLAP = 0.25  # IoU cap between the boxes of two prohibited items in one scan

@@ -37,10 +37,11 @@ def hollow(outline: Points, material: str, t: float) -> Part:
     return Part(outline, material, t, "shell")
 
 
-def filled(outline: Points, t: float, mineral: float, profile: str = "flat") -> Parts:
-    """Organic matter with mid-Z content (PVC, rubber or paper fillers, glass fibre, salts), `mineral` cm of
-    aluminium-equivalent per cm: reads yellow-green (~0.15) to green (~0.5) like mixed materials."""
-    return [Part(outline, "organic", t, profile), Part(outline, "aluminium", t * mineral, profile)]
+def filled(outline: Points, t: float, mineral: float, profile: str = "flat", width: float = 0.0) -> Parts:
+    """Organic matter with mid-Z content (ash, PVC, rubber or paper fillers, glass fibre, salts), `mineral` cm of
+    aluminium-equivalent per cm: reads yellower (~0.05) to green (~0.3 and up) like mixed materials. With a
+    width, the outline is an open path stroked that wide."""
+    return [Part(outline, "organic", t, profile, width), Part(outline, "aluminium", t * mineral, profile, width)]
 
 
 def stroke(path: Points, width: float, material: str, t: float, profile: str = "rod") -> Part:
