@@ -14,16 +14,16 @@ import cv2
 import numpy as np
 
 from segloc.generator.fittings import buckle, rivet, screw, screws_along, tube, wheel, zip_line
-from segloc.generator.geometry import Points, Pose, blob, capsule, ellipse, poly, rect, rounded_rect, shift
+from segloc.generator.geometry import Points, Pose, capsule, ellipse, poly, rect, rounded_rect, shift
 from segloc.generator.raster import Canvas
 from segloc.generator.shapes import Parts, Rng, filled, plate, ring, solid, stroke
 
 BELT_MARGIN = 4  # px of empty belt kept around the bag's footprint
 # Rims, where a face turns into the walls (seen edge-on, with piping, seams and folded fabric): cm of plastic
 # with RIM_MINERAL cm of mid-Z filler per cm (edge bindings and shell edges are PVC or filled plastics, so rims
-# read green), as dark as ~3.5 cm of pure organic matter. Every bag reads clearly darker than the belt along
+# read green), as dark as ~4 cm of pure organic matter. Every bag reads clearly darker than the belt along
 # its outline, which SegLoc's authentic-region algorithm relies on.
-RIM, RIM_MINERAL = 1.5, 0.5
+RIM, RIM_MINERAL = 1.7, 0.5
 
 
 @dataclass
@@ -68,7 +68,7 @@ def _panel(outline: Points, rng: Rng, style: str, hard: bool) -> Parts:
     light = 0.55 if style == "pidray" else 1.0
     # hard shells (ABS, polycarbonate with fillers) and PVC-coated fabric read green
     mineral = rng.uniform(0.4, 0.9) if hard and rng.random() < 0.6 else rng.uniform(0.0, 0.1)
-    parts = filled(outline, light * rng.uniform(0.2, 0.5), mineral)
+    parts = filled(outline, light * rng.uniform(0.35, 0.7), mineral)
     if rng.random() < (0.75 if hard else 0.35):
         parts.append(stroke(_closed(outline), rng.uniform(2.0, 3.5), "iron", rng.uniform(0.1, 0.2), "flat"))
     return parts
@@ -118,7 +118,9 @@ def suitcase(rng: Rng, style: str) -> Shell:
     spinner = rng.random() < 0.6
     wheels: Parts = []
     for sx in (-1, 1):
-        wheels += wheel(sx * (w / 2 - rng.uniform(15, 30)), length / 2 - rng.uniform(8, 22), rng.uniform(-0.3, 0.3) + np.pi / 2, rng)
+        r = rng.uniform(20, 32)  # the wheels stick out of the corners
+        wheels += wheel(sx * (w / 2 - r * rng.uniform(0.4, 0.8)), length / 2 + r * rng.uniform(-0.1, 0.3), r,
+                        rng.uniform(-0.3, 0.3) + np.pi / 2, rng)
     front = _panel(outline, rng, style, hard)
     inset = rng.uniform(25, 60)
     for _ in range(int(rng.integers(0, 3))):  # lining pockets with zips
@@ -148,7 +150,8 @@ def duffel(rng: Rng, style: str) -> Shell:
     """Soft duffel or holdall: irregular outline, zip along the top, end pockets, carry straps with clips."""
     length = rng.uniform(480, 700)
     w = length * rng.uniform(0.45, 0.62)
-    outline = blob(rng, 0, 0, w / 2, length / 2, roughness=0.1, n=40)
+    outline = rounded_rect(-w / 2, -length / 2, w / 2, length / 2, rng.uniform(0.3, 0.5) * w, 8)
+    outline = outline * (1 + rng.normal(0, 0.015, (len(outline), 1)))  # soft sides bulge unevenly
     back, front = _panel(outline, rng, style, False), _panel(outline, rng, style, False)
     front += zip_line(np.array([(rng.normal(0, 10), -length * 0.42), (rng.normal(0, 10), length * 0.42)]), rng, pullers=2)
     for sy in (-1, 1):

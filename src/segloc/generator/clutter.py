@@ -26,7 +26,7 @@ def garment(rng: Rng, w: float, h: float, density: float = 1.0) -> Parts:
     """A piece of clothing folded to about w x h mm (or rolled): stacked cloth layers with hems, seams and
     its fastenings."""
     u = rng.random()  # synthetic fibres are pure organic; cotton and wool hold some mineral; coated fabric, leather more
-    mineral = rng.uniform(0.35, 0.8) if u < 0.15 else rng.uniform(0.02, 0.1) if u < 0.45 else 0.0
+    mineral = rng.uniform(0.35, 0.8) if u < 0.15 else rng.uniform(0.02, 0.1) if u < 0.3 else 0.0
     weave = "knit" if rng.random() < 0.4 else "flat"
     parts: Parts = []
     if rng.random() < 0.6:  # folded flat: offset layers of a roughly rectangular shape
@@ -34,7 +34,7 @@ def garment(rng: Rng, w: float, h: float, density: float = 1.0) -> Parts:
             dx, dy = rng.normal(0, 0.06 * w), rng.normal(0, 0.06 * h)
             sw, sh = w * rng.uniform(0.7, 1.0), h * rng.uniform(0.6, 1.0)
             layer = _ragged(rounded_rect(dx - sw / 2, dy - sh / 2, dx + sw / 2, dy + sh / 2, rng.uniform(5, 30), 4), rng, 3)
-            parts += filled(layer, density * rng.uniform(0.35, 0.8), mineral, weave)
+            parts += filled(layer, density * rng.uniform(0.25, 0.6), mineral, weave)
             if rng.random() < 0.7:  # hem or fold seen edge-on
                 parts.append(stroke(np.concatenate([layer, layer[:1]]), rng.uniform(3, 7), "organic",
                                     density * rng.uniform(0.2, 0.6), "flat"))
@@ -43,7 +43,7 @@ def garment(rng: Rng, w: float, h: float, density: float = 1.0) -> Parts:
                 parts.append(plate(_ragged(capsule(side * w * 0.35, -h * 0.4, side * w * 0.05, h * 0.3, 35), rng, 3),
                                    "organic", density * rng.uniform(0.2, 0.5)))
     else:  # rolled or crumpled
-        parts += filled(blob(rng, 0, 0, w * 0.45, h * 0.4, 0.35), density * rng.uniform(1.0, 2.0), mineral, weave)
+        parts += filled(blob(rng, 0, 0, w * 0.45, h * 0.4, 0.35), density * rng.uniform(0.8, 1.6), mineral, weave)
         for _ in range(int(rng.integers(3, 8))):
             start = (rng.uniform(-0.35, 0.35) * w, rng.uniform(-0.3, 0.3) * h)
             crease = wander(rng, start, int(rng.integers(3, 7)), min(w, h) * 0.12, 0.5)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from segloc.generator.geometry import Part, Points, along, ellipse, rect, rotate, shift
-from segloc.generator.shapes import Parts, Rng, disc, hollow, plate, ring, stroke
+from segloc.generator.shapes import Parts, Rng, disc, filled, hollow, plate, ring, stroke
 
 
 def screw(x: float, y: float, angle: float, rng: Rng) -> Parts:
@@ -61,12 +61,12 @@ def buckle(x: float, y: float, angle: float, rng: Rng, width: float | None = Non
     return [plate(frame, material, t, holes=(hole,)), plate(bar, material, t)]
 
 
-def wheel(x: float, y: float, angle: float, rng: Rng) -> Parts:
-    """A trolley wheel in its housing: rubber tyre round a steel axle, the bracket screwed to the shell."""
-    r = rng.uniform(20, 32)
+def wheel(x: float, y: float, r: float, angle: float, rng: Rng) -> Parts:
+    """A trolley wheel of radius `r` mm in its housing: filled-rubber tyre round a steel axle, the bracket screwed
+    to the shell (the housing points away from `angle`)."""
     parts = [plate(shift(rotate(rect(-r * 1.1, -r * 0.9, r * 0.6, r * 0.9), angle), x, y), "organic", rng.uniform(0.8, 1.6)),
-             disc(x, y, r, "organic", rng.uniform(1.5, 3.0), "rod"), ring(x, y, r * 0.45, 3, "aluminium", 0.3),
-             disc(x, y, rng.uniform(3, 5), "iron", 0.6)]
+             *filled(ellipse(x, y, r, r, 20), rng.uniform(2.5, 4.0), rng.uniform(0.2, 0.4), "rod"),
+             ring(x, y, r * 0.45, 3, "aluminium", 0.3), disc(x, y, rng.uniform(3, 5), "iron", 0.6)]
     for k in (-1, 1):
         sx, sy = rotate(np.array([[-r * 0.9, k * r * 0.6]]), angle)[0]
         parts += screw(x + sx, y + sy, angle + np.pi, rng)

@@ -22,7 +22,7 @@ STYLES = {  # per dataset style: garment layers, share of empty places in a laye
     # benign objects, loose small metal bits, noise
     "pidray": {"garment_layers": (0, 1), "garment_gaps": 0.75, "cloth_density": 0.45, "clutter": (3, 8),
                "trinkets": (0, 6), "noise": 0.02},
-    "sixray": {"garment_layers": (2, 4), "garment_gaps": 0.3, "cloth_density": 1.0, "clutter": (8, 20),
+    "sixray": {"garment_layers": (1, 3), "garment_gaps": 0.15, "cloth_density": 1.0, "clutter": (8, 20),
                "trinkets": (10, 40), "noise": 0.012},
 }
 MAX_ITEM_OVERLAP = 0.25  # IoU cap between the boxes of two prohibited items in one scan
@@ -197,7 +197,7 @@ def _pack_clothes(canvas: Canvas, bag: Bag, style: dict, rng: Rng) -> None:
                 if rng.random() < style["garment_gaps"]:
                     continue
                 u, v = -w / 2 + (i + rng.uniform(0.3, 0.7)) * cw, -length / 2 + (j + rng.uniform(0.3, 0.7)) * ch
-                gw, gh = cw * rng.uniform(0.8, 1.2), ch * rng.uniform(0.8, 1.2)
+                gw, gh = cw * rng.uniform(1.0, 1.35), ch * rng.uniform(1.0, 1.35)
                 turn = rng.normal(0, 0.1) + (np.pi / 2 if rng.random() < 0.2 else 0.0)
                 if turn > 1:
                     gw, gh = gh, gw
