@@ -23,7 +23,8 @@ BELT_MARGIN = 4  # px of empty belt kept around the bag's footprint
 # with RIM_MINERAL cm of mid-Z filler per cm (edge bindings and shell edges are PVC or filled plastics, so rims
 # read green), as dark as ~4 cm of pure organic matter. Every bag reads clearly darker than the belt along
 # its outline, which SegLoc's authentic-region algorithm relies on.
-RIM, RIM_MINERAL = 1.7, 0.5
+RIM, RIM_MINERAL = 1.3, 0.5
+EDGE_ROUNDING = 0.15  # radius of a bag's rounded edges as a share of its height
 
 
 @dataclass
@@ -40,12 +41,12 @@ class Shell:
 
 @dataclass
 class Bag:
-    """A bag laid on a width x height belt image: posed layers, base outline and inside in pixels, the
-    (eroded) interior where contents go, px/mm, and the bag's own frame and size."""
+    """A bag laid on a width x height belt image: posed layers, base outline and room for contents in pixels,
+    the (eroded) interior where objects go, px/mm, and the bag's own frame and size."""
 
     layers: list[tuple[Parts, Pose]]
     outline: Points
-    inside: np.ndarray
+    room: np.ndarray  # float32: share of the bag's depth open to contents, 0 outside the walls
     interior: np.ndarray
     scale: float
     width: int
@@ -67,7 +68,7 @@ def _panel(outline: Points, rng: Rng, style: str, hard: bool) -> Parts:
     """One face of the bag: thin fabric or plastic, often with a frame wire round its edge."""
     light = 0.55 if style == "pidray" else 1.0
     # hard shells (ABS, polycarbonate with fillers) and PVC-coated fabric read green
-    mineral = rng.uniform(0.4, 0.9) if hard and rng.random() < 0.6 else rng.uniform(0.0, 0.1)
+    mineral = rng.uniform(0.4, 0.9) if hard and rng.random() < 0.4 else rng.uniform(0.0, 0.1)
     parts = filled(outline, light * rng.uniform(0.35, 0.7), mineral)
     if rng.random() < (0.75 if hard else 0.35):
         parts.append(stroke(_closed(outline), rng.uniform(2.0, 3.5), "iron", rng.uniform(0.1, 0.2), "flat"))
@@ -76,10 +77,10 @@ def _panel(outline: Points, rng: Rng, style: str, hard: bool) -> Parts:
 
 def _handle(x0: float, y0: float, x1: float, y1: float, rng: Rng) -> Parts:
     """A carry handle: padded plastic grip with a screwed mount at each end."""
-    parts = [solid(capsule(x0, y0, x1, y1, rng.uniform(8, 13)), "organic", rng.uniform(1.5, 3.0))]
+    parts = [solid(capsule(x0, y0, x1, y1, rng.uniform(8, 13)), "organic", rng.uniform(0.8, 1.5))]
     a = np.arctan2(y1 - y0, x1 - x0)
     for x, y in ((x0, y0), (x1, y1)):
-        parts.append(plate(shift(rect(-14, -10, 14, 10), x, y), "organic", rng.uniform(1.0, 2.0)))
+        parts.append(plate(shift(rect(-14, -10, 14, 10), x, y), "organic", rng.uniform(0.5, 1.0)))
         parts += screw(x - 6 * np.cos(a), y - 6 * np.sin(a), a + np.pi / 2, rng) + screw(x + 6 * np.cos(a), y + 6 * np.sin(a),
                                                                                         a + np.pi / 2, rng)
     return parts
@@ -142,7 +143,7 @@ def suitcase(rng: Rng, style: str) -> Shell:
         middle += [plate(shift(rect(-8, -5, 8, 5), -w / 2 - 3, rng.uniform(-length / 3, length / 3)), "organic", 1.5)]
         middle += rivet(-w / 2 - 3, rng.uniform(-length / 3, length / 3), rng)
     layers = [(0.0, back + wheels), (0.5, middle), (1.0, front + (wheels if spinner else []))]
-    wall = (("organic", rng.uniform(0.3, 0.5)),) + ((("aluminium", rng.uniform(0.05, 0.15)),) if hard else ())
+    wall = (("organic", rng.uniform(0.08, 0.15)),) + ((("aluminium", rng.uniform(0.02, 0.05)),) if hard else ())
     return Shell(outline, rng.uniform(200, 300), wall, rng.uniform(16, 24), layers)
 
 
@@ -170,7 +171,7 @@ def duffel(rng: Rng, style: str) -> Shell:
         for px, py in path[[0, -1]]:
             straps += [plate(shift(rect(-10, -18, 10, 18), px, py), "iron", 0.3, holes=(shift(rect(-6, -12, 6, 4), px, py),))]
     middle = [rivet(x, y, rng)[0] for x, y in zip(rng.uniform(-w / 3, w / 3, 6), rng.uniform(-length / 3, length / 3, 6))]
-    wall = (("organic", rng.uniform(0.3, 0.45)),)
+    wall = (("organic", rng.uniform(0.06, 0.12)),)
     return Shell(outline, rng.uniform(180, 280), wall, rng.uniform(18, 26), [(0.0, back), (0.5, middle), (1.0, front + straps)])
 
 
@@ -193,7 +194,7 @@ def backpack(rng: Rng, style: str) -> Shell:
     front += [plate(pocket, "organic", rng.uniform(0.2, 0.5))] + zip_line(pocket[len(pocket) // 2:], rng, pullers=2)
     front += zip_line(ellipse(0, 0, w * 0.45, length * 0.45, 20, np.pi * 1.05, np.pi * 1.95), rng, pullers=2)
     middle = _handle(-30, -length / 2 - 5, 30, -length / 2 - 5, rng)
-    return Shell(outline, rng.uniform(160, 240), (("organic", rng.uniform(0.3, 0.45)),), rng.uniform(18, 26),
+    return Shell(outline, rng.uniform(160, 240), (("organic", rng.uniform(0.06, 0.12)),), rng.uniform(18, 26),
                  [(0.0, back), (0.5, middle), (1.0, front)])
 
 
@@ -211,7 +212,7 @@ def tote(rng: Rng, style: str) -> Shell:
         handles += [ring(*arc[0], 7, 2.5, "iron", 0.2), ring(*arc[-1], 7, 2.5, "iron", 0.2)]
     front += [plate(rect(-12, -h / 2 + 20, 12, -h / 2 + 40), "iron", 0.15)]
     back += [rivet(x, h / 2 - 15, rng)[0] for x in (-length * 0.35, -length * 0.12, length * 0.12, length * 0.35)]
-    return Shell(outline, rng.uniform(120, 200), (("organic", rng.uniform(0.3, 0.45)),), rng.uniform(18, 26),
+    return Shell(outline, rng.uniform(120, 200), (("organic", rng.uniform(0.06, 0.12)),), rng.uniform(18, 26),
                  [(0.0, back), (1.0, front + handles)])
 
 
@@ -239,13 +240,12 @@ def _angle(rng: Rng, style: str) -> float:
 
 
 def _walls(floor: Points, lid: Points, shell: Shell, scale: float) -> Parts:
-    """Side walls in pixels: a rim where each face turns into the walls (seen edge-on), and each wall's
+    """Side walls in pixels: a rim round the bag's silhouette (the walls seen edge-on), and each wall's
     material spread over the band between the two outlines where that band is wider than the wall."""
-    parts: Parts = []
     n = len(floor)
     rim = shell.depth * scale
-    for outline in (floor, lid):
-        parts += filled(_closed(outline), RIM, RIM_MINERAL, "flat", rim)
+    hull = cv2.convexHull(np.concatenate([floor, lid]).astype(np.float32))[:, 0].astype(np.float64)
+    parts = filled(_closed(hull), RIM, RIM_MINERAL, "flat", rim)
     for material, cm in shell.wall:
         for i in range(n):
             j = (i + 1) % n
@@ -258,11 +258,11 @@ def _walls(floor: Points, lid: Points, shell: Shell, scale: float) -> Parts:
 
 
 def _ribs(shell: Shell, rng: Rng) -> list[tuple[float, Parts]]:
-    """Outlines at a few heights between the faces: moulded ribs of a shell, lining and fabric edges."""
-    layers = []
-    for z in rng.uniform(0.1, 0.9, int(rng.integers(1, 5))):
-        layers.append((float(z), [stroke(_closed(shell.outline), rng.uniform(1.5, 3.0), "organic", rng.uniform(0.4, 1.2), "flat")]))
-    return layers
+    """Outlines at several heights between the faces: moulded ribs of a shell, lining and fabric edges, all
+    seen edge-on (thin lines, green where the shell is filled plastic)."""
+    mineral = RIM_MINERAL if rng.random() < 0.6 else 0.0
+    return [(float(z), filled(_closed(shell.outline), rng.uniform(0.6, 1.6), mineral, "flat", rng.uniform(1.5, 3.0)))
+            for z in rng.uniform(0.05, 0.95, int(rng.integers(3, 10)))]
 
 
 def make_bag(rng: Rng, style: str) -> Bag:
@@ -296,11 +296,19 @@ def make_bag(rng: Rng, style: str) -> Bag:
     floor, lid = floor_pose.apply(shell.outline), lid_pose.apply(shell.outline)
     layers = [(parts, project(z, scale, cx, cy)) for z, parts in layers_mm]
     layers.append((_walls(floor, lid, shell, scale), Pose(1.0)))
+    size = np.ptp(shell.outline, axis=0)
+    room = _room(floor, lid, shell, scale, height, width)
+    interior = cv2.erode((room > 0).astype(np.uint8), np.ones((15, 15), np.uint8))
+    return Bag(layers, floor, room, interior, scale, width, height, floor_pose, (float(size[0]), float(size[1])))
+
+
+def _room(floor: Points, lid: Points, shell: Shell, scale: float, height: int, width: int) -> np.ndarray:
+    """Share of the bag's depth open to contents at each pixel: none outside the walls, rising over the bag's
+    rounded edges (a quarter circle of EDGE_ROUNDING of its height) to all of it."""
     inside = np.zeros((height, width), np.uint8)
     lid_inside = np.zeros_like(inside)
     cv2.fillPoly(inside, [np.round(floor * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
     cv2.fillPoly(lid_inside, [np.round(lid * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
-    inside &= lid_inside
-    interior = cv2.erode(inside, np.ones((15, 15), np.uint8))
-    size = np.ptp(shell.outline, axis=0)
-    return Bag(layers, floor, inside, interior, scale, width, height, floor_pose, (float(size[0]), float(size[1])))
+    depth = cv2.distanceTransform(inside & lid_inside, cv2.DIST_L2, 3)
+    x = 1 - np.clip(depth / (EDGE_ROUNDING * shell.height * scale), 0, 1)
+    return np.sqrt(1 - x * x)

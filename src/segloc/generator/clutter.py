@@ -26,24 +26,27 @@ def garment(rng: Rng, w: float, h: float, density: float = 1.0) -> Parts:
     """A piece of clothing folded to about w x h mm (or rolled): stacked cloth layers with hems, seams and
     its fastenings."""
     u = rng.random()  # synthetic fibres are pure organic; cotton and wool hold some mineral; coated fabric, leather more
-    mineral = rng.uniform(0.35, 0.8) if u < 0.15 else rng.uniform(0.02, 0.1) if u < 0.3 else 0.0
-    weave = "knit" if rng.random() < 0.4 else "flat"
+    mineral = rng.uniform(0.35, 0.8) if u < 0.1 else rng.uniform(0.02, 0.1) if u < 0.25 else 0.0
     parts: Parts = []
-    if rng.random() < 0.6:  # folded flat: offset layers of a roughly rectangular shape
+    if rng.random() < 0.8:  # folded flat: offset layers of a roughly rectangular shape
         for _ in range(int(rng.integers(2, 6))):
             dx, dy = rng.normal(0, 0.06 * w), rng.normal(0, 0.06 * h)
             sw, sh = w * rng.uniform(0.7, 1.0), h * rng.uniform(0.6, 1.0)
             layer = _ragged(rounded_rect(dx - sw / 2, dy - sh / 2, dx + sw / 2, dy + sh / 2, rng.uniform(5, 30), 4), rng, 3)
-            parts += filled(layer, density * rng.uniform(0.25, 0.6), mineral, weave)
-            if rng.random() < 0.7:  # hem or fold seen edge-on
-                parts.append(stroke(np.concatenate([layer, layer[:1]]), rng.uniform(3, 7), "organic",
-                                    density * rng.uniform(0.2, 0.6), "flat"))
+            parts += filled(layer, density * rng.uniform(0.15, 0.4), mineral, "cloth")
+            if rng.random() < 0.8:  # hem or fold seen edge-on
+                parts.append(stroke(np.concatenate([layer, layer[:1]]), rng.uniform(2, 5), "organic",
+                                    density * rng.uniform(0.4, 1.0), "flat"))
+        for _ in range(int(rng.integers(2, 7))):  # folds and creases, mostly along the garment
+            x = rng.uniform(-0.4, 0.4) * w
+            fold = wander(rng, (x, -h * rng.uniform(0.3, 0.5)), 4, h * rng.uniform(0.15, 0.25), 0.08, np.pi / 2)
+            parts.append(stroke(fold, rng.uniform(2, 5), "organic", density * rng.uniform(0.1, 0.3), "flat"))
         if rng.random() < 0.4:  # sleeves folded across
             for side in (-1, 1):
                 parts.append(plate(_ragged(capsule(side * w * 0.35, -h * 0.4, side * w * 0.05, h * 0.3, 35), rng, 3),
                                    "organic", density * rng.uniform(0.2, 0.5)))
     else:  # rolled or crumpled
-        parts += filled(blob(rng, 0, 0, w * 0.45, h * 0.4, 0.35), density * rng.uniform(0.8, 1.6), mineral, weave)
+        parts += filled(blob(rng, 0, 0, w * 0.45, h * 0.4, 0.35), density * rng.uniform(0.5, 1.0), mineral, "cloth")
         for _ in range(int(rng.integers(3, 8))):
             start = (rng.uniform(-0.35, 0.35) * w, rng.uniform(-0.3, 0.3) * h)
             crease = wander(rng, start, int(rng.integers(3, 7)), min(w, h) * 0.12, 0.5)
@@ -344,11 +347,11 @@ def food(rng: Rng) -> Parts:
 def trinket(rng: Rng) -> Parts:
     """One of the small loose metal bits every bag has: a screw, coin, button, clip, pin, zip pull or ring."""
     u = rng.random()
-    if u < 0.3:
+    if u < 0.4:
         return screw(0, 0, rng.uniform(0, 2 * np.pi), rng)
     if u < 0.45:
         return [disc(0, 0, rng.uniform(8, 13), "copper", rng.uniform(0.1, 0.2))]
-    if u < 0.6:
+    if u < 0.55:
         return rivet(0, 0, rng)
     if u < 0.75:
         return [stroke(np.array([(0, 0), (30, 0), (30, 6), (2, 6), (2, 2), (24, 2)]), 1.0, "iron", 0.1, "flat")]
@@ -358,7 +361,7 @@ def trinket(rng: Rng) -> Parts:
 
 
 CLUTTER: tuple[tuple[Callable[[Rng], Parts], float], ...] = (
-    (cable, 1.5), (charger, 1.0), (gadget, 1.0), (phone, 0.7), (laptop, 0.5), (pens, 0.8), (coins, 0.6), (keys, 0.6),
+    (cable, 2.5), (charger, 1.0), (gadget, 0.7), (phone, 0.7), (laptop, 0.5), (pens, 0.8), (coins, 0.3), (keys, 0.6),
     (glasses, 0.5), (jewellery, 0.5), (batteries, 0.5), (toiletries, 1.0), (bottle, 1.0), (shoes, 0.7), (book, 0.6),
     (belt, 0.5), (umbrella, 0.4), (hair_dryer, 0.4), (headphones, 0.5), (hanger, 0.7), (food, 0.5),
 )

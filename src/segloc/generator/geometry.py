@@ -114,8 +114,8 @@ class Part:
     """One homogeneous piece of an object: a filled outline (or, with width > 0, a stroked open path).
 
     thickness is the X-ray path length in cm at the thickest point; profile shapes it across the
-    part: "flat" (plate), "knit" (cloth with a blotchy weave), "rod" (solid cylinder: thin at the
-    edges) or "shell" (hollow: dark rims).
+    part: "flat" (plate), "cloth" (thinning out at its edges, with a blotchy weave), "rod" (solid
+    cylinder: thin at the edges) or "shell" (hollow: dark rims).
     """
 
     outline: Points

@@ -63,6 +63,7 @@ RATIO_KNOTS = np.log(np.array([1.62, 1.8, 2.1, 2.3, 3.7, 4.3]))
 RAMP_AT_KNOT = (0, 1, 1, 2, 2, 3)
 RATIO_BINS, DENSITY_BINS, MAX_DENSITY = 64, 256, 7.0
 BELT_RATIO = 1.6  # the ratio an empty belt (no attenuation) reads as: pure organic, shown white
+AIR = 0.015  # the scanner is calibrated on air: high-energy attenuations below this show as empty belt
 
 
 def attenuation(thickness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -102,6 +103,7 @@ def colourise(a_low: np.ndarray, a_high: np.ndarray, palette: np.ndarray) -> np.
     log_ratio = cv2.log(a_low + np.float32(BELT_RATIO) * eps) - cv2.log(a_high + eps)
     lo, hi = RATIO_RANGE
     r_bin = np.clip((log_ratio - np.float32(lo)) * np.float32((RATIO_BINS - 1) / (hi - lo)), 0, RATIO_BINS - 1)
-    d_bin = cv2.sqrt(np.minimum(a_high, np.float32(MAX_DENSITY)) * np.float32(1 / MAX_DENSITY)) * np.float32(DENSITY_BINS - 1)
+    density = np.clip(a_high - np.float32(AIR), 0, np.float32(MAX_DENSITY))
+    d_bin = cv2.sqrt(density * np.float32(1 / MAX_DENSITY)) * np.float32(DENSITY_BINS - 1)
     index = r_bin.astype(np.int32) * DENSITY_BINS + (d_bin + np.float32(0.5)).astype(np.int32)
     return np.take(palette, index, axis=0)

@@ -14,26 +14,29 @@ SHELL_WALL = 0.15  # wall thickness of "shell" parts, as a fraction of their hal
 SUBPIXEL_BITS = 4
 TEXTURE_SIZE = 1024
 TEXTURE_SEED = 20211129  # fixed: the texture is the same in every process, so output stays deterministic
-KNIT_GRAIN, KNIT_DEPTH = 2.0, 0.35  # knit and terry cloth: grain (px) and relative depth of its loops
+WEAVE_GRAIN, WEAVE_DEPTH = 2.0, 0.35  # cloth: grain (px) and relative depth of the blotches of its weave and folds
+CLOTH_EDGE = 3  # px over which cloth thins out at its edges
 
 
 @lru_cache(maxsize=1)
 def texture() -> np.ndarray:
-    """Blotchy unit-variance noise of about KNIT_GRAIN px grain, built once per process."""
+    """Blotchy unit-variance noise of about WEAVE_GRAIN px grain, built once per process."""
     rng = np.random.default_rng(TEXTURE_SEED)
-    field = cv2.GaussianBlur(rng.standard_normal((TEXTURE_SIZE, TEXTURE_SIZE), dtype=np.float32), (0, 0), KNIT_GRAIN)
+    field = cv2.GaussianBlur(rng.standard_normal((TEXTURE_SIZE, TEXTURE_SIZE), dtype=np.float32), (0, 0), WEAVE_GRAIN)
     return field / field.std()
 
 
 def _profile(cover: np.ndarray, kind: str, y0: int, x0: int) -> np.ndarray:
     """Relative path length across a covered region (its top-left pixel at y0, x0): 1 for flat, cylinder
-    chords for rod/shell, a blotchy weave for knit (the weave is fixed to the image, so it is deterministic)."""
+    chords for rod/shell; cloth thins out over CLOTH_EDGE px at its edges and has a blotchy weave (fixed to the
+    image, so it is deterministic)."""
     if kind == "flat":
         return cover.astype(np.float32)
-    if kind == "knit":
+    if kind == "cloth":
         h, w = cover.shape
         oy, ox = (y0 * 7) % (TEXTURE_SIZE - h + 1), (x0 * 13) % (TEXTURE_SIZE - w + 1)
-        return np.maximum(1 + KNIT_DEPTH * texture()[oy:oy + h, ox:ox + w], 0) * (cover > 0)
+        soft = cv2.blur(cover.astype(np.float32), (CLOTH_EDGE, CLOTH_EDGE))
+        return soft * np.maximum(1 + WEAVE_DEPTH * texture()[oy:oy + h, ox:ox + w], 0)
     dist = cv2.distanceTransform(cover, cv2.DIST_L2, 3)
     radius = float(dist.max())
     if radius < 1.5:
@@ -45,13 +48,13 @@ def _profile(cover: np.ndarray, kind: str, y0: int, x0: int) -> np.ndarray:
     if kind == "shell":
         inner = np.sqrt(np.maximum((1.0 - SHELL_WALL) ** 2 - x * x, 0.0))
         return (outer - inner) * np.float32(1.0 / SHELL_WALL) * (cover > 0)
-    raise ValueError(f"unknown part profile {kind!r}; expected flat, knit, rod or shell")
+    raise ValueError(f"unknown part profile {kind!r}; expected flat, cloth, rod or shell")
 
 
 def rasterise(part: Part, pose: Pose, height: int, width: int) -> tuple[int, int, np.ndarray, np.ndarray] | None:
     """(y0, x0, local path-length map in cm, local coverage uint8) of one posed part, None if off-image."""
     pts = pose.apply(part.outline)
-    pad = part.width * pose.scale / 2 + 2
+    pad = part.width * pose.scale / 2 + 2 + (CLOTH_EDGE // 2 if part.profile == "cloth" else 0)
     x0 = max(int(np.floor(pts[:, 0].min() - pad)), 0)
     y0 = max(int(np.floor(pts[:, 1].min() - pad)), 0)
     x1 = min(int(np.ceil(pts[:, 0].max() + pad)) + 1, width)

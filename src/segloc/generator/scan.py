@@ -19,11 +19,11 @@ from segloc.generator.raster import Canvas
 from segloc.generator.shapes import SIZE_BOOST, Parts, Rng, draw_item
 
 STYLES = {  # per dataset style: garment layers, share of empty places in a layer, garment density, other
-    # benign objects, loose small metal bits, noise
+    # benign objects, loose small metal bits, photon noise, belt streaks
     "pidray": {"garment_layers": (0, 1), "garment_gaps": 0.75, "cloth_density": 0.45, "clutter": (3, 8),
-               "trinkets": (0, 6), "noise": 0.02},
-    "sixray": {"garment_layers": (1, 3), "garment_gaps": 0.15, "cloth_density": 1.0, "clutter": (8, 20),
-               "trinkets": (10, 40), "noise": 0.012},
+               "trinkets": (0, 6), "noise": 0.02, "streaks": True},
+    "sixray": {"garment_layers": (3, 5), "garment_gaps": 0.1, "cloth_density": 1.0, "clutter": (6, 14),
+               "trinkets": (25, 60), "noise": 0.012, "streaks": False},
 }
 MAX_ITEM_OVERLAP = 0.25  # IoU cap between the boxes of two prohibited items in one scan
 
@@ -186,8 +186,8 @@ def _add_items(canvas: Canvas, bag: Bag, spots: np.ndarray, plan: ScanPlan, rng:
 
 
 def _pack_clothes(canvas: Canvas, bag: Bag, style: dict, rng: Rng) -> None:
-    """Lay folded garments in layers, side by side along the bag's axes as packed clothes lie, cut to its shape."""
-    inside = bag.inside.astype(np.float32)
+    """Lay folded garments in layers, side by side along the bag's axes as packed clothes lie, in the room the bag
+    leaves them (cut to its shape, thinning out over its rounded edges)."""
     w, length = bag.size
     for _ in range(int(rng.integers(*style["garment_layers"], endpoint=True))):
         cols, rows = int(rng.integers(1, 4)), int(rng.integers(2, 5))
@@ -197,19 +197,19 @@ def _pack_clothes(canvas: Canvas, bag: Bag, style: dict, rng: Rng) -> None:
                 if rng.random() < style["garment_gaps"]:
                     continue
                 u, v = -w / 2 + (i + rng.uniform(0.3, 0.7)) * cw, -length / 2 + (j + rng.uniform(0.3, 0.7)) * ch
-                gw, gh = cw * rng.uniform(1.0, 1.35), ch * rng.uniform(1.0, 1.35)
+                gw, gh = cw * rng.uniform(1.05, 1.4), ch * rng.uniform(1.05, 1.4)
                 turn = rng.normal(0, 0.1) + (np.pi / 2 if rng.random() < 0.2 else 0.0)
                 if turn > 1:
                     gw, gh = gh, gw
                 x, y = bag.frame.apply(np.array([[u, v]]))[0]
                 pose = Pose(bag.scale, bag.frame.angle + turn, False, float(x), float(y))
-                canvas.draw(centred(garment(rng, gw, gh, style["cloth_density"]))[0], pose, clip=inside)
+                canvas.draw(centred(garment(rng, gw, gh, style["cloth_density"]))[0], pose, clip=bag.room)
 
 
 def _pack(canvas: Canvas, bag: Bag, spots: np.ndarray, style: dict, rng: Rng) -> None:
     """Fill the bag with garments, loose small metal bits and other benign objects."""
     _pack_clothes(canvas, bag, style, rng)
-    floor = np.argwhere(bag.inside > 0)
+    floor = np.argwhere(bag.room > 0)
     for _ in range(int(rng.integers(*style["trinkets"], endpoint=True))):
         y, x = floor[int(rng.integers(len(floor)))]
         canvas.draw(trinket(rng), Pose(bag.scale, rng.uniform(0, 2 * np.pi), False, float(x), float(y)))
@@ -231,7 +231,7 @@ def render_scan(plan: ScanPlan, rng: Rng) -> Scan:
     _pack(canvas, bag, spots, style, rng)
     a_low, a_high = attenuation(canvas.thickness)
     footprint = a_high > 0
-    image = colourise(*observe(a_low, a_high, rng, style["noise"]), palette(plan.style))
+    image = colourise(*observe(a_low, a_high, rng, style["noise"], style["streaks"]), palette(plan.style))
     objects = []
     for class_name, model, mask in items:
         ann = annotate(mask)
