@@ -23,7 +23,7 @@ BELT_MARGIN = 4  # px of empty belt kept around the bag's footprint
 # with RIM_MINERAL cm of mid-Z filler per cm (edge bindings and shell edges are PVC or filled plastics, so rims
 # read green), as dark as ~4 cm of pure organic matter. Every bag reads clearly darker than the belt along
 # its outline, which SegLoc's authentic-region algorithm relies on.
-RIM, RIM_MINERAL = 1.3, 0.5
+RIM, RIM_MINERAL = 1.5, 0.5
 EDGE_ROUNDING = 0.15  # radius of a bag's rounded edges as a share of its height
 
 
