@@ -6,9 +6,12 @@ R-CNN, Mask R-CNN) built from the model section of a fine-tuning config (default
 ResNet-18, longer side 320 px, light heads; configs/finetune/paper.yaml: ResNet-101 + SDANet,
 500 px, the paper's heads); the ratios detector/bare show what RPN + RoI heads + masks cost.
 Training runs as ``segloc finetune`` does: under autocast with ``--amp`` on CUDA (fp16 with a
-gradient scaler, as train.amp), the detector's gradients clipped at 35; inference runs in full
-precision, as ``segloc evaluate`` does. On CUDA the batch is on the GPU before timing starts,
-timers synchronise the device, and one more step of each kind reads its peak memory. Prints one
+gradient scaler, as train.amp), the detector's gradients clipped at 35. Inference runs in full
+precision through segloc's batched test-time path, as ``segloc evaluate`` does (``infer``: scans
+already resized, as its loader workers hand them over; masks pasted at scan size), and for
+comparison through torchvision's ``GeneralizedRCNN.forward`` (``forward``: resize on the device,
+masks pasted one by one). On CUDA the batch is on the GPU before timing starts, timers
+synchronise the device, and one more step of each kind reads its peak memory. Prints one
 JSON object.
 
     python benchmarks/bench_detection.py [--size 320] [--batch 2] [--iters 3] [--kinds cascade mask_rcnn]
@@ -28,6 +31,7 @@ import torch
 
 from segloc.config import load_config
 from segloc.detection import FinetuneConfig, ModelConfig, build_detector
+from segloc.detection.forward import run_detector
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "finetune" / "cpu-demo.yaml"
 NUM_CLASSES = 12
@@ -107,13 +111,21 @@ def _bench_kind(cfg: ModelConfig, kind: str, images: list[torch.Tensor], targets
         scaler.step(optimizer)
         scaler.update()
 
+    sizes = [tuple(im.shape[-2:]) for im in images]
+
     def infer_step() -> None:
+        model.eval()
+        run_detector(model, images, sizes)
+
+    def forward_step() -> None:
         model.eval()
         with torch.no_grad():
             model(images)
 
     result = {f"{kind}_train_it_s": 1 / _time(train_step, iters, device),
               f"{kind}_infer_img_s": len(images) / _time(infer_step, iters, device),
+              f"{kind}_forward_img_s": len(images) / _time(forward_step, iters, device),
+              f"{kind}_detections_per_img": sum(len(d["boxes"]) for d in run_detector(model, images, sizes)) / len(images),
               f"{kind}_params_m": sum(p.numel() for p in model.parameters()) / 1e6}
     return result, {f"{kind}_train": devices.peak_of(train_step, device),
                     f"{kind}_infer": devices.peak_of(infer_step, device)}
@@ -129,6 +141,7 @@ def _bench(cfg: ModelConfig, kinds: list[str], batch: int, iters: int, amp: str,
         memory.update(peaks)
         result[f"{kind}_train_ratio_to_bare"] = result[f"{kind}_train_it_s"] / result["bare_train_it_s"]
         result[f"{kind}_infer_ratio_to_bare"] = result[f"{kind}_infer_img_s"] / result["bare_infer_img_s"]
+        result[f"{kind}_forward_ratio_to_bare"] = result[f"{kind}_forward_img_s"] / result["bare_infer_img_s"]
     return {k: round(v, 4) for k, v in result.items()}, memory
 
 

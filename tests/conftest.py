@@ -25,3 +25,51 @@ def generated_tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict
     out = tmp_path_factory.mktemp("generated-tiny")
     summary = generate(out, "tiny", seed=0, preview=out / "preview.png", workers=2)
     return out, summary
+
+
+@pytest.fixture(scope="session")
+def random_detector_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Run folders (model_final.pt) of small untrained Cascade Mask R-CNN and Mask R-CNN detectors for
+    3 drawn classes; their box classifiers give spread-out scores, so every scan gets many
+    detections with masks. Keyed by detector kind."""
+    import torch
+
+    from segloc.detection import ModelConfig, build_detector
+    from segloc.detection.data import CategoryMap
+    from segloc.detection.inference import FINAL_MODEL, detector_state
+    from segloc.engine import atomic_save
+    from segloc.engine.runfiles import FINAL_MODEL
+
+    runs = {}
+    for kind in ("cascade", "mask_rcnn"):
+        torch.manual_seed(0)
+        cfg = ModelConfig(kind=kind, arch="resnet18", attention=False, image_size=128, fpn_channels=32,
+                          mask_head_dim=32, box_head_dim=64, rpn_pre_nms_test=100, rpn_post_nms_test=50)
+        model = build_detector(cfg, 3, masks=True)
+        for module in model.roi_heads.modules():
+            if isinstance(module, torch.nn.Linear):
+                torch.nn.init.normal_(module.weight, std=0.05)
+        runs[kind] = tmp_path_factory.mktemp(f"random-{kind}")
+        categories = CategoryMap((1, 2, 3), ("Block", "Disc", "Wedge"))
+        atomic_save(detector_state(model, categories, True, cfg, "random"), runs[kind] / FINAL_MODEL)
+    return runs
+
+
+@pytest.fixture(scope="session")
+def random_chr_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run folder (model_final.pt) of an untrained ResNet-18 CHR classifier at 64 px for SIXray's 5 classes."""
+    import torch
+
+    from segloc.classification.chr import CHRNet
+    from segloc.classification.config import ChrConfig
+    from segloc.data.sixray import SIXRAY_CLASSES
+    from segloc.engine import atomic_save
+    from segloc.engine.runfiles import FINAL_MODEL
+
+    torch.manual_seed(0)
+    config = ChrConfig.model_validate({"model": {"backbone": "resnet18"}, "data": {"image_size": 64}})
+    model = CHRNet("resnet18", len(SIXRAY_CLASSES), "chr")
+    run = tmp_path_factory.mktemp("random-chr")
+    atomic_save({"model": model.state_dict(), "config": config.model_dump(mode="json"),
+                 "class_names": list(SIXRAY_CLASSES), "step": 0}, run / FINAL_MODEL)
+    return run

@@ -38,6 +38,12 @@ class BadRecords:
             raise DatasetError(f"{self.source}: {message}")
         self.problems.append(message)
 
+    def report_error(self, error: DatasetError) -> None:
+        """Record a broken record whose error already names its file; re-raise it unless skipping."""
+        if not self.skip_bad:
+            raise error
+        self.problems.append(str(error))
+
     def warn_summary(self) -> None:
         """Emit a single warning with the number of skipped records and the first few reasons."""
         if self.problems:

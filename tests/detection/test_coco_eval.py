@@ -27,8 +27,17 @@ def test_perfect_results_score_one_and_shifted_boxes_less(shapes_root: Path) -> 
     easy = load_pidray(shapes_root, ("easy",))["easy"]
     gt = ground_truth(easy)
     perfect = evaluate_results(gt, _perfect(easy))
-    assert perfect["bbox"]["AP"] == pytest.approx(1.0) and perfect["segm"]["AP"] == pytest.approx(1.0)
-    assert set(perfect["bbox"]) == set(METRICS) and perfect["bbox"]["AR1"] < 1.0  # images hold up to 2 objects
+    bbox, segm = perfect["bbox"].metrics, perfect["segm"].metrics
+    assert bbox["AP"] == pytest.approx(1.0) and segm["AP"] == pytest.approx(1.0)
+    assert set(bbox) == set(METRICS) and bbox["AR1"] < 1.0  # images hold up to 2 objects
+    present = {easy.categories[i.category_id] for r in easy.images for i in r.instances}
+    for task in ("bbox", "segm"):
+        per_class = perfect[task].per_class
+        assert set(per_class) == set(easy.categories.values())
+        assert all(per_class[n]["AP"] == pytest.approx(1.0) for n in present)
+        assert all(per_class[n]["AP"] is None for n in set(per_class) - present)
+        assert set(perfect[task].pr_curves) == present
+        assert all(curve == [1.0] * 101 for curve in perfect[task].pr_curves.values())
     shifted = [dict(r, bbox=[r["bbox"][0] + 0.3 * r["bbox"][2], *r["bbox"][1:]]) for r in _perfect(easy)]
     worse = coco_metrics(gt, shifted, "bbox")
     assert worse["AP50"] == pytest.approx(1.0) and 0.0 < worse["AP"] < 0.8 and worse["AP75"] == 0.0

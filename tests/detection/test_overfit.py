@@ -93,3 +93,49 @@ def test_report_cli_table_with_delta_to_random(runs: dict[str, Path], tmp_path: 
     assert rows[("random", "AP")]["delta_vs_random"] == {}
     assert (tmp_path / "table1_ap.png").stat().st_size > 1000
     assert "| segloc | AP @ [IoU = 0.5 : 0.95 maxDets = 100] |" in (tmp_path / "table1.md").read_text()
+
+
+def test_metrics_hold_per_class_ap_pr_curves_and_mix_ups(runs: dict[str, Path], shapes_root: Path) -> None:
+    eval_dir = runs["cascade"] / "eval"
+    easy = json.loads((eval_dir / "metrics.json").read_text())["splits"]["easy"]
+    for task in ("bbox", "segm"):
+        per_class = easy["per_class"][task]
+        assert set(per_class) == {"Block", "Disc", "Wedge"}
+        present = [v["AP"] for v in per_class.values() if v["AP"] is not None]
+        assert present and all(0.0 <= ap <= 1.0 for ap in present)
+        assert min(present) <= easy[task]["AP"] + 1e-9 <= max(present) + 2e-9  # the overall AP is their mean
+    curves = json.loads((eval_dir / "easy" / "pr_curves.json").read_text())
+    assert set(curves) == {"bbox", "segm"} and all(len(c) == 101 for c in curves["bbox"].values())
+    assert (eval_dir / easy["pr_curves"]).read_bytes()[:4] == b"\x89PNG"
+    truths = sum(n for t, row in easy["confusion"].items() if t != "background" for n in row.values())
+    assert truths == len(json.loads((shapes_root / "annotations" / "xray_test_easy.json").read_text())["annotations"])
+    assert all(m["true"] != m["detected"] for m in easy["mix_ups"])
+    report = (eval_dir / "report.md").read_text()
+    assert "AP per class" in report and "| Block |" in report and "Class mix-ups" in report
+
+
+def test_evaluation_matches_classes_by_name_and_refuses_unknown_ones(runs: dict[str, Path], shapes_root: Path,
+                                                                     tmp_path: Path) -> None:
+    data = json.loads((shapes_root / "annotations" / "xray_test_easy.json").read_text())
+    renumber = {1: 7, 2: 3, 3: 5}  # the same classes under other ids, listed in another order
+    for ann in data["annotations"]:
+        ann["category_id"] = renumber[ann["category_id"]]
+    data["categories"] = [{"id": renumber[c["id"]], "name": c["name"].upper()} for c in reversed(data["categories"])]
+    other_ids = tmp_path / "renumbered.json"
+    other_ids.write_text(json.dumps(data))
+    res = CliRunner().invoke(app, ["evaluate", str(runs["cascade"]), "--labels", str(other_ids),
+                                   "--images", str(shapes_root / "easy"), "--out", str(tmp_path / "ev")])
+    assert res.exit_code == 0, res.output
+    fresh = json.loads((tmp_path / "ev" / "metrics.json").read_text())["splits"]["renumbered"]
+    trained = json.loads((runs["cascade"] / "eval" / "metrics.json").read_text())["splits"]["easy"]
+    assert fresh["bbox"] == pytest.approx(trained["bbox"])
+    assert fresh["per_class"]["bbox"]["DISC"] == pytest.approx(trained["per_class"]["bbox"]["Disc"])
+
+    data["categories"][0]["name"] = "Baton"
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text(json.dumps(data))
+    res = CliRunner().invoke(app, ["evaluate", str(runs["cascade"]), "--labels", str(unknown),
+                                   "--images", str(shapes_root / "easy"), "--out", str(tmp_path / "ev2")])
+    assert res.exit_code != 0
+    message = str(res.exception)
+    assert "['Baton'] unknown to the model" in message and "'Block', 'Disc', 'Wedge'" in message

@@ -54,3 +54,27 @@ def test_duplicate_inits_are_told_apart_and_missing_cells_dashed(tmp_path: Path)
 def test_run_without_metrics_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SeglocError, match="no metrics found.*segloc evaluate"):
         read_run(tmp_path)
+
+
+def test_per_class_ap_follows_the_table(tmp_path: Path) -> None:
+    runs = []
+    for init, gun in (("random", 0.1), ("segloc", 0.4)):
+        folder = tmp_path / init
+        (folder / "eval").mkdir(parents=True)
+        split = {"bbox": {m: 0.2 for m in METRIC_LABELS},
+                 "per_class": {"bbox": {"Gun": {"AP": gun, "AP50": 0.5}, "Knife": {"AP": None, "AP50": None}}}}
+        (folder / "eval" / "metrics.json").write_text(json.dumps({"init": init, "splits": {"easy": split}}))
+        runs.append(folder)
+    table = write_report(runs, tmp_path / "out")
+    assert table["per_class"] == {"bbox/easy": {"Gun": {"random": 0.1, "segloc": 0.4},
+                                                "Knife": {"random": None, "segloc": None}}}
+    md = (tmp_path / "out" / "table1.md").read_text()
+    assert "per class, Detection easy" in md and "| Gun | 0.100 | 0.400 |" in md and "| Knife | - | - |" in md
+
+
+def test_ap_axis_scales_to_the_data() -> None:
+    from segloc.evaluation.report import AXIS_FLOOR, axis_top
+
+    assert axis_top(0.0) == AXIS_FLOOR
+    assert axis_top(0.05) == pytest.approx(0.06)
+    assert axis_top(0.95) == 1.0

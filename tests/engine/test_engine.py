@@ -7,7 +7,7 @@ from pydantic import Field
 
 from segloc.config import Config, apply_overrides, load_config
 from segloc.engine import (atomic_save, cosine_with_warmup, get_rng_state, latest_checkpoint, load_checkpoint,
-                           multistep_with_warmup, prepare_run_dir, set_rng_state)
+                           multistep_with_warmup, set_rng_state)
 from segloc.engine.logger import RunLogger, read_metrics
 from segloc.errors import ConfigError, SeglocError
 
@@ -31,15 +31,6 @@ def test_rng_state_roundtrip_through_checkpoint(tmp_path):
     random.seed(9), np.random.seed(9), torch.manual_seed(9)
     set_rng_state(load_checkpoint(tmp_path / "rng.pt")["rng"])
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
-
-
-def test_run_dir_never_overwritten_silently(tmp_path):
-    run = prepare_run_dir(tmp_path / "run")
-    (run / "keep.txt").write_text("user data")
-    with pytest.raises(SeglocError, match="--resume"):
-        prepare_run_dir(run)
-    assert (prepare_run_dir(run, resume=True) / "keep.txt").exists()
-    assert not (prepare_run_dir(run, overwrite=True) / "keep.txt").exists()
 
 
 def test_logger_csv_and_truncate(tmp_path):

@@ -62,4 +62,4 @@ def test_probe_command_reports_val_and_test_splits(generated_tiny) -> None:
     result = CliRunner().invoke(app, ["probe", "random", "--data", str(root / "pidray"), "--split", "easy",
                                       "--width", "96", "--k", "5"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("random: val ") and ", easy " in result.output
+    assert result.stdout.startswith("random: val ") and ", easy " in result.stdout

@@ -69,6 +69,12 @@ def test_resume_continues_exactly(straight, tmp_path: Path) -> None:
     assert sum(r.startswith("2,loss,") for r in rows) == 1  # no duplicated steps in the log
 
 
+def test_log_txt_records_queue_initialisation_and_training(straight) -> None:
+    text = (straight.run_dir / "log.txt").read_text(encoding="utf-8")
+    assert "queues initialised with keys" in text
+    assert "pretraining segloc (resnet18) from step 0 to 4 of 4" in text and "step 4: loss" in text
+
+
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
     poisoned = FakePairs(length=16, poison_epoch=1)  # 2 steps per epoch: step 3 is the first bad one
     with pytest.raises(TrainingDiverged, match=r"step 3.*step_00000002\.pt"):
@@ -84,6 +90,9 @@ def test_export_loads_into_a_fresh_backbone_key_for_key(straight, tmp_path: Path
     assert report.missing == [] and report.unexpected == [] and report.shape_mismatch == []
     for name, tensor in fresh.state_dict().items():
         assert torch.equal(tensor, state[f"encoder_q.backbone.{name}"]), name
+    from_run = load_file(str(export_backbone(straight.run_dir, tmp_path / "from-run.safetensors")))
+    assert from_run.keys() == load_file(str(out)).keys()
+    assert all(torch.equal(from_run[k], v) for k, v in load_file(str(out)).items())
     tv = export_backbone(straight.checkpoint, tmp_path / "resnet.safetensors", "torchvision")
     weights = load_file(str(tv))
     resnet = torchvision.models.resnet18(weights=None)

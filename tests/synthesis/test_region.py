@@ -1,5 +1,6 @@
 import json
 import logging
+import os
 
 import cv2
 import numpy as np
@@ -92,7 +93,8 @@ def test_compute_regions_caches_reuses_and_reports(tmp_path, caplog, scan_drawer
     out = tmp_path / "regions.json"
     with caplog.at_level(logging.WARNING, logger="segloc"):
         table = compute_regions(folder, out, progress=False)
-    assert table.regions["a.png"] == {"size": [200, 150], "region": [24, 24, 176, 126]}
+    assert table.regions["a.png"] == {"size": [200, 150], "region": [24, 24, 176, 126],
+                                      "mtime": (folder / "a.png").stat().st_mtime_ns}
     assert list(table.no_region) == ["blank.png"] and "broken.jpg" in table.unreadable
     assert "1 image(s) have no authentic region" in caplog.text and "1 image(s) could not be read" in caplog.text
 
@@ -104,6 +106,10 @@ def test_compute_regions_caches_reuses_and_reports(tmp_path, caplog, scan_drawer
     assert table.regions["a.png"]["region"] == [1, 2, 3, 4]
     assert table.regions["sub_b.png"]["region"] == [14, 14, 106, 86]
     assert RegionTable.load(out).regions == table.regions
+
+    _write(folder, "a.png", scan_drawer(rng, (200, 150), (30, 40, 170, 120)))  # the scan changed: recomputed
+    os.utime(folder / "a.png", ns=(0, table.regions["a.png"]["mtime"] + 10**9))
+    assert compute_regions(folder, out, progress=False).regions["a.png"]["region"] == [34, 44, 166, 116]
 
 
 def test_compute_regions_in_parallel_equals_serial(handmade, tmp_path):

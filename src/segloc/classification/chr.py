@@ -130,8 +130,14 @@ def _conv_relu(c_in: int, c_out: int) -> nn.Sequential:
 
 
 def _upsample_cat(high: Tensor, low: Tensor) -> Tensor:
-    """Upsample ``high`` to ``low``'s size (bilinear) and concatenate [high, low] on channels."""
-    up = F.interpolate(high, size=low.shape[-2:], mode="bilinear", align_corners=False)
+    """Upsample ``high`` to ``low``'s size (bilinear) and concatenate [high, low] on channels.
+
+    The upsampling reads a channels-last copy: PyTorch's bilinear kernel for channels-first maps
+    of many channels and few pixels is slow (on an H200 it took 35 of ResNet-101 CHR's 47 ms at
+    batch 32); channels-last gives the same values.
+    """
+    up = F.interpolate(high.contiguous(memory_format=torch.channels_last), size=low.shape[-2:], mode="bilinear",
+                       align_corners=False)
     return torch.cat([up, low], dim=1)
 
 
@@ -192,10 +198,15 @@ class CHRNet(nn.Module):
         Each level's map is its classifier applied at every position (so its spatial mean is
         that level's logit); maps are upsampled bilinearly to ``size`` (default: the input's).
         """
+        return self.logits_and_cams(x, size)[1]
+
+    def logits_and_cams(self, x: Tensor, size: tuple[int, int] | None = None) -> tuple[Tensor, Tensor]:
+        """``predict``'s logits and ``cams``'s maps from one pass through the network."""
         size = tuple(size) if size is not None else tuple(x.shape[-2:])
-        total = None
+        logits, total = [], None
         for fc, fmap in zip(self.classifiers, self.level_maps(x)):
+            logits.append(fc(fmap.mean(dim=(2, 3))))
             cam = torch.einsum("cd,bdhw->bchw", fc.weight, fmap) + fc.bias[None, :, None, None]
             cam = F.interpolate(cam, size=size, mode="bilinear", align_corners=False)
             total = cam if total is None else total + cam
-        return total / len(self.classifiers)
+        return torch.stack(logits).mean(dim=0), total / len(self.classifiers)

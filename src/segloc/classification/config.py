@@ -44,6 +44,7 @@ class DataSection(Config):
     workers: int = Field(4, ge=0)
     sampler: Literal["uniform", "weighted"] = "uniform"  # weighted: equal mass per class + negatives
     pos_weight: bool = False  # per-class BCE pos_weight = negatives / positives
+    skip_bad: bool = False  # skip bad label rows and unreadable images with one warning (--skip-bad)
 
     @field_validator("subset", mode="before")
     @classmethod

@@ -19,9 +19,9 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, Sampler
 
-from segloc.data.images import read_rgb
+from segloc.data.images import read_rgb, unreadable_images
 from segloc.data.sixray import SIXRAY_CLASSES, SixrayRoot
-from segloc.errors import DatasetError
+from segloc.errors import BadRecords, DatasetError
 
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
@@ -64,9 +64,10 @@ class SixrayClassification(Dataset):
         resize: int = 256,
         seed: int = 0,
         class_names: Sequence[str] = SIXRAY_CLASSES,
+        skip_bad: bool = False,
     ) -> None:
         self.root = root if isinstance(root, SixrayRoot) else SixrayRoot(root)
-        table = self.root.labels(str(subset), split)
+        table = self.root.labels(str(subset), split, skip_bad)
         missing = [c for c in class_names if c not in table.class_names]
         if missing:
             raise DatasetError(f"{table.path}: no column for class(es) {missing}; header has {table.class_names}")
@@ -75,10 +76,27 @@ class SixrayClassification(Dataset):
         if train and resize < size:
             raise ValueError(f"resize ({resize}) must be at least the crop size ({size})")
         columns = [table.class_names.index(c) for c in class_names]
-        self.names = list(table.rows)
+        self.names = self._readable(list(table.rows), table.path) if skip_bad else list(table.rows)
+        if not self.names:
+            raise DatasetError(f"{table.path}: no image left to use")
         self.labels = torch.tensor([[table.rows[n][i] for i in columns] for n in self.names], dtype=torch.float32)
         self.class_names = list(class_names)
         self.train, self.size, self.resize, self.seed = train, size, resize, seed
+
+    def _readable(self, names: list[str], source: Path) -> list[str]:
+        """The names whose image exists and decodes; the others are left out with one warning."""
+        bad = BadRecords(source, skip_bad=True)
+        paths = {}
+        for name in names:
+            try:
+                paths[name] = self.root.image_path(name)
+            except DatasetError as exc:
+                bad.report_error(exc)
+        broken = unreadable_images(list(paths.values()))
+        for path, problem in broken.items():
+            bad.report(f"{path.name}: {problem}")
+        bad.warn_summary()
+        return [name for name, path in paths.items() if path not in broken]
 
     def __len__(self) -> int:
         return len(self.names)

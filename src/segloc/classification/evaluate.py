@@ -15,7 +15,8 @@ from segloc.classification.config import ChrConfig
 from segloc.classification.data import SixrayClassification, test_transform
 from segloc.data.images import read_rgb
 from segloc.data.sixray import SixrayRoot
-from segloc.engine import latest_checkpoint, load_checkpoint
+from segloc.engine import load_checkpoint
+from segloc.engine.runfiles import run_model_file
 from segloc.errors import ConfigError, SeglocError
 from segloc.evaluation.pointing import PointingCounts
 from segloc.evaluation.voc_ap import mean_average_precision
@@ -28,22 +29,9 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def checkpoint_file(path: Path | str) -> Path:
-    """A run folder's ``model.pt`` (or its latest step checkpoint), or the file itself."""
-    path = Path(path)
-    if path.is_file():
-        return path
-    if (path / "model.pt").is_file():
-        return path / "model.pt"
-    latest = latest_checkpoint(path / "checkpoints")
-    if latest is None:
-        raise SeglocError(f"{path}: no model.pt and no checkpoints/step_*.pt; not a finished CHR run")
-    return latest
-
-
 def load_trained(path: Path | str, device: str | torch.device = "cpu") -> tuple[CHRNet, ChrConfig, list[str]]:
     """Rebuild the model recorded in a run folder or checkpoint and load its weights."""
-    file = checkpoint_file(path)
+    file = run_model_file(path)
     state = load_checkpoint(file)
     if "config" not in state or "model" not in state:
         raise SeglocError(f"{file}: not a segloc CHR checkpoint (no 'config'/'model' entries)")
@@ -59,9 +47,10 @@ def predict_scores(model: CHRNet, dataset: SixrayClassification, batch_size: int
                    workers: int = 0) -> np.ndarray:
     """(N, C) test-time logits (mean over levels) in dataset order."""
     device = next(model.parameters()).device
+    cuda = device.type == "cuda"
     model.eval()
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers)
-    out = [model.predict(images.to(device)).float().cpu() for images, _, _ in loader]
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers, pin_memory=cuda)
+    out = [model.predict(images.to(device, non_blocking=cuda)).float().cpu() for images, _, _ in loader]
     return torch.cat(out).numpy()
 
 
@@ -98,7 +87,8 @@ def pointing_counts(model: CHRNet, dataset: SixrayClassification, tolerance: flo
 def evaluate_model(model: CHRNet, config: ChrConfig, class_names: list[str], data_root: Path | str,
                    subset: str) -> dict:
     """mAP and pointing accuracy of ``model`` on ``ImageSet/<subset>/test.csv``, as a JSON-able dict."""
-    test_set = SixrayClassification(data_root, subset, "test", size=config.data.image_size, class_names=class_names)
+    test_set = SixrayClassification(data_root, subset, "test", size=config.data.image_size, class_names=class_names,
+                                    skip_bad=config.data.skip_bad)
     scores = predict_scores(model, test_set, config.run.eval_batch_size, config.data.workers)
     ap, mean_ap = mean_average_precision(scores, test_set.labels.numpy(), config.run.ap_method)
     counts = pointing_counts(model, test_set, config.run.pointing_tolerance)
@@ -192,6 +182,15 @@ def evaluate_run(path: Path | str, data_root: Path | str, subset: str | None = N
 
 
 @torch.no_grad()
+def classify_scan(model: CHRNet, image: np.ndarray, size: int = 224) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities (C,) and CAMs (C, H, W) at the scan's own size of one RGB scan, one pass."""
+    device = next(model.parameters()).device
+    model.eval()
+    logits, cams = model.logits_and_cams(test_transform(image, size)[None].to(device), size=image.shape[:2])
+    return torch.sigmoid(logits)[0].float().cpu().numpy(), cams[0].float().cpu().numpy()
+
+
+@torch.no_grad()
 def save_cam_picture(model: CHRNet, root: Path | str | SixrayRoot, name: str, out: Path | str,
                      class_names: list[str], size: int = 224) -> Path:
     """One panel per class: the scan with its CAM overlaid, ground-truth boxes, peak and score."""
@@ -201,12 +200,8 @@ def save_cam_picture(model: CHRNet, root: Path | str | SixrayRoot, name: str, ou
     import matplotlib.pyplot as plt
 
     root = root if isinstance(root, SixrayRoot) else SixrayRoot(root)
-    device = next(model.parameters()).device
-    model.eval()
     image = read_rgb(root.image_path(name))
-    x = test_transform(image, size)[None].to(device)
-    cams = model.cams(x, size=image.shape[:2])[0].float().cpu().numpy()
-    probs = torch.sigmoid(model.predict(x))[0].float().cpu().numpy()
+    probs, cams = classify_scan(model, image, size)
     boxes = class_boxes(root, name, class_names)
     fig, axes = plt.subplots(1, len(class_names), figsize=(3.2 * len(class_names), 3.6), squeeze=False)
     for ax, (c, cls) in zip(axes[0], enumerate(class_names)):

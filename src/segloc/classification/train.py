@@ -24,17 +24,22 @@ from segloc.classification.evaluate import evaluate_model, write_reports
 from segloc.classification.loss import ClassBalancedLoss
 from segloc.config import save_config
 from segloc.engine import (
+    DistInfo,
     RunLogger,
     atomic_save,
     get_rng_state,
     init_distributed,
     is_main,
     latest_checkpoint,
+    load_checkpoint,
+    load_latest_good,
     multistep_with_warmup,
-    prepare_run_dir,
+    open_run_dir,
+    prune_checkpoints,
     restore_training_state,
     seed_everything,
 )
+from segloc.engine.runfiles import CHECKPOINT_DIR, FINAL_MODEL
 from segloc.errors import SeglocError
 
 log = logging.getLogger("segloc")
@@ -52,39 +57,38 @@ def _barrier() -> None:
         dist.barrier()
 
 
-def _prune_checkpoints(folder: Path, keep: int) -> None:
-    files = sorted(folder.glob("step_*.pt"), key=lambda p: int(p.stem.split("_")[1]))
-    for old in files[:-keep]:
-        old.unlink(missing_ok=True)
-
-
 def train(config: ChrConfig, out: Path | str, resume: bool = False, overwrite: bool = False) -> Path:
     """Train as ``config`` says into run folder ``out``; returns the folder.
 
     Writes ``config.yaml``, ``checkpoints/step_N.pt`` every ``run.checkpoint_every`` steps and at
-    the end, ``model.pt`` (weights + config), ``metrics.csv``/TensorBoard logs and, with
-    ``run.evaluate``, ``metrics.json`` + ``report.md``. ``resume`` continues from the latest
+    the end, ``model_final.pt`` (weights + config), ``metrics.csv``/TensorBoard logs and, with
+    ``run.evaluate``, ``metrics.json`` + ``report.md``. The data is checked before the run folder
+    is touched, and the folder is locked for the run. ``resume`` continues from the newest good
     checkpoint exactly (model, optimizer, schedule, scaler, RNG, position within the epoch).
     """
     if config.data.root is None:
         raise SeglocError("no SIXray folder given: pass --data or set data.root in the config")
     info = init_distributed(config.run.device)
     run_dir = Path(out)
-    if is_main():
-        prepare_run_dir(run_dir, resume=resume, overwrite=overwrite)
-        save_config(config, run_dir / "config.yaml")
-    _barrier()
-    if config.run.threads:
-        torch.set_num_threads(config.run.threads)
-    seed_everything(config.run.seed)
-
     train_set = SixrayClassification(config.data.root, config.data.subset, "train", train=True,
-                                     size=config.data.image_size, resize=config.data.resize, seed=config.run.seed)
-    per_rank = len(train_set) // info.world_size
-    steps_per_epoch = per_rank // config.optim.batch_size
+                                     size=config.data.image_size, resize=config.data.resize, seed=config.run.seed,
+                                     skip_bad=config.data.skip_bad)
+    steps_per_epoch = len(train_set) // info.world_size // config.optim.batch_size
     if steps_per_epoch == 0:
         raise SeglocError(f"{train_set.root.root}: {len(train_set)} training images are fewer than one batch "
                           f"of {config.optim.batch_size} per process; lower optim.batch_size")
+    with open_run_dir(run_dir, resume, overwrite) if is_main() else nullcontext(run_dir):
+        if is_main():
+            save_config(config, run_dir / "config.yaml")
+        _barrier()
+        return _train(config, run_dir, info, train_set, steps_per_epoch, resume)
+
+
+def _train(config: ChrConfig, run_dir: Path, info: DistInfo, train_set: SixrayClassification, steps_per_epoch: int,
+           resume: bool) -> Path:
+    if config.run.threads:
+        torch.set_num_threads(config.run.threads)
+    seed_everything(config.run.seed)
     total = config.optim.epochs * steps_per_epoch
     if config.optim.max_steps is not None:
         total = min(total, config.optim.max_steps)
@@ -103,19 +107,26 @@ def train(config: ChrConfig, out: Path | str, resume: bool = False, overwrite: b
     dtype = amp_dtype(info.device, config.run.amp)
     scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
 
+    logger = RunLogger(run_dir, enabled=is_main())
     step = 0
-    ckpt_dir = run_dir / "checkpoints"
-    latest = latest_checkpoint(ckpt_dir) if resume else None
-    if latest is not None:
-        state = restore_training_state(latest, model, optimizer, scheduler, scaler, info.device)
-        step = int(state["step"])
+    ckpt_dir = run_dir / CHECKPOINT_DIR
+    found = load_latest_good(ckpt_dir, info.device) if resume and is_main() else None
+    _barrier()
+    if resume and not is_main():
+        last = latest_checkpoint(ckpt_dir)
+        found = (last, load_checkpoint(last, info.device)) if last is not None else None
+    latest = found[0] if found is not None else None
+    if found is not None:
+        restore_training_state(found[1], model, optimizer, scheduler, scaler)
+        step = int(found[1]["step"])
         log.info("resumed from %s at step %d", latest, step)
 
     net = DistributedDataParallel(model, device_ids=[info.device.index] if info.device.type == "cuda" else None) \
         if info.distributed else model
-    logger = RunLogger(run_dir, enabled=is_main())
     if latest is not None:
         logger.truncate_after(step)
+    log.info("training CHR (%s, %s) on SIXray%s: %d images, %d steps of %d from step %d", config.model.variant,
+             config.model.backbone, config.data.subset, len(train_set), total, config.optim.batch_size, step)
     weights = sample_weights(train_set.labels) if config.data.sampler == "weighted" else None
     progress = tqdm(total=total, initial=step, desc="chr train", disable=not is_main(), dynamic_ncols=True)
 
@@ -127,7 +138,7 @@ def train(config: ChrConfig, out: Path | str, resume: bool = False, overwrite: b
             "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(), "rng": get_rng_state(),
             "step": step, "config": config.model_dump(mode="json"), "class_names": train_set.class_names,
         }, ckpt_dir / f"step_{step}.pt")
-        _prune_checkpoints(ckpt_dir, config.run.keep_checkpoints)
+        prune_checkpoints(ckpt_dir, config.run.keep_checkpoints)
 
     while step < total:
         epoch, position = divmod(step, steps_per_epoch)
@@ -160,14 +171,14 @@ def train(config: ChrConfig, out: Path | str, resume: bool = False, overwrite: b
             if step >= total:
                 break
     progress.close()
-    logger.close()
 
     if is_main():
         atomic_save({"model": model.state_dict(), "config": config.model_dump(mode="json"),
-                     "class_names": train_set.class_names, "step": step}, run_dir / "model.pt")
+                     "class_names": train_set.class_names, "step": step}, run_dir / FINAL_MODEL)
         if config.run.evaluate:
             metrics = evaluate_model(model.eval(), config, train_set.class_names, config.data.root,
                                      config.data.subset)
             write_reports(metrics, run_dir)
             log.info("test mAP %.2f%%, pointing %.2f%%", 100 * metrics["mAP"], 100 * metrics["pointing_mean"])
+    logger.close()
     return run_dir

@@ -5,8 +5,7 @@ from pathlib import Path
 
 import typer
 
-from segloc.config import load_config
-from segloc.experiment import ExperimentConfig, find_config, run_experiment
+from segloc.errors import ConfigError
 from segloc.experiment.config import STAGES
 
 
@@ -18,6 +17,12 @@ def experiment_cmd(
 ) -> None:
     """Run the paper's protocol: regions, synthesis, pretraining per method, fine-tuning per init,
     evaluation on easy/hard/hidden and a report. Finished stages are skipped on a re-run."""
+    from segloc.config import find_config, load_config
+    from segloc.experiment.config import ExperimentConfig
+    from segloc.experiment.pipeline import run_experiment
+
+    if from_stage is not None and from_stage not in STAGES:  # before the run folder is touched
+        raise ConfigError(f"--from {from_stage!r}: unknown stage; stages: {', '.join(STAGES)}")
     cfg = load_config(find_config(config), ExperimentConfig, overrides)
     run = run_experiment(cfg, out, from_stage)
     typer.echo(f"report: {run / 'report.md'}")
@@ -26,6 +31,7 @@ def experiment_cmd(
 
 def demo_cmd(
     out: Path = typer.Option(Path("runs/demo"), "--out", help="Run folder."),
+    overrides: list[str] = typer.Option([], "--set", help="Override a key of the demo config, e.g. --set probe.enabled=false."),
 ) -> None:
     """The demo: `segloc experiment --config demo` on generated tiny data (about 5 minutes on 2 CPU cores)."""
-    experiment_cmd(config="demo", out=out, from_stage=None, overrides=[])
+    experiment_cmd(config="demo", out=out, from_stage=None, overrides=overrides)

@@ -2,29 +2,31 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-import yaml
 
-from segloc.config import load_config
-from segloc.errors import ConfigError, log
-from segloc.pretrain.config import PretrainConfig
+from segloc.cli.output import check_new_output
+from segloc.errors import ConfigError
+
+if TYPE_CHECKING:
+    from segloc.models import BackboneWithFPN
+    from segloc.pretrain.config import PretrainConfig
 
 
 def resolve_config(config: Path | None, overrides: list[str], out: Path, resume: bool) -> PretrainConfig:
-    """The run's config: ``--config`` + overrides, or (resuming without ``--config``) the run's own."""
+    """The run's config: ``--config`` + overrides, or (resuming without ``--config``) the run's own.
+
+    Resuming with a config other than the run's own is refused by the trainer, naming the keys."""
+    from segloc.config import find_config, load_config
+    from segloc.pretrain.config import PretrainConfig
+
     saved = out / "config.yaml"
     if config is None:
         if not (resume and saved.is_file()):
             raise ConfigError("--config is required (only --resume of an existing run may omit it)")
         config = saved
-    resolved = load_config(config, PretrainConfig, overrides)
-    if resume and saved.is_file() and saved.resolve() != config.resolve():
-        before = yaml.safe_load(saved.read_text(encoding="utf-8"))
-        if before != resolved.model_dump(mode="json"):
-            log.warning("%s differs from the config the run started with (%s); resuming with the new one",
-                        config, saved)
-    return resolved
+    return load_config(find_config(config, "pretrain"), PretrainConfig, overrides)
 
 
 def pretrain_cmd(
@@ -32,7 +34,7 @@ def pretrain_cmd(
     overrides: list[str] = typer.Option([], "--set", help="Override a config key: --set train.steps=200 (repeatable)."),
     out: Path = typer.Option(None, "--out", help="Run folder (default: runs/pretrain/<config name>)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its latest checkpoint."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Delete an existing run folder first."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Delete the segloc run in --out first."),
     stop_after: int = typer.Option(None, "--stop-after", help="Stop after this many steps (resume later)."),
 ) -> None:
     """Contrastive pretraining (SegLoc, InsLoc or MoCo v2) of a ResNet+FPN backbone on synthesised pairs."""
@@ -48,16 +50,18 @@ def pretrain_cmd(
 
 
 def export_cmd(
-    checkpoint: Path = typer.Argument(..., help="A pretraining checkpoint (RUN/checkpoints/step_*.pt)."),
+    run: Path = typer.Argument(..., help="Pretraining run folder (its latest checkpoint) or a checkpoint file."),
     out: Path = typer.Option(..., "--out", help="safetensors file to write."),
     fmt: str = typer.Option("segloc", "--format", help="segloc (trunk+FPN+attention, detector keys) | torchvision (trunk)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
 ) -> None:
     """Export the pretrained query backbone for the detector (or as a torchvision ResNet)."""
     if fmt not in ("segloc", "torchvision"):
         raise typer.BadParameter("--format must be segloc or torchvision")
+    check_new_output(out, overwrite)
     from segloc.pretrain.export import export_backbone
 
-    typer.echo(f"wrote {export_backbone(checkpoint, out, fmt)}")  # type: ignore[arg-type]
+    typer.echo(f"wrote {export_backbone(run, out, fmt)}")  # type: ignore[arg-type]
 
 
 def probe_cmd(
@@ -79,7 +83,6 @@ def probe_cmd(
     from segloc.data.pidray import load_pidray
     from segloc.detection.init import initialize_backbone
     from segloc.evaluation.probe import knn_probe, probe_sets
-    from segloc.models import build_backbone
 
     coco = load_pidray(data, ("train", *splits))
     train, tests = probe_sets(coco, splits, width, max_images, holdout_every)
@@ -87,7 +90,7 @@ def probe_cmd(
     results = {}
     for name in backbones:
         torch.manual_seed(seed)
-        backbone = build_backbone(**_export_config(name, arch))
+        backbone = _probe_backbone(name, arch)
         initialize_backbone(backbone, name)
         results[name] = knn_probe(backbone, train, tests, k, device)
         typer.echo(f"{name}: " + ", ".join(f"{s} {r['top1']:.3f}" for s, r in results[name].items())
@@ -95,13 +98,17 @@ def probe_cmd(
     typer.echo(json.dumps(results, indent=1))
 
 
-def _export_config(name: str, arch: str) -> dict:
-    """Build arguments recorded in a segloc export, else just ``arch`` (random or torchvision files)."""
-    from segloc.models import WeightsError, read_backbone_config
+def _probe_backbone(name: str, arch: str) -> BackboneWithFPN:
+    """The network a segloc export records, else ``arch`` (random or torchvision files); a record or
+    an --arch that builds no backbone is a one-line error."""
+    from segloc.models import WeightsError, build_backbone, read_backbone_config, read_metadata
+    from segloc.models.weights import FORMAT
 
-    if name == "random":
-        return {"arch": arch}
+    recorded = (name != "random" and Path(name).suffix == ".safetensors"
+                and read_metadata(name).get("format") == FORMAT)
+    kwargs = read_backbone_config(name) if recorded else {"arch": arch}
     try:
-        return read_backbone_config(name)
-    except WeightsError:
-        return {"arch": arch}
+        return build_backbone(**kwargs)
+    except (TypeError, ValueError) as exc:
+        source = f"{name}: metadata 'config'" if recorded else "--arch"
+        raise WeightsError(f"{source} does not describe a backbone ({exc})") from exc

@@ -11,5 +11,5 @@ def resolve_inside(root: Path, name: str, source: Path | str) -> Path:
     root = Path(root).resolve()
     candidate = (root / name).resolve()
     if candidate != root and root not in candidate.parents:
-        raise DatasetError(f"{source}: image path {name!r} escapes the dataset root {root}")
+        raise DatasetError(f"{source}: path {name!r} escapes the dataset root {root} (a link or '..')")
     return candidate

@@ -6,7 +6,9 @@ from a labelled pool with a fixed, seeded 4:1 train/test split.
 """
 from __future__ import annotations
 
+import codecs
 import csv
+import math
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
+from segloc.data.paths import resolve_inside
 from segloc.errors import BadRecords, DatasetError
 
 SIXRAY_CLASSES = ("Gun", "Knife", "Wrench", "Pliers", "Scissors")  # the paper's benchmark
@@ -53,40 +56,80 @@ class VocAnnotation:
     objects: list[VocObject] = field(default_factory=list)
 
 
+def _label(value: str) -> int | None:
+    """A label cell as 1, -1 or 0; None for anything else (0.5, 1.9, inf, text)."""
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return int(number) if number in (-1.0, 0.0, 1.0) else None
+
+
 def read_label_csv(path: Path | str, skip_bad: bool = False) -> LabelTable:
-    """Read ``name,Gun,Knife,...`` rows; a wrong column count or value is an error (or skipped)."""
+    """Read ``name,Gun,Knife,...`` rows. A line that is not UTF-8, has a wrong column count, a label
+    other than 1 / -1 / 0, or repeats an image name is an error (or skipped)."""
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"{path}: label CSV not found")
     bad = BadRecords(path, skip_bad)
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        if not header or header[0].strip().lower() != "name" or len(header) < 2:
-            raise DatasetError(f"{path}: header must be 'name,<class>,...', got {header}")
-        classes = [h.strip() for h in header[1:]]
-        rows: dict[str, list[int]] = {}
-        for line_no, row in enumerate(reader, start=2):
-            if not row or not "".join(row).strip():
-                continue
-            if len(row) != len(header):
-                bad.report(f"line {line_no}: {len(row)} columns, the header has {len(header)}")
-                continue
-            try:
-                values = [int(float(v)) for v in row[1:]]
-            except ValueError:
-                bad.report(f"line {line_no}: non-numeric label in {row}")
-                continue
-            if any(v not in (-1, 0, 1) for v in values):
-                bad.report(f"line {line_no}: labels must be 1, -1 or 0, got {values}")
-                continue
-            rows[Path(row[0].strip()).stem] = values
+    lines = path.read_bytes().removeprefix(codecs.BOM_UTF8).splitlines()
+    header = _csv_row(lines[0], path, 1) if lines else None
+    if not header or header[0].strip().lower() != "name" or len(header) < 2:
+        raise DatasetError(f"{path}: header must be 'name,<class>,...', got {header}")
+    classes = [h.strip() for h in header[1:]]
+    rows: dict[str, list[int]] = {}
+    first_line: dict[str, int] = {}
+    for line_no, raw in enumerate(lines[1:], start=2):
+        try:
+            row = _csv_row(raw, path, line_no)
+        except DatasetError as exc:
+            bad.report_error(exc)
+            continue
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) != len(header):
+            bad.report(f"line {line_no}: {len(row)} columns, the header has {len(header)}")
+            continue
+        values = [_label(v) for v in row[1:]]
+        if any(v is None for v in values):
+            bad.report(f"line {line_no}: labels must be 1, -1 or 0, got {row[1:]}")
+            continue
+        name = Path(row[0].strip()).stem
+        if not name:
+            bad.report(f"line {line_no}: no image name")
+        elif name in rows:
+            bad.report(f"line {line_no}: image {name} is listed again (first on line {first_line[name]})")
+        else:
+            rows[name] = [v for v in values if v is not None]
+            first_line[name] = line_no
     bad.warn_summary()
     return LabelTable(path, classes, rows)
 
 
+def _csv_row(raw: bytes, path: Path, line_no: int) -> list[str]:
+    """One CSV line's cells; bytes that are not UTF-8 are an error naming the line."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: line {line_no}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    return next(csv.reader([text]), [])
+
+
+def _coordinate(box_el: ElementTree.Element, key: str, path: Path, index: int) -> float:
+    """One finite box coordinate of object ``index``; anything else is an error naming the record."""
+    text = box_el.findtext(key)
+    try:
+        value = float(text) if text is not None else math.nan
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise DatasetError(f"{path}: object {index + 1}: {key} {text!r} is not a finite number")
+    return value
+
+
 def read_voc_xml(path: Path | str) -> VocAnnotation:
-    """Parse a VOC annotation safely (no entity expansion); objects without a box are kept empty."""
+    """Parse a VOC annotation safely (no entity expansion). Objects without a box (or with a
+    degenerate one) are kept empty; a box with a missing or non-finite coordinate is an error."""
     path = Path(path)
     try:
         root = ElementTree.parse(str(path)).getroot()
@@ -98,18 +141,15 @@ def read_voc_xml(path: Path | str) -> VocAnnotation:
     try:
         width = int(float(size.findtext("width"))) if size is not None else 0
         height = int(float(size.findtext("height"))) if size is not None else 0
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         width = height = 0
     ann = VocAnnotation(path, root.findtext("filename", default=path.stem + ".jpg"), width, height)
-    for obj in root.iter("object"):
+    for index, obj in enumerate(root.iter("object")):
         name = (obj.findtext("name") or "").strip()
         box_el = obj.find("bndbox")
         box = None
         if box_el is not None:
-            try:
-                box = tuple(float(box_el.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
-            except (TypeError, ValueError):
-                box = None
+            box = tuple(_coordinate(box_el, k, path, index) for k in ("xmin", "ymin", "xmax", "ymax"))
         if box is not None and (box[2] <= box[0] or box[3] <= box[1]):
             box = None
         ann.objects.append(VocObject(name, box))
@@ -135,14 +175,20 @@ class SixrayRoot:
     def annotation_dir(self) -> Path:
         return self.root / "Annotation"
 
+    def image_files(self) -> list[str]:
+        """File names of every image in ``JPEGImage/``, sorted."""
+        return sorted(p.name for p in self.image_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
     def image_names(self) -> list[str]:
         """Stems of every image in ``JPEGImage/``, sorted."""
-        return sorted(p.stem for p in self.image_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        return sorted(Path(name).stem for name in self.image_files())
 
     def image_path(self, name: str) -> Path:
+        """The image file of ``name``; a link leading out of ``JPEGImage/`` is refused."""
         for suffix in (".jpg", ".png", ".jpeg", ".JPG"):
             path = self.image_dir / f"{name}{suffix}"
             if path.is_file():
+                resolve_inside(self.image_dir, path.name, path)
                 return path
         raise DatasetError(f"{self.image_dir}: no image named {name}")
 
@@ -159,12 +205,26 @@ class SixrayRoot:
 
     def annotation(self, name: str) -> VocAnnotation | None:
         path = self.annotation_dir / f"{name}.xml"
-        return read_voc_xml(path) if path.is_file() else None
+        if not path.is_file():
+            return None
+        resolve_inside(self.annotation_dir, path.name, path)
+        return read_voc_xml(path)
 
-    def annotations(self) -> dict[str, VocAnnotation]:
+    def annotations(self, skip_bad: bool = False) -> dict[str, VocAnnotation]:
+        """Every ``Annotation/*.xml`` by image name; a malformed one (or a link out of the folder)
+        is an error, or with ``skip_bad`` left out with one warning."""
         if not self.annotation_dir.is_dir():
             return {}
-        return {p.stem: read_voc_xml(p) for p in sorted(self.annotation_dir.glob("*.xml"))}
+        bad = BadRecords(self.annotation_dir, skip_bad)
+        found = {}
+        for path in sorted(self.annotation_dir.glob("*.xml")):
+            try:
+                resolve_inside(self.annotation_dir, path.name, path)
+                found[path.stem] = read_voc_xml(path)
+            except DatasetError as exc:
+                bad.report_error(exc)
+        bad.warn_summary()
+        return found
 
 
 def build_subsets(

@@ -19,6 +19,7 @@ from torchvision.ops import MultiScaleRoIAlign
 
 from segloc.detection.cascade import AgnosticBoxPredictor, CascadeRoIHeads, CascadeStage
 from segloc.detection.config import ModelConfig
+from segloc.detection.rpn import RPNHead as NarrowRPNHead
 from segloc.models import BackboneWithFPN, build_backbone
 
 PYRAMID = ("p2", "p3", "p4", "p5", "p6")
@@ -35,8 +36,11 @@ def build_detector_backbone(cfg: ModelConfig) -> BackboneWithFPN:
 
 def _rpn(cfg: ModelConfig, channels: int) -> RegionProposalNetwork:
     anchors = AnchorGenerator(tuple((s,) for s in cfg.anchor_sizes), (ASPECT_RATIOS,) * len(cfg.anchor_sizes))
+    num_anchors = anchors.num_anchors_per_location()[0]
+    head = (RPNHead(channels, num_anchors) if cfg.rpn_channels is None
+            else NarrowRPNHead(channels, num_anchors, cfg.rpn_channels))
     return RegionProposalNetwork(
-        anchors, RPNHead(channels, anchors.num_anchors_per_location()[0]),
+        anchors, head,
         fg_iou_thresh=0.7, bg_iou_thresh=0.3, batch_size_per_image=cfg.rpn_batch_per_image, positive_fraction=0.5,
         pre_nms_top_n={"training": cfg.rpn_pre_nms_train, "testing": cfg.rpn_pre_nms_test},
         post_nms_top_n={"training": cfg.rpn_post_nms_train, "testing": cfg.rpn_post_nms_test},

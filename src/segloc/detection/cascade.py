@@ -102,7 +102,7 @@ class CascadeStage(nn.Module):
 
     def refine(self, deltas: Tensor, boxes: list[Tensor], image_shapes: list[tuple[int, int]]) -> list[Tensor]:
         """Apply this stage's regression to its input boxes, clipped to each image."""
-        decoded = self.coder.decode_single(deltas, torch.cat(boxes)).split([len(b) for b in boxes])
+        decoded = self.coder.decode_single(deltas, torch.cat(boxes)).split([b.shape[0] for b in boxes])
         return [box_ops.clip_boxes_to_image(b, shape) for b, shape in zip(decoded, image_shapes)]
 
 
@@ -167,31 +167,34 @@ class CascadeRoIHeads(nn.Module):
     @torch.no_grad()
     def _inference(self, features: dict[str, Tensor], proposals: list[Tensor],
                    image_shapes: list[tuple[int, int]]) -> list[dict[str, Tensor]]:
-        boxes = proposals
-        scores = []
-        for i, stage in enumerate(self.stages):
+        boxes, scores = proposals, []
+        for stage in self.stages:
             logits, deltas = stage(self.box_roi_pool(features, boxes, image_shapes))
             scores.append(F.softmax(logits, dim=-1))
-            if i + 1 < len(self.stages):
-                boxes = stage.refine(deltas, boxes, image_shapes)
-        final_boxes = self.stages[-1].refine(deltas, boxes, image_shapes)
-        mean_scores = torch.stack(scores).mean(dim=0).split([len(b) for b in boxes])
-        results = [self._postprocess(b, s) for b, s in zip(final_boxes, mean_scores)]
+            boxes = stage.refine(deltas, boxes, image_shapes)
+        results = self._postprocess(boxes, torch.stack(scores).mean(dim=0))
         if self.has_mask:
             logits = self._mask_logits(features, [r["boxes"] for r in results], image_shapes)
             for r, probs in zip(results, maskrcnn_inference(logits, [r["labels"] for r in results])):
                 r["masks"] = probs
         return results
 
-    def _postprocess(self, boxes: Tensor, scores: Tensor) -> dict[str, Tensor]:
-        """Per-class score threshold and NMS on shared (class-agnostic) boxes, then the top detections."""
-        num_classes = scores.shape[1] - 1
-        labels = torch.arange(1, num_classes + 1, device=scores.device).expand(len(boxes), num_classes).reshape(-1)
-        scores = scores[:, 1:].reshape(-1)
-        boxes = boxes[:, None].expand(-1, num_classes, 4).reshape(-1, 4)
-        keep = torch.where(scores > self.score_thresh)[0]
-        boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
-        keep = box_ops.remove_small_boxes(boxes, min_size=1e-2)
-        boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
-        keep = box_ops.batched_nms(boxes, scores, labels, self.nms_thresh)[: self.detections_per_img]
-        return {"boxes": boxes[keep], "scores": scores[keep], "labels": labels[keep]}
+    def _postprocess(self, boxes: list[Tensor], scores: Tensor) -> list[dict[str, Tensor]]:
+        """Per-class score threshold over every image's shared (class-agnostic) boxes at once, then per
+        image NMS and its top detections; ``scores``: the stage-averaged softmax of every box, (boxes, K + 1).
+
+        NMS runs per image: torchvision's batched NMS does one kernel call for up to 20,000 (GPU)
+        boxes and one per class above that, so a whole batch at once would be many calls.
+        """
+        image = torch.cat([torch.full_like(b[:, 0], i, dtype=torch.int64) for i, b in enumerate(boxes)])
+        rows, classes = torch.nonzero(scores[:, 1:] > self.score_thresh).unbind(1)
+        candidates = torch.cat(boxes)[rows], scores[rows, classes + 1], classes + 1, image[rows]
+        keep = box_ops.remove_small_boxes(candidates[0], min_size=1e-2)
+        flat_boxes, flat_scores, labels, image = (t[keep] for t in candidates)
+        results = []
+        for i in range(len(boxes)):
+            mine = torch.nonzero(image == i).squeeze(1)
+            top = mine[box_ops.batched_nms(flat_boxes[mine], flat_scores[mine], labels[mine], self.nms_thresh)]
+            top = top[: self.detections_per_img]
+            results.append({"boxes": flat_boxes[top], "scores": flat_scores[top], "labels": labels[top]})
+        return results

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 
 from segloc.config import Config
 
@@ -31,6 +31,7 @@ class ModelConfig(Config):
     rpn_pre_nms_test: int = 1000
     rpn_post_nms_test: int = 1000
     rpn_batch_per_image: int = 256
+    rpn_channels: int | None = Field(None, gt=0, description="RPN hidden width; None: the FPN width (paper)")
     roi_batch_per_image: int = 512
     box_head_dim: int = 1024
     mask_head_dim: int = 256
@@ -51,19 +52,23 @@ class ModelConfig(Config):
         return self
 
 
-class CocoSource(Config):
-    """One COCO json and the folder its image file names are relative to."""
+class LabelSource(Config):
+    """One labelled set: a COCO json, a VOC xml folder or a YOLO txt folder, its image folder (default:
+    the format's usual place) and, for VOC / YOLO, its class names file (default: found beside it)."""
 
-    json_path: str
-    images: str
+    labels: str = Field(validation_alias=AliasChoices("labels", "json_path"))
+    images: str | None = None
+    classes: str | None = None
 
 
 class DataConfig(Config):
-    """Where the data lives: a PIDray root, or explicit COCO files (e.g. SIXray boxes converted)."""
+    """Where the data lives: a PIDray root (its val split, if any, is validated on during training), or
+    explicit labelled sets in any format segloc reads (e.g. SIXray boxes, a YOLO folder)."""
 
     root: str | None = Field(None, description="PIDray root (annotations/ + image folders)")
-    train: CocoSource | None = None
-    test: dict[str, CocoSource] = Field(default_factory=dict)
+    train: LabelSource | None = None
+    val: LabelSource | None = Field(None, description="validation set (default: a PIDray root's val split)")
+    test: dict[str, LabelSource] = Field(default_factory=dict)
     flip: float = Field(0.5, ge=0.0, le=1.0)
     workers: int = Field(2, ge=0)
     skip_bad: bool = False
@@ -98,10 +103,12 @@ class TrainConfig(Config):
 
 
 class EvalConfig(Config):
-    """Evaluation after training: which test splits, batch size."""
+    """Evaluation: on the val set during training (bbox AP; the best model is kept as model_best.pt) and on
+    the test splits after it."""
 
     splits: tuple[str, ...] | Literal["all"] = "all"
     batch_size: int = Field(2, gt=0)
+    val_every: int = Field(1, ge=0, description="epochs between evaluations on the val set (0: never)")
 
 
 class FinetuneConfig(Config):

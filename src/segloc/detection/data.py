@@ -9,6 +9,7 @@ import torch
 from torch.utils.data import Dataset
 
 from segloc.data import CocoDataset, ImageRecord, decode_segmentation, read_rgb
+from segloc.detection.forward import prepare_image
 from segloc.detection.transforms import Compose, to_tensors
 from segloc.errors import DatasetError
 
@@ -45,12 +46,16 @@ class CategoryMap:
     def from_dict(cls, data: dict[str, list]) -> CategoryMap:
         return cls(tuple(int(i) for i in data["ids"]), tuple(str(n) for n in data["names"]))
 
-    def check_compatible(self, dataset: CocoDataset) -> None:
-        """Raise when ``dataset`` uses category ids the detector was not trained on."""
-        unknown = sorted(set(dataset.category_ids) - set(self.ids))
+    def match_by_name(self, dataset: CocoDataset) -> dict[int, int]:
+        """Model category id -> the id ``dataset`` gives the same class name (case and surrounding spaces
+        ignored), so a model is scored on any set that names its classes, whatever the ids. A class of the
+        dataset the model does not know is an error naming both class lists."""
+        ours = {name.strip().casefold(): cat for cat, name in zip(self.ids, self.names)}
+        unknown = [n for n in dataset.categories.values() if n.strip().casefold() not in ours]
         if unknown:
-            raise DatasetError(f"{dataset.json_path}: category ids {unknown} are unknown to the model "
-                               f"(trained on {list(self.ids)})")
+            raise DatasetError(f"{dataset.json_path}: class(es) {unknown} unknown to the model; the data's classes: "
+                               f"{list(dataset.categories.values())}; the model's: {list(self.names)}")
+        return {ours[name.strip().casefold()]: cat for cat, name in dataset.categories.items()}
 
 
 def read_image_checked(record: ImageRecord) -> np.ndarray:
@@ -117,25 +122,32 @@ class DetectionDataset(Dataset):
 
 
 class ImageDataset(Dataset):
-    """Images at their original size, for inference (the detector resizes and maps back itself)."""
+    """Scans for inference: decoded and, given the detector's input size (``long_side``), resized to
+    its input in the loader (its workers), so the device gets small float images; items are
+    (image, (H, W), id)."""
 
-    def __init__(self, paths: list[Path], ids: list[int] | None = None, records: list[ImageRecord] | None = None):
+    def __init__(self, paths: list[Path], ids: list[int] | None = None, records: list[ImageRecord] | None = None,
+                 long_side: int | None = None) -> None:
         self.paths = paths
         self.ids = ids if ids is not None else list(range(len(paths)))
         self.records = records
+        self.long_side = long_side
 
     @classmethod
-    def from_coco(cls, coco: CocoDataset) -> ImageDataset:
-        return cls([r.path for r in coco.images], [r.id for r in coco.images], list(coco.images))
+    def from_coco(cls, coco: CocoDataset, long_side: int | None = None) -> ImageDataset:
+        return cls([r.path for r in coco.images], [r.id for r in coco.images], list(coco.images), long_side)
 
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, tuple[int, int], int]:
         image = read_image_checked(self.records[index]) if self.records else read_rgb(self.paths[index])
-        return torch.from_numpy(image).permute(2, 0, 1).float().div_(255.0), self.ids[index]
+        tensor = torch.from_numpy(image)
+        if self.long_side is None:
+            return tensor.permute(2, 0, 1).float().div_(255.0), image.shape[:2], self.ids[index]
+        return prepare_image(tensor, self.long_side), image.shape[:2], self.ids[index]
 
 
-def collate(batch: list[tuple]) -> tuple[list, list]:
-    """Keep images and targets as lists (sizes differ); the detector batches them itself."""
-    return [b[0] for b in batch], [b[1] for b in batch]
+def collate(batch: list[tuple]) -> tuple[list, ...]:
+    """Keep each field as a list (image sizes differ); the detector batches images itself."""
+    return tuple(list(field) for field in zip(*batch))

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,13 +14,15 @@ from torch.utils.data import DataLoader
 from torchvision.models.detection.generalized_rcnn import GeneralizedRCNN
 from tqdm import tqdm
 
-from segloc.data import read_rgb
+from segloc.data import image_size, read_rgb
 from segloc.detection.builders import build_detector
 from segloc.detection.config import ModelConfig
 from segloc.detection.data import CategoryMap, ImageDataset, collate
 from segloc.detection.draw import draw_detections
-from segloc.engine import latest_checkpoint, load_checkpoint
-from segloc.errors import SeglocError
+from segloc.detection.forward import prepare_image, run_detector
+from segloc.detection.runtime import ExportedDetector, is_export, load_export
+from segloc.engine import atomic_write_text, latest_checkpoint, load_checkpoint
+from segloc.errors import BadRecords, DatasetError, SeglocError
 from segloc.evaluation.coco_eval import to_coco_results
 
 FINAL_MODEL = "model_final.pt"
@@ -35,6 +39,32 @@ class Detector:
     model_config: ModelConfig
     init_name: str
     device: torch.device
+
+    @property
+    def min_score(self) -> float:
+        """The lowest score the detector reports (its RoI heads' score threshold)."""
+        return self.model_config.score_thresh
+
+    def infer(self, images: list[np.ndarray], min_score: float = 0.0) -> list[dict[str, torch.Tensor]]:
+        """Detections of RGB scans in one batch; only those scoring above ``min_score`` get masks."""
+        self.model.eval()
+        side = self.model.transform.max_size
+        prepared = [prepare_image(torch.from_numpy(np.ascontiguousarray(im)), side).to(self.device) for im in images]
+        with score_floor(self.model, min_score):
+            return run_detector(self.model, prepared, [im.shape[:2] for im in images])
+
+
+@contextmanager
+def score_floor(model: GeneralizedRCNN, score: float) -> Iterator[None]:
+    """Raise the RoI heads' score threshold to ``score`` for a while: detections below it are dropped
+    before NMS and the mask head, which then runs on fewer boxes."""
+    heads = model.roi_heads
+    before = heads.score_thresh
+    heads.score_thresh = max(before, score)
+    try:
+        yield
+    finally:
+        heads.score_thresh = before
 
 
 def detector_state(model: GeneralizedRCNN, categories: CategoryMap, masks: bool, model_config: ModelConfig,
@@ -74,29 +104,37 @@ def load_detector(path: Path | str, device: str | torch.device = "cpu") -> Detec
     return Detector(model, categories, state["masks"], cfg, state.get("init_name", "unknown"), device)
 
 
-@torch.no_grad()
 def predict(detector: Detector, dataset: ImageDataset, batch_size: int = 2, workers: int = 0,
             progress: bool = True) -> list[dict]:
-    """Run the detector over a dataset; return COCO result records (bbox, score, category_id, RLE)."""
+    """Run the detector over a dataset; return COCO result records (bbox, score, category_id, RLE).
+
+    Scans are decoded and resized in the loader (``workers`` processes), batches cross to the device
+    as small float images, and masks are pasted on the device.
+    """
     detector.model.eval()
-    loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate)
+    dataset = ImageDataset(dataset.paths, dataset.ids, dataset.records, detector.model.transform.max_size)
+    cuda = detector.device.type == "cuda"
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate, pin_memory=cuda)
     results: list[dict] = []
-    for images, ids in tqdm(loader, desc="inference", disable=not progress, leave=False):
-        outputs = detector.model([im.to(detector.device) for im in images])
-        for out, image_id in zip(outputs, ids):
+    for images, sizes, ids in tqdm(loader, desc="inference", disable=not progress, leave=False):
+        images = [im.to(detector.device, non_blocking=cuda) for im in images]
+        for out, image_id in zip(run_detector(detector.model, images, sizes), ids):
             results.extend(to_coco_results(out, image_id, detector.categories.category))
     return results
 
 
-@torch.no_grad()
-def detect(detector: Detector, images: list[Path | str | np.ndarray], score_thr: float = 0.5) -> list[list[dict]]:
+def open_detector(path: Path | str, device: str | torch.device = "cpu") -> Detector | ExportedDetector:
+    """A run folder / model file (on ``device``), or an exported ONNX / TorchScript file (on the CPU)."""
+    return load_export(path) if is_export(path) else load_detector(path, device)
+
+
+def detect(detector: Detector | ExportedDetector, images: list[Path | str | np.ndarray],
+           score_thr: float = 0.5) -> list[list[dict]]:
     """Detections per image above ``score_thr``: bbox xywh, score, category id and name, RLE mask."""
-    detector.model.eval()
     found = []
     for image in images:
         rgb = read_rgb(image) if isinstance(image, (str, Path)) else image
-        tensor = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(255.0)
-        out = detector.model([tensor.to(detector.device)])[0]
+        out = detector.infer([rgb], score_thr)[0]
         keep = out["scores"] >= score_thr
         out = {k: v[keep] for k, v in out.items()}
         records = to_coco_results(out, 0, detector.categories.category)
@@ -126,21 +164,36 @@ def expand_images(paths: list[Path | str]) -> list[Path]:
 
 
 def detect_files(model: Path | str, images: list[Path | str], out: Path | str, draw_dir: Path | str | None = None,
-                 score_thr: float = 0.5, device: str = "auto") -> list[dict]:
-    """Detect on image files, write ``[{"file", "detections"}]`` to ``out`` and overlays to ``draw_dir``."""
+                 score_thr: float = 0.5, device: str = "auto", skip_bad: bool = False) -> list[dict]:
+    """Detect on image files, write ``[{"file", "detections"}]`` to ``out`` and overlays to ``draw_dir``.
+
+    An unreadable image stops the run before any detection is made (headers are checked first)
+    or, with ``skip_bad``, is left out with one warning giving the count; ``out`` is written atomically.
+    """
     dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
-    detector = load_detector(model, dev)
     files = expand_images(images)
+    bad = BadRecords("detect", skip_bad)
+    readable = []
+    for path in files:
+        try:
+            image_size(path)
+            readable.append(path)
+        except DatasetError as exc:
+            bad.report_error(exc)
+    detector = open_detector(model, dev)
     records = []
-    for path in tqdm(files, desc="detect", leave=False):
-        rgb = read_rgb(path)
+    for path in tqdm(readable, desc="detect", leave=False):
+        try:
+            rgb = read_rgb(path)
+        except DatasetError as exc:
+            bad.report_error(exc)
+            continue
         dets = detect(detector, [rgb], score_thr)[0]
         records.append({"file": str(path), "width": rgb.shape[1], "height": rgb.shape[0], "detections": dets})
         if draw_dir is not None:
             Path(draw_dir).mkdir(parents=True, exist_ok=True)
             overlay = draw_detections(rgb, dets)
             cv2.imwrite(str(Path(draw_dir) / f"{path.stem}.png"), cv2.cvtColor(overlay, cv2.COLOR_RGB2BGR))
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(records), encoding="utf-8")
+    bad.warn_summary()
+    atomic_write_text(json.dumps(records), out)
     return records

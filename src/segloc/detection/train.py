@@ -3,8 +3,10 @@
 A checkpoint holds model, optimizer, scheduler, AMP scaler, every rank's RNG state, and the
 (epoch, position) reached, so a resumed run takes exactly the steps the uninterrupted run would
 have taken: the sampler permutes by (seed, epoch), augmentation is seeded per sample, and the
-loader draws its worker seeds from its own generator, never from the global RNG. At the end
-the final model is saved and evaluated on the test splits present (``eval/metrics.json``).
+loader draws its worker seeds from its own generator, never from the global RNG. With a val set,
+the model is scored on it every ``eval.val_every`` epochs (bbox AP, logged as ``val/*``) and the
+best one kept as ``model_best.pt``; that evaluation leaves every RNG as it found it. At the end the
+final model is saved and evaluated on the test splits present (``eval/metrics.json``).
 """
 from __future__ import annotations
 
@@ -22,19 +24,21 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, Sampler
 from tqdm import tqdm
 
-from segloc.config import load_config, save_config
-from segloc.data import CocoDataset, load_coco, load_pidray
+from segloc.config import save_config
+from segloc.data import CocoDataset, find_pidray_splits, load_annotations, load_pidray
+from segloc.data.coco import run_image_check
 from segloc.detection.builders import build_detector
-from segloc.detection.config import DataConfig, FinetuneConfig
+from segloc.detection.config import DataConfig, FinetuneConfig, LabelSource
 from segloc.detection.data import CategoryMap, DetectionDataset, collate
-from segloc.detection.evaluate import EVAL_DIR, evaluate_detector, pidray_test_splits
-from segloc.detection.inference import CHECKPOINT_DIR, FINAL_MODEL, Detector, detector_state
+from segloc.detection.evaluate import EVAL_DIR, evaluate_detector, pidray_test_splits, score_split
+from segloc.detection.inference import Detector, detector_state
 from segloc.detection.init import initialize_backbone, write_init_report
 from segloc.detection.transforms import training_transforms
-from segloc.engine import (DistInfo, RunLogger, atomic_save, get_rng_state, init_distributed, is_main,
-                           latest_checkpoint, load_checkpoint, multistep_with_warmup, prepare_run_dir, seed_everything,
-                           set_rng_state)
-from segloc.errors import ConfigError, DatasetError, SeglocError
+from segloc.engine import (DistInfo, RunLogger, atomic_save, check_resumed_config, get_rng_state, init_distributed,
+                           is_main, latest_checkpoint, load_checkpoint, load_latest_good, multistep_with_warmup,
+                           open_run_dir, prune_checkpoints, seed_everything, set_rng_state)
+from segloc.engine.runfiles import BEST_MODEL, CHECKPOINT_DIR, FINAL_MODEL
+from segloc.errors import DatasetError, SeglocError
 
 log = logging.getLogger("segloc")
 CONFIG_FILE = "config.yaml"
@@ -54,18 +58,32 @@ class SkipSampler(Sampler[int]):
         return max(0, len(self.sampler) - self.skip)
 
 
+def load_source(source: LabelSource, skip_bad: bool) -> CocoDataset:
+    """A labelled set of the config, in whichever format it is (every image decoded with ``skip_bad``)."""
+    return load_annotations(source.labels, source.images, source.classes, skip_bad=skip_bad,
+                            check_images=run_image_check(skip_bad))
+
+
 def training_split(cfg: DataConfig) -> CocoDataset:
-    """The training COCO set: PIDray's train split or the explicit json."""
+    """The training set: PIDray's train split or the explicit labels."""
     if cfg.root is not None:
-        return load_pidray(cfg.root, ("train",), skip_bad=cfg.skip_bad)["train"]
-    return load_coco(cfg.train.json_path, cfg.train.images, skip_bad=cfg.skip_bad)
+        return load_pidray(cfg.root, ("train",), cfg.skip_bad, run_image_check(cfg.skip_bad))["train"]
+    return load_source(cfg.train, cfg.skip_bad)
+
+
+def validation_split(cfg: DataConfig) -> CocoDataset | None:
+    """The set validated on during training: ``data.val``, else a PIDray root's val split, else none."""
+    if cfg.val is not None:
+        return load_source(cfg.val, cfg.skip_bad)
+    if cfg.root is not None and "val" in find_pidray_splits(cfg.root):
+        return load_pidray(cfg.root, ("val",), cfg.skip_bad, run_image_check(cfg.skip_bad))["val"]
+    return None
 
 
 def test_splits(cfg: FinetuneConfig) -> dict[str, CocoDataset]:
     """The test sets to evaluate after training (PIDray test splits present, or ``data.test``)."""
     if cfg.data.root is None:
-        sets = {name: load_coco(src.json_path, src.images, skip_bad=cfg.data.skip_bad)
-                for name, src in cfg.data.test.items()}
+        sets = {name: load_source(src, cfg.data.skip_bad) for name, src in cfg.data.test.items()}
     else:
         try:
             sets = pidray_test_splits(cfg.data.root, skip_bad=cfg.data.skip_bad)
@@ -74,17 +92,6 @@ def test_splits(cfg: FinetuneConfig) -> dict[str, CocoDataset]:
             return {}
     wanted = cfg.eval.splits
     return sets if wanted == "all" else {k: v for k, v in sets.items() if k in wanted}
-
-
-def _check_resumed_config(cfg: FinetuneConfig, run_dir: Path) -> None:
-    saved = run_dir / CONFIG_FILE
-    if saved.is_file():
-        previous = load_config(saved, FinetuneConfig)
-        if previous != cfg:
-            old, new = previous.model_dump(), cfg.model_dump()
-            diff = [k for k in new if old.get(k) != new[k]]
-            raise ConfigError(f"{saved}: --resume with a different configuration (sections differ: {diff}); "
-                              "resume with the saved config or start a new run")
 
 
 def _rng_states() -> list[dict]:
@@ -131,6 +138,10 @@ class Trainer:
         self.amp = tc.amp and self.cuda
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.epoch = self.position = self.step = 0
+        self.val = validation_split(cfg.data) if cfg.eval.val_every else None
+        if self.val is not None:
+            self.categories.match_by_name(self.val)  # a val set with other classes fails now, not after an epoch
+        self.best: dict[str, float] = {}  # {"bbox_AP", "step"} of the best validation so far
 
     def state(self) -> dict:
         """Checkpoint contents: a usable detector file plus everything resume needs."""
@@ -138,7 +149,7 @@ class Trainer:
         return {**detector_state(self.model, self.categories, self.masks, self.cfg.model, self.init.name),
                 "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                 "scaler": self.scaler.state_dict(), "rng": rng,
-                "epoch": self.epoch, "position": self.position, "step": self.step}
+                "epoch": self.epoch, "position": self.position, "step": self.step, "best": self.best}
 
     def save_checkpoint(self) -> None:
         state = self.state()
@@ -146,13 +157,10 @@ class Trainer:
             return
         folder = self.run_dir / CHECKPOINT_DIR
         atomic_save(state, folder / f"step_{self.step}.pt")
-        old = sorted(folder.glob("step_*.pt"), key=lambda p: int(p.stem.split("_")[1]))
-        for path in old[: -self.cfg.train.keep_checkpoints]:
-            path.unlink()
+        prune_checkpoints(folder, self.cfg.train.keep_checkpoints)
 
-    def load(self, path: Path) -> None:
-        """Restore a checkpoint written by :meth:`save_checkpoint`."""
-        state = load_checkpoint(path, map_location=self.dist.device)
+    def load(self, path: Path, state: dict) -> None:
+        """Restore the contents ``state`` of checkpoint ``path`` written by :meth:`save_checkpoint`."""
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
@@ -162,6 +170,7 @@ class Trainer:
             raise SeglocError(f"{path}: saved by {len(rng)} process(es), resumed with {self.dist.world_size}")
         set_rng_state(rng[self.dist.rank])
         self.epoch, self.position, self.step = state["epoch"], state["position"], state["step"]
+        self.best = dict(state.get("best", {}))
         log.info("resumed from %s at epoch %d, iteration %d (step %d)", path, self.epoch, self.position, self.step)
 
     def _loader(self) -> DataLoader:
@@ -214,6 +223,8 @@ class Trainer:
                     logger.log(self.step, lr=self.scheduler.get_last_lr()[0], sec_per_iter=(now - tick) / tc.log_every,
                                **scalars)
                     tick = now
+                if self.position == 0 and self.val is not None and self.epoch % self.cfg.eval.val_every == 0:
+                    self.validate(logger)
                 stopping = stop_at_step is not None and self.step >= stop_at_step
                 if self.step % tc.checkpoint_every == 0 or self.position == 0 or stopping:
                     self.save_checkpoint()
@@ -222,6 +233,30 @@ class Trainer:
                     return self.step == self.total_steps
         bar.close()
         return True
+
+    def detector(self) -> Detector:
+        """The model being trained, as a detector in eval mode (switch back with ``model.train()``)."""
+        return Detector(self.model.eval(), self.categories, self.masks, self.cfg.model, self.init.name,
+                        self.dist.device)
+
+    def validate(self, logger: RunLogger) -> None:
+        """Score the val set (main process), log ``val/bbox_AP`` and ``val/bbox_AP50``, keep the best model;
+        every RNG is restored afterwards, so a run with validation trains exactly like one without."""
+        if is_main():
+            rng = get_rng_state()
+            _, scores = score_split(self.detector(), self.val, self.cfg.eval.batch_size, progress=False)
+            set_rng_state(rng)
+            self.model.train()
+            ap = scores["bbox"].metrics["AP"]
+            logger.log(self.step, **{"val/bbox_AP": ap, "val/bbox_AP50": scores["bbox"].metrics["AP50"]})
+            if not self.best or ap > self.best["bbox_AP"]:
+                self.best = {"bbox_AP": ap, "step": self.step}
+                atomic_save(detector_state(self.model, self.categories, self.masks, self.cfg.model, self.init.name),
+                            self.run_dir / BEST_MODEL)
+            log.info("epoch %d: val bbox AP %.3f (best %.3f at step %d)", self.epoch, ap, self.best["bbox_AP"],
+                     self.best["step"])
+        if self.dist.distributed:
+            dist.barrier()
 
     def finish(self) -> dict | None:
         """Save the final model and evaluate it on the test splits present (main process)."""
@@ -232,40 +267,42 @@ class Trainer:
         tests = test_splits(self.cfg)
         if not tests:
             return None
-        detector = Detector(self.model.eval(), self.categories, self.masks, self.cfg.model, self.init.name,
-                            self.dist.device)
-        return evaluate_detector(detector, tests, self.run_dir / EVAL_DIR, self.cfg.eval.batch_size)
+        return evaluate_detector(self.detector(), tests, self.run_dir / EVAL_DIR, self.cfg.eval.batch_size)
 
 
 def finetune(cfg: FinetuneConfig, out: Path | str, resume: bool = False, overwrite: bool = False,
              stop_at_step: int | None = None, progress: bool = True) -> Path:
     """Fine-tune a detector into run folder ``out``; returns the folder (metrics in ``eval/metrics.json``).
 
-    ``resume`` continues from the latest checkpoint with the saved configuration; ``stop_at_step``
-    stops early after checkpointing (a time-limited job resumes later with ``resume``).
+    Data and init weights are loaded before the run folder is touched; the folder is locked for the
+    run (``engine.open_run_dir``). ``resume`` continues from the newest good checkpoint with the
+    saved configuration; ``stop_at_step`` stops early after checkpointing (a time-limited job
+    resumes later with ``resume``).
     """
     out = Path(out)
     dist_info = init_distributed(cfg.train.device)
-    if is_main():
-        prepare_run_dir(out, resume=resume, overwrite=overwrite)
-        if resume:
-            _check_resumed_config(cfg, out)
-        save_config(cfg, out / CONFIG_FILE)
-    if dist_info.distributed:
-        dist.barrier()
-    logger = RunLogger(out, enabled=is_main())
-    try:
-        trainer = Trainer(cfg, out, dist_info, progress)
+    trainer = Trainer(cfg, out, dist_info, progress)
+    with open_run_dir(out, resume, overwrite) if is_main() else nullcontext(out):
         if is_main():
+            if resume:
+                check_resumed_config(out, cfg.model_dump(mode="json"))
+            save_config(cfg, out / CONFIG_FILE)
             write_init_report(trainer.init, out / "init_report.json")
-        checkpoint = latest_checkpoint(out / CHECKPOINT_DIR) if resume else None
-        if checkpoint is not None:
-            trainer.load(checkpoint)
-            logger.truncate_after(trainer.step)
-        log.info("fine-tuning %s (%s) for %d steps, %d per epoch, init %s", cfg.model.kind, cfg.model.arch,
-                 trainer.total_steps, trainer.iters_per_epoch, trainer.init.name)
-        if trainer.train(logger, stop_at_step):
-            trainer.finish()
-    finally:
-        logger.close()
+        found = load_latest_good(out / CHECKPOINT_DIR, dist_info.device) if resume and is_main() else None
+        if dist_info.distributed:
+            dist.barrier()
+        if resume and not is_main():
+            last = latest_checkpoint(out / CHECKPOINT_DIR)
+            found = (last, load_checkpoint(last, map_location=dist_info.device)) if last is not None else None
+        logger = RunLogger(out, enabled=is_main())
+        try:
+            if found is not None:
+                trainer.load(*found)
+                logger.truncate_after(trainer.step)
+            log.info("fine-tuning %s (%s) for %d steps, %d per epoch, init %s", cfg.model.kind, cfg.model.arch,
+                     trainer.total_steps, trainer.iters_per_epoch, trainer.init.name)
+            if trainer.train(logger, stop_at_step):
+                trainer.finish()
+        finally:
+            logger.close()
     return out

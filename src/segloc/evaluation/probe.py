@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torchvision.ops import roi_align
+from tqdm import tqdm
 
 from segloc.data.coco import CocoDataset
 from segloc.data.images import read_rgb
@@ -42,7 +43,7 @@ class ProbeSet:
 def load_probe_set(coco: CocoDataset, width: int = 320, max_images: int | None = None) -> ProbeSet:
     """The images of ``coco`` that have boxes (the first ``max_images``), resized to ``width``."""
     images, boxes, labels = [], [], []
-    for record in coco.images[:max_images]:
+    for record in tqdm(coco.images[:max_images], desc=f"probe: reading {coco.json_path.name}", unit="img", leave=False):
         if not record.instances:
             continue
         image = resize_to_width(read_rgb(record.path), width)
@@ -74,12 +75,16 @@ def hold_out(data: ProbeSet, every: int = 5) -> tuple[ProbeSet, ProbeSet]:
 
 
 def probe_sets(coco: dict[str, CocoDataset], tests: list[str], width: int = 320, max_images: int | None = None,
-               holdout_every: int = 5) -> tuple[ProbeSet, dict[str, ProbeSet]]:
-    """The kNN index (the train split less its held-out images) and the sets to probe: ``val`` (the
-    held-out train images, to tune on), then each split of ``tests`` present in ``coco``."""
-    index, val = hold_out(load_probe_set(coco["train"], width, max_images), holdout_every)
+               holdout_every: int | None = 5) -> tuple[ProbeSet, dict[str, ProbeSet]]:
+    """The kNN index (the train split, less its held-out images) and the sets to probe: ``val`` (every
+    ``holdout_every``-th train image, to tune on; None when ``coco`` has a real val split among
+    ``tests``), then each split of ``tests`` present in ``coco``."""
+    index = load_probe_set(coco["train"], width, max_images)
+    held = {}
+    if holdout_every is not None:
+        index, held["val"] = hold_out(index, holdout_every)
     present = {split: load_probe_set(coco[split], width, max_images) for split in tests if split in coco}
-    return index, {"val": val, **present}
+    return index, {**held, **present}
 
 
 @torch.no_grad()
@@ -89,7 +94,8 @@ def box_features(backbone: BackboneWithFPN, data: ProbeSet, device: torch.device
     mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1) * 255
     std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1) * 255
     features = []
-    for image, boxes in zip(data.images, data.boxes):
+    for image, boxes in tqdm(zip(data.images, data.boxes), total=len(data.images), desc="probe: features",
+                             unit="img", leave=False):
         maps = trunk((image.to(device).unsqueeze(0).float() - mean) / std)
         pooled = [roi_align(maps[level], [boxes.to(device)], 7, stride, 2, aligned=True).mean((2, 3))
                   for level, stride in PROBE_LEVELS.items()]

@@ -2,7 +2,8 @@
 
 Reads each run's ``eval/metrics.json`` (written by fine-tuning or ``segloc evaluate``), lays the
 runs side by side (named by their init: random, supervised, insloc, segloc...), adds the
-difference to the random-init run when there is one, and writes Markdown, JSON and a bar chart.
+difference to the random-init run when there is one, and writes Markdown, JSON and a bar chart;
+AP per class follows the table when the metrics hold it.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ METRIC_LABELS = {
 TASKS = {"bbox": "Detection", "segm": "Segmentation"}
 PAPER_SPLITS = ("easy", "hard", "hidden")
 BASELINE = "random"
+AXIS_FLOOR = 0.01  # the AP axis spans at least this, so all-zero bars still show a scale
 
 
 @dataclass
@@ -82,7 +84,20 @@ def build_table(runs: list[RunMetrics]) -> dict:
                     deltas[f"{task}/{split}"] = value - base
             rows.append({"init": name, "metric": metric, "values": values, "delta_vs_random": deltas})
     return {"columns": [f"{t}/{s}" for t, s in columns], "runs": {n: str(r.source) for r, n in zip(runs, names)},
-            "rows": rows}
+            "rows": rows, "per_class": per_class_ap(runs, names, columns)}
+
+
+def per_class_ap(runs: list[RunMetrics], names: list[str], columns: list[tuple[str, str]]) -> dict:
+    """``{"task/split": {class: {init: AP or None}}}`` for the columns whose metrics hold AP per class."""
+    out: dict = {}
+    for task, split in columns:
+        cell: dict[str, dict[str, float | None]] = {}
+        for run, name in zip(runs, names):
+            for cls, values in run.splits.get(split, {}).get("per_class", {}).get(task, {}).items():
+                cell.setdefault(cls, {})[name] = values.get("AP")
+        if cell:
+            out[f"{task}/{split}"] = cell
+    return out
 
 
 def to_markdown(table: dict) -> str:
@@ -97,7 +112,20 @@ def to_markdown(table: dict) -> str:
             d = row["delta_vs_random"].get(c)
             cells.append("-" if v is None else f"{v:.3f}" + (f" ({d:+.3f})" if d is not None else ""))
         lines.append(f"| {row['init']} | {METRIC_LABELS[row['metric']]} | " + " | ".join(cells) + " |")
+    inits = list(table["runs"])
+    for column, classes in table.get("per_class", {}).items():
+        task, split = column.split("/")
+        lines += ["", f"AP @ [IoU = 0.5 : 0.95] per class, {TASKS[task]} {split} (- : no such objects in the split):",
+                  "", "| class | " + " | ".join(inits) + " |", "|---" * (len(inits) + 1) + "|"]
+        for cls, values in classes.items():
+            lines.append(f"| {cls} | " + " | ".join("-" if values.get(i) is None else f"{values[i]:.3f}"
+                                                    for i in inits) + " |")
     return "\n".join(lines) + "\n"
+
+
+def axis_top(highest: float) -> float:
+    """Top of the AP axis: a fifth above the highest bar (room for its label), within [AXIS_FLOOR, 1]."""
+    return min(1.0, max(AXIS_FLOOR, 1.2 * highest))
 
 
 def bar_chart(table: dict, path: Path) -> Path:
@@ -114,12 +142,16 @@ def bar_chart(table: dict, path: Path) -> Path:
     width = 0.8 / max(1, len(ap_rows))
     for ax, task in zip(axes[0], tasks):
         task_cols = [c for c in cols if c.startswith(task + "/")]
+        highest = 0.0
         for i, row in enumerate(ap_rows):
             xs = [j + (i - (len(ap_rows) - 1) / 2) * width for j in range(len(task_cols))]
-            ax.bar(xs, [row["values"][c] or 0.0 for c in task_cols], width, label=row["init"])
+            values = [row["values"][c] or 0.0 for c in task_cols]
+            bars = ax.bar(xs, values, width, label=row["init"])
+            ax.bar_label(bars, fmt="%.3f", fontsize=6, padding=1)
+            highest = max(highest, *values)
         ax.set_xticks(range(len(task_cols)), [c.split("/")[1] for c in task_cols])
         ax.set_title(f"{TASKS[task]} AP@[.5:.95]")
-        ax.set_ylim(0, 1)
+        ax.set_ylim(0, axis_top(highest))
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -21,17 +21,29 @@ class GenerateSpec(Config):
 
 
 class DataSpec(Config):
-    """Either generated data, or real PIDray (labelled) and SIXray (backgrounds) roots."""
+    """Generated data, real PIDray (labelled) and SIXray (backgrounds) roots, or a real box-only SIXray set.
+
+    ``real`` is a folder holding ``sixray-det/annotations/{train,val[,test]}.json`` with the images in
+    ``sixray-det/{train,val,test}/`` (box-only COCO) and benign scans in ``backgrounds/``. Its train
+    and val scans and the backgrounds are resized once into the run folder (longer side
+    ``cache_side``); the test split is read only to evaluate the final detectors.
+    """
 
     generate: GenerateSpec | None = None
     pidray: Path | None = None
     sixray: Path | None = None
+    real: Path | None = None
+    cache_side: int = Field(640, gt=0, description="longer side of the resized copies of real scans")
     background_glob: str = Field("N*", description="which SIXray images are backgrounds (benign scans)")
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:
-        if self.generate is None and (self.pidray is None or self.sixray is None):
-            raise ValueError("set data.generate, or both data.pidray and data.sixray")
+        sources = [self.generate is not None, self.pidray is not None or self.sixray is not None,
+                   self.real is not None]
+        if sum(sources) != 1:
+            raise ValueError("set exactly one of data.generate, data.pidray + data.sixray, or data.real")
+        if sources[1] and (self.pidray is None or self.sixray is None):
+            raise ValueError("set both data.pidray and data.sixray")
         return self
 
 
@@ -76,6 +88,8 @@ class FinetuneSpec(Config):
     inits: list[str] = Field(default_factory=lambda: ["random", *PRETRAIN_METHODS],
                              description="random, segloc, insloc, moco, supervised, chr")
     supervised: Path | None = Field(None, description="a torchvision ResNet weights file on disk")
+    random_seeds: list[int] = Field(default_factory=list,
+                                    description="more random-init runs with these seeds (random-seedN), for the spread")
     overrides: list[str] = Field(default_factory=list)
 
 
@@ -109,4 +123,7 @@ class ExperimentConfig(Config):
                 raise ValueError("finetune init 'chr' needs chr.enabled: true")
             if init not in ("random", "supervised", "chr", *PRETRAIN_METHODS):
                 raise ValueError(f"unknown finetune init {init!r}")
+        if self.seed in self.finetune.random_seeds or len(set(self.finetune.random_seeds)) < len(
+                self.finetune.random_seeds):
+            raise ValueError("finetune.random_seeds must differ from each other and from the experiment's seed")
         return self

@@ -1,6 +1,10 @@
 """The paper's protocol as one resumable pipeline:
 data -> regions -> synthesis gallery -> pretraining (each method) -> [CHR] -> kNN probe of every
-init's backbone -> fine-tuning (each init) -> evaluation on easy / hard / hidden -> report.
+init's backbone -> fine-tuning (each init) -> evaluation on the test splits -> report.
+
+The data is generated, real PIDray + SIXray roots (test splits easy / hard / hidden), or a real
+box-only SIXray set (``data.real``: test splits val and, when present, test). Real scans are
+resized once into ``<run>/data/real``; the real test split is read only by the evaluation.
 
 Each stage is recorded in ``<run>/stages.json`` and skipped when done; pretraining and
 fine-tuning runs resume from their own checkpoints when a stage was interrupted half-way.
@@ -9,26 +13,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
-import segloc
-from segloc.config import load_config, save_config
+from segloc.config import find_config, load_config, save_config
+from segloc.data.coco import CocoDataset, load_coco
 from segloc.errors import ConfigError, SeglocError
 from segloc.experiment.config import STAGES, ExperimentConfig
 from segloc.experiment.stages import StageRecord
 
 log = logging.getLogger("segloc")
-
-
-def find_config(path: Path | str, kind: str = "experiment") -> Path:
-    """Resolve a config path: as given, relative to the segloc checkout, or a bare name in configs/<kind>/."""
-    path = Path(path)
-    project = Path(segloc.__file__).resolve().parents[2]
-    candidates = [path, project / path, project / "configs" / kind / f"{path.name}.yaml"]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise ConfigError(f"{path}: config not found (looked in {', '.join(str(c) for c in candidates)})")
 
 
 class Experiment:
@@ -48,6 +42,52 @@ class Experiment:
         return self.cfg.data.sixray or self.run / "data" / "sixray"
 
     @property
+    def real(self) -> Path | None:
+        """The real box-only SIXray set (``data.real``), or None."""
+        return self.cfg.data.real
+
+    @property
+    def cache(self) -> Path:
+        """Resized copies of the real set's train and val scans and backgrounds."""
+        return self.run / "data" / "real"
+
+    @property
+    def backgrounds(self) -> Path:
+        """The folder of benign background scans."""
+        return self.cache / "backgrounds" if self.real else self.sixray / "JPEGImage"
+
+    @property
+    def labelled(self) -> tuple[Path, Path]:
+        """The labelled training set segments are cut from: (COCO json, image folder)."""
+        if self.real:
+            return self.cache / "sixray-det" / "annotations" / "train.json", self.cache / "sixray-det" / "train"
+        return self.pidray / "annotations" / "xray_train.json", self.pidray / "train"
+
+    @property
+    def test_split_names(self) -> tuple[str, ...]:
+        """The splits detectors are evaluated on."""
+        return ("val", "test") if self.real else ("easy", "hard", "hidden")
+
+    def real_split(self, split: str) -> tuple[Path, Path]:
+        """(COCO json, image folder) of a split of the real set as given (not resized)."""
+        return self.real / "sixray-det" / "annotations" / f"{split}.json", self.real / "sixray-det" / split
+
+    def test_sets(self) -> dict[str, CocoDataset]:
+        """The evaluation splits present: PIDray's test splits, or the real set's val and test."""
+        if not self.real:
+            from segloc.detection.evaluate import pidray_test_splits
+
+            return pidray_test_splits(self.pidray)
+        present = ["val"] + (["test"] if self.real_split("test")[0].is_file() else [])
+        return {s: load_coco(*self.real_split(s)) for s in present}
+
+    def finetune_runs(self) -> list[tuple[str, str, int]]:
+        """(run name, init, seed) of every fine-tuning run: each init, then random init with more seeds."""
+        spec = self.cfg.finetune
+        return [(init, init, self.cfg.seed) for init in spec.inits] + [
+            (f"random-seed{seed}", "random", seed) for seed in spec.random_seeds]
+
+    @property
     def regions_file(self) -> Path:
         return self.run / "regions.json"
 
@@ -58,8 +98,11 @@ class Experiment:
         return self.run / "finetune" / init
 
     def data(self) -> None:
-        """Generate the built-in data into the run folder (real roots are used as they are)."""
+        """Generate the built-in data, or resize the real set's scans once (PIDray/SIXray roots are used as they are)."""
         with self.record.stage("data") as out:
+            if self.real:
+                out.update(self._cache_real())
+                return
             gen = self.cfg.data.generate
             if gen is not None and not (self.run / "data" / "generator_meta.json").is_file():
                 from segloc.generator import generate
@@ -70,12 +113,27 @@ class Experiment:
                                     "sixray": {k: summary["sixray"][k] for k in ("positives", "negatives")}}
             out["pidray"], out["sixray"] = self.pidray, self.sixray
 
+    def _cache_real(self) -> dict:
+        """Resized copies of the real train and val splits and the backgrounds (never of the test split)."""
+        from segloc.data.resize import resize_coco, resize_folder
+
+        side, out = self.cfg.data.cache_side, {}
+        for split in ("train", "val"):
+            json_path, images = self.real_split(split)
+            resize_coco(json_path, images, self.cache / "sixray-det" / "annotations" / f"{split}.json",
+                        self.cache / "sixray-det" / split, side)
+            out[split] = len(load_coco(*self.real_split(split), check_images="none").images)
+        out["backgrounds"] = resize_folder(self.real / "backgrounds", self.backgrounds, side,
+                                           self.cfg.data.background_glob)
+        out["cache"], out["cache_side"] = self.cache, side
+        return out
+
     def regions(self) -> None:
         """Authentic regions of every background scan, cached for synthesis."""
         from segloc.synthesis.region import compute_regions
 
         with self.record.stage("regions") as out:
-            table = compute_regions(self.sixray / "JPEGImage", self.regions_file, workers=2,
+            table = compute_regions(self.backgrounds, self.regions_file, workers=2,
                                     pattern=self.cfg.data.background_glob)
             out["regions"] = self.regions_file
             out["backgrounds"] = len(table.regions)
@@ -88,23 +146,39 @@ class Experiment:
         with self.record.stage("synthesis") as out:
             figures = self.run / "figures"
             figures.mkdir(parents=True, exist_ok=True)
-            train_json = self.pidray / "annotations" / "xray_train.json"
+            train_json, train_images = self.labelled
             for method in ("segloc", "insloc"):
-                sampler, manifest = build_sampler(method, self.sixray / "JPEGImage", labelled=train_json,
-                                                  images=self.pidray / "train", seed=self.cfg.seed,
+                sampler, manifest = build_sampler(method, self.backgrounds, labelled=train_json,
+                                                  images=train_images, seed=self.cfg.seed,
                                                   regions=self.regions_file,
-                                                  background_glob=self.cfg.data.background_glob)
+                                                  background_glob=self.cfg.data.background_glob,
+                                                  refine_boxes=self.real is not None)
                 pairs = [sampler(i) for i in range(self.cfg.report.gallery_pairs)]
                 out[f"gallery_{method}"] = draw_gallery(pairs, manifest.get("categories", {}),
                                                         figures / f"pairs_{method}.png")
+            if self.real:
+                out["segments"] = self._draw_segments(figures / "segments.png")
+
+    def _draw_segments(self, path: Path) -> Path:
+        """A sheet of box-only train segments refined to silhouettes, a few of each class."""
+        from segloc.synthesis.preview import draw_segments
+        from segloc.synthesis.segments import SegmentBank
+
+        bank = SegmentBank.from_coco(*self.labelled, refine_boxes=True)
+        per_class = max(1, 3 * self.cfg.report.gallery_pairs // max(1, len(bank.by_class)))
+        picked = [bank[i] for members in bank.by_class.values() for i in members[:per_class]]
+        return draw_segments(picked, bank.categories, path)
 
     def _pretrain_config(self, method: str):
         from segloc.pretrain.config import PretrainConfig
 
         spec = self.cfg.pretrain
-        data = [f"data.pidray={self.pidray}", f"data.backgrounds={self.sixray / 'JPEGImage'}",
-                f"data.background_glob={self.cfg.data.background_glob}", f"data.regions={self.regions_file}",
-                "data.labelled=null", "data.images=null", "data.source=synthesis", f"train.seed={self.cfg.seed}"]
+        labelled, images = self.labelled
+        source = ["data.pidray=null", f"data.labelled={labelled}", f"data.images={images}",
+                  "data.refine_boxes=true"] if self.real else [
+                  f"data.pidray={self.pidray}", "data.labelled=null", "data.images=null"]
+        data = [*source, f"data.backgrounds={self.backgrounds}", f"data.background_glob={self.cfg.data.background_glob}",
+                f"data.regions={self.regions_file}", "data.source=synthesis", f"train.seed={self.cfg.seed}"]
         return load_config(find_config(spec.configs[method], "pretrain"), PretrainConfig, [*data, *spec.overrides])
 
     def pretrain(self) -> None:
@@ -128,12 +202,20 @@ class Experiment:
         with self.record.stage("pretrain") as out:
             out["methods"] = self.cfg.pretrain.methods
 
-    def _finetune_config(self, init: str):
+    def _finetune_config(self, init: str, seed: int | None = None, name: str | None = None):
         from segloc.detection.config import FinetuneConfig
 
         spec = self.cfg.finetune
-        overrides = [f"init={self.init_weights(init)}", f"init_name={init}", f"data.root={self.pidray}",
-                     f"train.seed={self.cfg.seed}", *spec.overrides]
+        if self.real:
+            labelled, images = self.labelled
+            data = ["data.root=null", f"data.train.labels={labelled}", f"data.train.images={images}"]
+            for split in self.test_sets():
+                json_path, folder = self.real_split(split)
+                data += [f"data.test.{split}.labels={json_path}", f"data.test.{split}.images={folder}"]
+        else:
+            data = [f"data.root={self.pidray}"]
+        overrides = [f"init={self.init_weights(init)}", f"init_name={name or init}", *data,
+                     f"train.seed={self.cfg.seed if seed is None else seed}", *spec.overrides]
         return load_config(find_config(spec.config, "finetune"), FinetuneConfig, overrides)
 
     def _check_backbone(self, method: str, pretrain_config) -> None:
@@ -155,11 +237,38 @@ class Experiment:
 
         spec = self.cfg.chr
         with self.record.stage("chr") as out:
-            overrides = [f"data.root={self.sixray}", f"data.subset={spec.subset}", f"run.seed={self.cfg.seed}",
-                         *spec.overrides]
+            root, subset = (self._chr_view(), "real") if self.real else (self.sixray, spec.subset)
+            overrides = [f"data.root={root}", f"data.subset={subset}", f"run.seed={self.cfg.seed}", *spec.overrides]
             config = load_config(find_config(spec.config or "configs/chr/cpu-demo.yaml", "chr"), ChrConfig, overrides)
             run_dir = train(config, self.run / "chr", resume=True)
             out["backbone"] = export_backbone(run_dir, self.run / "chr" / "backbone.safetensors")
+
+    def _chr_view(self) -> Path:
+        """The real set in SIXray's layout for CHR: train positives + 4/5 of the backgrounds to train on,
+        val positives + the other backgrounds to test on (hard links to the resized copies)."""
+        from segloc.data.sixray import SIXRAY_CLASSES
+
+        view = self.run / "data" / "chr"
+        images = view / "JPEGImage"
+        images.mkdir(parents=True, exist_ok=True)
+        rows: dict[str, list[str]] = {"train": [], "test": []}
+        for split, csv_split in (("train", "train"), ("val", "test")):
+            coco = load_coco(self.cache / "sixray-det" / "annotations" / f"{split}.json",
+                             self.cache / "sixray-det" / split)
+            for record in coco.images:
+                name = f"{split}-{Path(record.path).stem}"
+                _link(record.path, images / f"{name}{record.path.suffix}")
+                present = {coco.categories[i.category_id] for i in record.instances}
+                rows[csv_split].append(",".join([name, *("1" if c in present else "-1" for c in SIXRAY_CLASSES)]))
+        backgrounds = sorted(p for p in self.backgrounds.glob(self.cfg.data.background_glob) if p.is_file())
+        for k, path in enumerate(backgrounds):
+            _link(path, images / path.name)
+            rows["test" if k % 5 == 4 else "train"].append(",".join([path.stem, *("-1" for _ in SIXRAY_CLASSES)]))
+        (view / "ImageSet" / "real").mkdir(parents=True, exist_ok=True)
+        for split, lines in rows.items():
+            header = ",".join(["name", *SIXRAY_CLASSES])
+            (view / "ImageSet" / "real" / f"{split}.csv").write_text("\n".join([header, *lines]) + "\n")
+        return view
 
     def init_weights(self, init: str) -> str:
         """The weights file of a fine-tuning init ("random" for none)."""
@@ -180,9 +289,14 @@ class Experiment:
         from segloc.evaluation.probe import knn_probe, probe_sets
 
         with self.record.stage("probe") as out:
-            coco = load_pidray(self.pidray)
-            train, tests = probe_sets(coco, ["easy", "hard", "hidden"], spec.width, spec.max_images,
-                                      spec.holdout_every)
+            if self.real:
+                coco = {s: load_coco(self.cache / "sixray-det" / "annotations" / f"{s}.json",
+                                     self.cache / "sixray-det" / s) for s in ("train", "val")}
+                train, tests = probe_sets(coco, ["val"], spec.width, spec.max_images, holdout_every=None)
+            else:
+                coco = load_pidray(self.pidray)
+                train, tests = probe_sets(coco, ["easy", "hard", "hidden"], spec.width, spec.max_images,
+                                          spec.holdout_every)
             device = "cuda" if torch.cuda.is_available() else "cpu"
             model = self._finetune_config("random").model
             results = {}
@@ -199,25 +313,30 @@ class Experiment:
         """Fine-tune the detector from every init with the same recipe and budget."""
         from segloc.detection.train import finetune
 
-        for init in self.cfg.finetune.inits:
-            key = f"finetune/{init}"
+        for name, init, seed in self.finetune_runs():
+            key = f"finetune/{name}"
             if self.record.done(key):
                 continue
             with self.record.stage(key) as out:
-                out["run"] = finetune(self._finetune_config(init), self.finetune_dir(init), resume=True)
+                out["run"] = finetune(self._finetune_config(init, seed, name), self.finetune_dir(name), resume=True)
         with self.record.stage("finetune") as out:
-            out["inits"] = self.cfg.finetune.inits
+            out["runs"] = [name for name, _, _ in self.finetune_runs()]
 
     def evaluate(self) -> None:
-        """COCO metrics of every fine-tuned detector on easy / hard / hidden (if not written yet)."""
-        from segloc.detection.evaluate import evaluate
+        """COCO metrics of every fine-tuned detector on the test splits (if not written yet)."""
+        import torch
+
+        from segloc.detection.evaluate import EVAL_DIR, METRICS_FILE, evaluate_detector
+        from segloc.detection.inference import load_detector
 
         with self.record.stage("evaluate") as out:
-            for init in self.cfg.finetune.inits:
-                metrics = self.finetune_dir(init) / "eval" / "metrics.json"
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+            for name, _, _ in self.finetune_runs():
+                metrics = self.finetune_dir(name) / EVAL_DIR / METRICS_FILE
                 if not metrics.is_file():
-                    evaluate(self.finetune_dir(init), data_root=self.pidray, split="all")
-                out[init] = metrics
+                    evaluate_detector(load_detector(self.finetune_dir(name), device), self.test_sets(),
+                                      self.finetune_dir(name) / EVAL_DIR)
+                out[name] = metrics
 
     def report(self) -> None:
         from segloc.experiment.report import write_experiment_report
@@ -228,6 +347,8 @@ class Experiment:
 
 def run_experiment(config: ExperimentConfig, run_dir: Path | str | None = None, from_stage: str | None = None) -> Path:
     """Run every stage not yet done (or everything from ``from_stage`` on); return the run folder."""
+    if from_stage is not None and from_stage not in STAGES:
+        raise ConfigError(f"unknown stage {from_stage!r}; stages: {', '.join(STAGES)}")
     run = Path(run_dir or config.out or Path("runs") / config.name)
     run.mkdir(parents=True, exist_ok=True)
     saved = run / "experiment.yaml"
@@ -239,8 +360,6 @@ def run_experiment(config: ExperimentConfig, run_dir: Path | str | None = None, 
     save_config(config, saved)
     exp = Experiment(config, run)
     if from_stage is not None:
-        if from_stage not in STAGES:
-            raise ConfigError(f"unknown stage {from_stage!r}; stages: {', '.join(STAGES)}")
         later = list(STAGES[STAGES.index(from_stage):])
         exp.record.forget(later)
         _clear_outputs(exp, later)
@@ -251,6 +370,18 @@ def run_experiment(config: ExperimentConfig, run_dir: Path | str | None = None, 
         log.info("stage %s", name)
         getattr(exp, name)()
     return run
+
+
+def _link(source: Path, target: Path) -> None:
+    """Hard-link ``source`` at ``target`` (a copy across file systems); an existing target is kept."""
+    import shutil
+
+    if target.exists():
+        return
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _clear_outputs(exp: Experiment, stages: list[str]) -> None:

@@ -12,25 +12,50 @@ if TYPE_CHECKING:
     from segloc.experiment.pipeline import Experiment
 
 
-def mean_ap(table: dict, init: str, task: str = "bbox") -> float | None:
-    """AP@[.5:.95] of ``init`` averaged over the paper's three test splits (None if one is missing)."""
-    row = next((r for r in table["rows"] if r["init"] == init and r["metric"] == "AP"), None)
-    if row is None:
-        return None
-    values = [row["values"].get(f"{task}/{s}") for s in PAPER_SPLITS]
+def table_value(table: dict, init: str, metric: str, column: str) -> float | None:
+    """One cell of Table 1 (e.g. ``"AP50"``, ``"bbox/val"``), None when absent."""
+    row = next((r for r in table["rows"] if r["init"] == init and r["metric"] == metric), None)
+    return None if row is None else row["values"].get(column)
+
+
+def mean_ap(table: dict, init: str, task: str = "bbox", splits: tuple[str, ...] = PAPER_SPLITS) -> float | None:
+    """AP@[.5:.95] of ``init`` averaged over ``splits`` (None if one is missing)."""
+    values = [table_value(table, init, "AP", f"{task}/{s}") for s in splits]
     return None if any(v is None for v in values) else sum(values) / len(values)
 
 
-def summary(table: dict, inits: list[str]) -> dict:
-    """Mean AP over easy/hard/hidden per init and task, and the difference to random init."""
+def summary(table: dict, inits: list[str], splits: tuple[str, ...] = PAPER_SPLITS) -> dict:
+    """Mean AP over ``splits`` per init and task, and the difference to random init."""
     out = {}
     for init in inits:
         entry = {}
         for task in ("bbox", "segm"):
-            value, base = mean_ap(table, init, task), mean_ap(table, "random", task)
+            value, base = mean_ap(table, init, task, splits), mean_ap(table, "random", task, splits)
             entry[task] = value
             entry[f"{task}_vs_random"] = None if value is None or base is None or init == "random" else value - base
         out[init] = entry
+    return out
+
+
+def is_random(run: str) -> bool:
+    """Whether a run is random init (``random`` or a further seed, ``random-seedN``)."""
+    return run == "random" or run.startswith("random-seed")
+
+
+def split_summary(table: dict, runs: list[str], splits: list[str], metrics: tuple[str, ...] = ("AP50", "AP")) -> dict:
+    """Per run, split and bbox metric: the value, its difference to the mean of the random-init runs,
+    and the random runs' spread (max - min over seeds; None with one seed): the noise to read it against."""
+    out: dict = {run: {} for run in runs}
+    for split in splits:
+        for metric in metrics:
+            column = f"bbox/{split}"
+            base = [v for r in runs if is_random(r) and (v := table_value(table, r, metric, column)) is not None]
+            mean = sum(base) / len(base) if base else None
+            spread = max(base) - min(base) if len(base) > 1 else None
+            for run in runs:
+                value = table_value(table, run, metric, column)
+                delta = None if value is None or mean is None or is_random(run) else value - mean
+                out[run].setdefault(split, {})[metric] = {"value": value, "vs_random": delta, "spread": spread}
     return out
 
 
@@ -39,7 +64,7 @@ def probe_summary(probe: dict) -> dict:
     test splits and its difference to random init."""
     out = {}
     for init, splits in probe.items():
-        tests = [r for split, r in splits.items() if split != "val"]
+        tests = [r for split, r in splits.items() if split != "val"] or list(splits.values())
         boxes = sum(r["test_boxes"] for r in tests)
         entry = {split: r["top1"] for split, r in splits.items()}
         entry["mean"] = sum(r["top1"] * r["test_boxes"] for r in tests) / max(boxes, 1)
@@ -80,22 +105,20 @@ def _plot_curves(series: dict[str, dict[str, list[tuple[int, float]]]], names: l
 
 
 def _draw_detections(exp: Experiment, figures: Path) -> list[str]:
-    """Detections of the SegLoc-initialised detector (else the first init) on a few test scans."""
+    """Detections of the SegLoc-initialised detector (else the first init) on a few test (real: val) scans."""
     from segloc.detection.inference import detect_files
-    from segloc.data.pidray import find_pidray_splits
-    from segloc.data.coco import load_coco
 
     n = exp.cfg.report.detection_images
     if n == 0:
         return []
     inits = exp.cfg.finetune.inits
     init = "segloc" if "segloc" in inits else inits[0]
-    splits = find_pidray_splits(exp.pidray)
+    sets = exp.test_sets()
+    if exp.real:
+        sets = {"val": sets["val"]}
     images = []
-    for split in PAPER_SPLITS:
-        if split in splits:
-            ds = load_coco(*splits[split], check_images="none")
-            images += [r.path for r in ds.images[: max(1, n // 3)]]
+    for dataset in sets.values():
+        images += [r.path for r in dataset.images[: max(1, n // len(sets))]]
     out_dir = figures / "detections"
     detect_files(exp.finetune_dir(init), images[:n], figures / "detections.json", draw_dir=out_dir,
                  score_thr=exp.cfg.report.score_thr)
@@ -106,13 +129,15 @@ def write_experiment_report(exp: Experiment) -> Path:
     """Write ``report.md`` and ``report.json`` (and figures) into the run folder; return report.md."""
     run, figures = exp.run, exp.run / "figures"
     figures.mkdir(parents=True, exist_ok=True)
-    inits = exp.cfg.finetune.inits
-    table = write_report([exp.finetune_dir(i) for i in inits], figures)
-    result = summary(table, inits)
+    runs = [name for name, _, _ in exp.finetune_runs()]
+    table = write_report([exp.finetune_dir(r) for r in runs], figures)
+    splits = [c.split("/")[1] for c in table["columns"] if c.startswith("bbox/")]
+    result = summary(table, runs, tuple(splits))
+    per_split = split_summary(table, runs, splits)
     pre = {m: read_metrics(exp.pretrain_dir(m) / "metrics.csv") for m in exp.cfg.pretrain.methods
            if (exp.pretrain_dir(m) / "metrics.csv").is_file()}
-    fine = {i: read_metrics(exp.finetune_dir(i) / "metrics.csv") for i in inits
-            if (exp.finetune_dir(i) / "metrics.csv").is_file()}
+    fine = {r: read_metrics(exp.finetune_dir(r) / "metrics.csv") for r in runs
+            if (exp.finetune_dir(r) / "metrics.csv").is_file()}
     pre_png = _plot_curves(pre, ["loss", "acc"], "pretraining", figures / "pretrain_curves.png")
     fine_png = _plot_curves(fine, ["loss"], "fine-tuning", figures / "finetune_curves.png")
     detections = _draw_detections(exp, figures)
@@ -124,11 +149,22 @@ def write_experiment_report(exp: Experiment) -> Path:
     lines = [f"# segloc experiment `{exp.cfg.name}`", "",
              f"Run folder `{run}`; machine: {machine.get('processor')} x{machine.get('cpu_count')} CPUs, "
              f"device {machine.get('device')}, torch {machine.get('torch')}, {machine.get('platform')}.", "",
-             "## Mean AP@[.5:.95] over easy / hard / hidden", "",
+             f"## Mean AP@[.5:.95] over {' / '.join(splits)}", "",
              "| init | bbox AP | vs random | segm AP | vs random |", "|---|---|---|---|---|"]
     for init, entry in result.items():
         lines.append(f"| {init} | {_fmt(entry['bbox'])} | {_fmt(entry['bbox_vs_random'], True)} | "
                      f"{_fmt(entry['segm'])} | {_fmt(entry['segm_vs_random'], True)} |")
+    lines += ["", "## Box AP50 and AP per split", "",
+              "Differences are to the mean of the random-init runs; the random seeds' spread (max - min) is "
+              "the noise to read them against.", "",
+              "| init | " + " | ".join(f"{s} {m} | vs random" for s in splits for m in ("AP50", "AP")) + " |",
+              "|---" * (1 + 4 * len(splits)) + "|"]
+    for name, entry in per_split.items():
+        cells = [f"{_fmt(entry[s][m]['value'])} | {_fmt(entry[s][m]['vs_random'], True)}"
+                 for s in splits for m in ("AP50", "AP")]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    spreads = [f"{s} {m} {_fmt(per_split[runs[0]][s][m]['spread'])}" for s in splits for m in ("AP50", "AP")]
+    lines += ["", "Random-init seed spread: " + ", ".join(spreads) + "."]
     lines += ["", "## Table 1 (layout of the paper; differences to random init in parentheses)", "",
               to_markdown(table), "![AP per split](figures/table1_ap.png)", ""]
     if probe:
@@ -136,8 +172,9 @@ def write_experiment_report(exp: Experiment) -> Path:
         lines += ["## kNN probe of the backbones (before fine-tuning)", "",
                   "Class of each test box from its RoI-pooled C4+C5 features, by a weighted "
                   f"{exp.cfg.probe.k}-NN vote over the train split's boxes (top-1 accuracy; random init is "
-                  "the floor; `val` is held-out train images, the column to tune pretraining on; mean is "
-                  "over the test splits).", "",
+                  "the floor; " + ("`val` is the real val split, the column to tune on" if exp.real else
+                                   "`val` is held-out train images, the column to tune pretraining on; mean is "
+                                   "over the test splits") + ").", "",
                   "| init | " + " | ".join(splits) + " | mean | vs random |", "|---" * (len(splits) + 3) + "|"]
         lines += [f"| {init} | " + " | ".join(_fmt(e[s]) for s in splits) +
                   f" | {_fmt(e['mean'])} | {_fmt(e['mean_vs_random'], True)} |" for init, e in probe.items()]
@@ -158,7 +195,8 @@ def write_experiment_report(exp: Experiment) -> Path:
 
     (run / "report.md").write_text("\n".join(lines), encoding="utf-8")
     (run / "report.json").write_text(json.dumps({
-        "name": exp.cfg.name, "machine": machine, "summary": result, "probe": probe, "table1": table,
+        "name": exp.cfg.name, "machine": machine, "summary": result, "per_split": per_split, "probe": probe,
+        "table1": table,
         "stages": {k: {"seconds": v.get("seconds"), "finished": v.get("finished")} for k, v in stages.items()},
         "total_seconds": total,
         "figures": sorted(str(p.relative_to(run)) for p in figures.rglob("*.png")),

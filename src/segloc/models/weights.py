@@ -3,12 +3,13 @@
 A segloc export holds the network's own keys (``body.*``, ``fpn.*``, ``attention.*``) plus
 metadata, so pretraining output loads into the detector key for key. Torchvision-layout files
 (``conv1.weight``, ``layer1.0.conv1.weight``, ...) load into the trunk. Every load is checked:
-shape mismatches are reported and skipped, and too little coverage of the trunk is an error.
+NaN, infinite or absurdly large values are errors, so are trunk tensors of another shape and too
+little coverage of the trunk; other shape mismatches are skipped with a warning.
 """
 from __future__ import annotations
 
+import inspect
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +17,12 @@ from typing import Any
 
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from torch import Tensor, nn
 
-from segloc.errors import SeglocError
+from segloc.engine.atomic import atomic_write_bytes
+from segloc.engine.checkpoint import check_finite, invalid_tensors
+from segloc.errors import SeglocError, log
 
 FORMAT = "segloc"
 TRUNK_PREFIX = "body."
@@ -27,6 +30,7 @@ WRAPPER_KEYS = ("state_dict", "model")
 STRIP_PREFIXES = ("module.", "backbone.", "encoder_q.")
 OPTIONAL_SUFFIX = "num_batches_tracked"
 RESNET_PARTS = ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4")
+MAX_ABS_WEIGHT = 1e6  # far above any trained weight or BN statistic; larger values are corruption
 
 
 class WeightsError(SeglocError):
@@ -89,14 +93,10 @@ def save_backbone(model: nn.Module, path: str | Path, meta: Mapping[str, Any] | 
     (``config``), and the caller's ``meta`` (non-string values JSON-encoded).
     """
     model = unwrap(model)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    check_finite(state, path)
     metadata = _metadata_strings(getattr(model, "config", {}), meta or {})
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(state, str(tmp), metadata=metadata)
-    os.replace(tmp, path)
-    return path
+    return atomic_write_bytes(save(state, metadata=metadata), path)
 
 
 def read_metadata(path: str | Path) -> dict[str, str]:
@@ -110,11 +110,23 @@ def read_metadata(path: str | Path) -> dict[str, str]:
 
 
 def read_backbone_config(path: str | Path) -> dict[str, Any]:
-    """Build config (kwargs of ``build_backbone``) recorded in a segloc export."""
+    """Build config (kwargs of ``build_backbone``) recorded in a segloc export, checked by name and type."""
+    from segloc.models.backbone import build_backbone
+
     meta = read_metadata(path)
     if meta.get("format") != FORMAT or "config" not in meta:
         raise WeightsError(f"{path}: not a segloc backbone export (no format=segloc metadata)")
-    return json.loads(meta["config"])
+    try:
+        config = json.loads(meta["config"])
+    except json.JSONDecodeError as err:
+        raise WeightsError(f"{path}: metadata 'config' is not valid JSON ({err})") from err
+    known = set(inspect.signature(build_backbone).parameters) - {"weights"}
+    if not isinstance(config, dict) or not set(config) <= known:
+        extra = sorted(set(config) - known) if isinstance(config, dict) else type(config).__name__
+        raise WeightsError(f"{path}: metadata 'config' is not a backbone config (unexpected: {extra})")
+    if not isinstance(config.get("arch", ""), str):
+        raise WeightsError(f"{path}: metadata 'config' has a non-text arch {config['arch']!r}")
+    return config
 
 
 def _existing(path: str | Path) -> Path:
@@ -196,10 +208,12 @@ def load_backbone_weights(
 ) -> LoadReport:
     """Load a segloc export or torchvision ResNet file into a ``BackboneWithFPN`` or plain ResNet.
 
-    Tensors whose shape differs are skipped and reported. Raises ``WeightsError`` naming the file,
-    before touching the model, when it is missing or corrupt, when less than ``min_fraction`` of
+    Tensors whose shape differs are skipped, reported and warned about. Raises ``WeightsError``
+    naming the file, before touching the model, when it is missing or corrupt, when a tensor to
+    load holds NaN, inf or values beyond ``MAX_ABS_WEIGHT``, when less than ``min_fraction`` of
     the trunk (by element count) would be loaded, or (``strict_trunk``) when the file has trunk
-    layers the network lacks (e.g. a resnet34 file for a resnet18, whose shared blocks all fit).
+    layers the network lacks (e.g. a resnet34 file for a resnet18, whose shared blocks all fit) or
+    trunk tensors of another shape.
     """
     model = unwrap(model)
     state = read_state(path)
@@ -211,7 +225,8 @@ def load_backbone_weights(
     elif not segloc_model and _is_segloc(state):
         state = torchvision_layout(state)
     report = LoadReport(path=str(path))
-    to_load, mismatched = {}, set()
+    to_load: dict[str, Tensor] = {}
+    mismatched = set()
     for key, value in state.items():
         if _is_classifier(key):
             continue
@@ -229,6 +244,17 @@ def load_backbone_weights(
     trunk = [k for k in counted if k.startswith(TRUNK_PREFIX) or not segloc_model]
     total = sum(target[k].numel() for k in trunk)
     report.trunk_fraction = sum(target[k].numel() for k in trunk if k in to_load) / max(total, 1)
+    bad_values = invalid_tensors(to_load, MAX_ABS_WEIGHT)
+    if bad_values:
+        raise WeightsError(f"{path}: NaN, infinite or absurd (|x| > {MAX_ABS_WEIGHT:g}) values in "
+                           f"{len(bad_values)} tensor(s), e.g. {', '.join(bad_values[:3])}; corrupt file?")
+    trunk_mismatch = [k for k in mismatched if k.startswith(TRUNK_PREFIX) or not segloc_model]
+    if strict_trunk and trunk_mismatch:
+        raise WeightsError(f"{path}: {len(trunk_mismatch)} trunk tensor(s) have another shape than the "
+                           f"network's; wrong architecture?\n{report.summary()}")
+    if report.shape_mismatch:
+        log.warning("%s: %d tensor(s) of another shape skipped: %s", path, len(report.shape_mismatch),
+                    "; ".join(report.shape_mismatch[:3]))
     if report.trunk_fraction < min_fraction:
         raise WeightsError(
             f"{path}: only {report.trunk_fraction:.1%} of the trunk's parameters match this network "

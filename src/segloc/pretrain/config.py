@@ -60,8 +60,10 @@ class DataConfig(Config):
 
     Segments (SegLoc) come from ``pidray`` (a PIDray root; its train split) or from a COCO
     ``labelled`` json with its ``images`` folder; InsLoc foregrounds from the same, or from every
-    image under ``images``. ``backgrounds`` is a folder of benign scans (SIXray ``JPEGImage``),
-    ``regions`` its optional authentic-region cache. ``shards`` replaces all of these.
+    image under ``images``. ``backgrounds`` is a folder of benign scans (SIXray ``JPEGImage``: its
+    ``N*`` scans unless ``background_glob`` says otherwise), ``regions`` its authentic-region cache
+    (default: the folder's ``regions.json`` when ``segloc regions`` wrote one); ``refine_boxes`` cuts
+    box-only segments to the item's silhouette. ``shards`` replaces all of these.
     ``target_width``: SegLoc pairs' width; ``canvas``, ``crop_side``: InsLoc pairs' square side and
     the range of their pasted crops' sides.
     """
@@ -72,8 +74,9 @@ class DataConfig(Config):
     labelled: Path | None = None
     images: Path | None = None
     backgrounds: Path | None = None
-    background_glob: str = "*"
+    background_glob: str | None = Field(None, description="which backgrounds; default: the benign scans (N* in SIXray)")
     regions: Path | None = None
+    refine_boxes: bool = Field(False, description="box-only segments refined to the item's silhouette")
     shards: Path | None = None
     pairs_per_epoch: int = Field(200_000, gt=0)
     target_width: int | None = Field(500, gt=0)

@@ -34,7 +34,7 @@ def build_pairs(config: DataConfig, seed: int) -> tuple[Dataset, list[int]]:
     synthesis = (SegLocConfig(target_width=config.target_width) if config.pairs == "segloc"
                  else InsLocConfig(canvas=config.canvas, crop_side=config.crop_side))
     sampler, manifest = build_sampler(config.pairs, config.backgrounds, labelled, images, seed, config.regions,
-                                      config.background_glob, synthesis)
+                                      config.background_glob, synthesis, refine_boxes=config.refine_boxes)
     kind = SegLocPairDataset if config.pairs == "segloc" else InsLocPairDataset
     return kind(sampler, config.pairs_per_epoch), sorted(int(c) for c in manifest["categories"])
 

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Literal
 
-from safetensors.torch import save_file
+from safetensors.torch import save
 
-from segloc.engine import load_checkpoint
+from segloc.engine import atomic_write_bytes, check_finite, load_checkpoint
+from segloc.engine.runfiles import run_model_file
 from segloc.errors import SeglocError
 from segloc.models import BackboneWithFPN, save_backbone, torchvision_layout
 from segloc.pretrain.builder import build_backbone_from
@@ -19,13 +19,16 @@ ExportFormat = Literal["segloc", "torchvision"]
 
 
 def checkpoint_backbone(checkpoint: Path | str) -> tuple[BackboneWithFPN, dict]:
-    """Rebuild the checkpoint's query backbone (strict, key for key) and return it with run facts."""
+    """Rebuild the query backbone of a checkpoint, or of a run folder's latest one (strict, key for key),
+    and return it with run facts."""
+    checkpoint = run_model_file(checkpoint)
     state = load_checkpoint(checkpoint)
     if "config" not in state or "model" not in state:
         raise SeglocError(f"{checkpoint}: not a segloc pretraining checkpoint (no config/model)")
     config = PretrainConfig.model_validate(state["config"])
     backbone = build_backbone_from(config, weights=False)
     weights = {k[len(BACKBONE_PREFIX):]: v for k, v in state["model"].items() if k.startswith(BACKBONE_PREFIX)}
+    check_finite(weights, checkpoint)
     result = backbone.load_state_dict(weights, strict=False)
     if result.missing_keys or result.unexpected_keys:
         raise SeglocError(f"{checkpoint}: backbone keys do not match its config "
@@ -47,8 +50,5 @@ def export_backbone(checkpoint: Path | str, out: Path | str, fmt: ExportFormat =
     if fmt != "torchvision":
         raise SeglocError(f"unknown export format {fmt!r}; use 'segloc' or 'torchvision'")
     state = {k: v.detach().cpu().contiguous() for k, v in torchvision_layout(backbone.state_dict()).items()}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    save_file(state, str(tmp), metadata={"format": "torchvision", **{k: json.dumps(v) for k, v in facts.items()}})
-    os.replace(tmp, out)
-    return out
+    metadata = {"format": "torchvision", **{k: json.dumps(v) for k, v in facts.items()}}
+    return atomic_write_bytes(save(state, metadata=metadata), out)

@@ -35,14 +35,20 @@ from segloc.engine import (
     DistInfo,
     RunLogger,
     atomic_save,
+    check_resumed_config,
     cosine_with_warmup,
     get_rng_state,
     init_distributed,
+    invalid_tensors,
     latest_checkpoint,
-    prepare_run_dir,
+    load_checkpoint,
+    load_latest_good,
+    open_run_dir,
+    prune_checkpoints,
     restore_training_state,
     seed_everything,
 )
+from segloc.engine.rundir import CHECKPOINT_DIR
 from segloc.errors import ConfigError, SeglocError, log
 from segloc.models import convert_to_syncbn
 from segloc.pretrain.builder import ContrastiveModel, build_model
@@ -50,9 +56,6 @@ from segloc.pretrain.config import PretrainConfig
 from segloc.pretrain.data import StepBatchSampler, build_pairs, make_loader
 from segloc.pretrain.shuffle import trim_padding
 from segloc.synthesis.dataset import white_value
-
-CHECKPOINT_DIR = "checkpoints"
-
 
 class TrainingDiverged(SeglocError):
     """The loss became NaN or infinite; the run stopped without saving the bad state."""
@@ -184,14 +187,18 @@ def initialise_queues(model: ContrastiveModel, dataset: Dataset, plan: Plan, con
     sampler = StepBatchSampler(len(dataset), config.train.batch_size, config.train.seed, 0, limit,
                                info.rank, plan.world)
     used = 0
-    for used, batch in enumerate(make_loader(dataset, sampler, config.data.workers), start=1):
+    bar = tqdm(make_loader(dataset, sampler, config.data.workers), total=limit, desc="queue init", leave=False,
+               disable=not (info.rank == 0 and config.train.progress))
+    for used, batch in enumerate(bar, start=1):
         key = _to(batch["view2"], info.device, config.train.channels_last)
         generator = step_generator(config.train.seed + 1, used) if plan.shuffle else None
         with amp_context(config, info.device):
             keys = model.encode_keys(key["image"], key["box"], plan.key_groups, generator)
         model.enqueue(keys, key["label"])
+        bar.set_postfix(filled=f"{100 * model.queues.fill():.0f}%")
         if model.queues.is_full():
             break
+    bar.close()
     if not model.queues.is_full():
         log.warning("queue initialisation stopped after %d steps with the queues %.0f%% filled by keys "
                     "(the rest stays random): too few pairs or a dominant class", used, 100 * model.queues.fill())
@@ -208,9 +215,7 @@ def save_checkpoint(run_dir: Path, step: int, config: PretrainConfig, model: Con
         "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
         "scaler": scaler.state_dict(), "rng": get_rng_state(),
     }, folder / f"step_{step:08d}.pt")
-    old = sorted(folder.glob("step_*.pt"))[:-config.train.keep_checkpoints]
-    for stale in old:
-        stale.unlink(missing_ok=True)
+    prune_checkpoints(folder, config.train.keep_checkpoints)
     return path
 
 
@@ -232,28 +237,60 @@ def pretrain(config: PretrainConfig, run_dir: Path | str, resume: bool = False, 
              stop_after: int | None = None, pairs: tuple[Dataset, list[int]] | None = None) -> PretrainResult:
     """Run (or ``resume``) contrastive pretraining into ``run_dir``.
 
-    ``stop_after``: stop after that many steps in this call (a later ``resume`` continues, with
-    the same schedule). ``pairs``: a ``(dataset, class ids)`` to use instead of ``config.data``.
+    The config and the pair data are checked before the run folder is touched; the folder is
+    locked for the run (``engine.open_run_dir``). ``resume`` refuses a config other than the
+    run's own. ``stop_after``: stop after that many steps in this call (a later ``resume``
+    continues, with the same schedule). ``pairs``: a ``(dataset, class ids)`` to use instead of
+    ``config.data``.
     """
     owns_group = not dist.is_initialized()
     info = init_distributed(config.train.device)
     try:
-        return _run(config, Path(run_dir), info, resume, overwrite, stop_after, pairs)
+        seed_everything(config.train.seed)
+        dataset, classes = pairs if pairs is not None else build_pairs(config.data, config.train.seed)
+        plan = Plan.of(config, info.world_size, len(dataset))
+        run_dir = Path(run_dir)
+        with open_run_dir(run_dir, resume, overwrite) if info.rank == 0 else nullcontext(run_dir):
+            if info.rank == 0:
+                if resume:
+                    check_resumed_config(run_dir, config.model_dump(mode="json"))
+                save_config(config, run_dir / "config.yaml")
+            return _run(config, run_dir, info, plan, dataset, classes, resume, stop_after)
     finally:
         if owns_group and dist.is_initialized():
             dist.destroy_process_group()
 
 
-def _run(config: PretrainConfig, run_dir: Path, info: DistInfo, resume: bool, overwrite: bool,
-         stop_after: int | None, pairs: tuple[Dataset, list[int]] | None) -> PretrainResult:
-    main = info.rank == 0
-    if main:
-        prepare_run_dir(run_dir, resume=resume, overwrite=overwrite)
-        save_config(config, run_dir / "config.yaml")
+def _resume_state(folder: Path, info: DistInfo, resume: bool) -> tuple[Path, dict] | None:
+    """The checkpoint to resume from: rank 0 picks the newest good one (setting broken ones aside),
+    then every other rank loads that same file."""
+    found = load_latest_good(folder, info.device) if resume and info.rank == 0 else None
     _barrier(info.world_size)
-    seed_everything(config.train.seed)
-    dataset, classes = pairs if pairs is not None else build_pairs(config.data, config.train.seed)
-    plan = Plan.of(config, info.world_size, len(dataset))
+    if resume and info.rank != 0:
+        last = latest_checkpoint(folder)
+        found = (last, load_checkpoint(last, info.device)) if last is not None else None
+    return found
+
+
+def _stop_if_not_finite(model: ContrastiveModel, world: int, step: int, checkpoint: Path | None) -> None:
+    """Stop (every rank) before saving a state with NaN / inf tensors, e.g. BN statistics a finite loss hid."""
+    bad = invalid_tensors(model.state_dict())
+    flag = torch.tensor(0.0 if bad else 1.0, device=model.queues.keys.device)
+    if world > 1:
+        dist.all_reduce(flag, op=dist.ReduceOp.MIN)
+    if not bool(flag):
+        raise TrainingDiverged(f"non-finite values in {', '.join(bad[:3]) or 'another rank'} at step {step}; "
+                               f"{_last_good(checkpoint)}")
+
+
+def _last_good(checkpoint: Path | None) -> str:
+    where = f"the last good checkpoint is {checkpoint}" if checkpoint else "no checkpoint was written yet"
+    return f"stopped, {where} (lower optim.lr_per_256, add warm-up, or use train.amp: bf16 instead of fp16)"
+
+
+def _run(config: PretrainConfig, run_dir: Path, info: DistInfo, plan: Plan, dataset: Dataset, classes: list[int],
+         resume: bool, stop_after: int | None) -> PretrainResult:
+    main = info.rank == 0
     model = build_model(config, classes, white_value()).to(info.device)
     if config.train.key_bn == "sync" and plan.world > 1:
         if info.device.type != "cuda":
@@ -267,11 +304,25 @@ def _run(config: PretrainConfig, run_dir: Path, info: DistInfo, resume: bool, ov
     scaler = torch.amp.GradScaler(info.device.type,
                                   enabled=config.train.amp == "fp16" and info.device.type == "cuda")
 
-    last = latest_checkpoint(run_dir / CHECKPOINT_DIR) if resume else None
+    logger = RunLogger(run_dir, tensorboard=config.train.tensorboard, enabled=main)
+    try:
+        return _train(config, run_dir, info, plan, model, dataset, optimizer, scheduler, scaler, logger, resume,
+                      stop_after)
+    finally:
+        logger.close()
+
+
+def _train(config: PretrainConfig, run_dir: Path, info: DistInfo, plan: Plan, model: ContrastiveModel,
+           dataset: Dataset, optimizer: torch.optim.Optimizer, scheduler: torch.optim.lr_scheduler.LRScheduler,
+           scaler: torch.amp.GradScaler, logger: RunLogger, resume: bool, stop_after: int | None) -> PretrainResult:
+    """Restore or initialise the queues, then train to the end (or ``stop_after`` steps), logging to the run."""
+    main = info.rank == 0
+    found = _resume_state(run_dir / CHECKPOINT_DIR, info, resume)
+    last = found[0] if found is not None else None
     step = 0
-    if last is not None:
-        state = restore_training_state(last, model, optimizer, scheduler, scaler, info.device)
-        step = int(state["step"])
+    if found is not None:
+        restore_training_state(found[1], model, optimizer, scheduler, scaler)
+        step = int(found[1]["step"])
         log.info("resumed %s at step %d", last, step)
     elif config.contrast.queue_init == "keys":
         used = initialise_queues(model, dataset, plan, config, info)
@@ -282,9 +333,11 @@ def _run(config: PretrainConfig, run_dir: Path, info: DistInfo, resume: bool, ov
         wrapped = wrap_ddp(model, info.device)
 
     end = plan.total_steps if stop_after is None else min(plan.total_steps, step + stop_after)
-    logger = RunLogger(run_dir, tensorboard=config.train.tensorboard, enabled=main)
     if resume:
         logger.truncate_after(step)
+    log.info("pretraining %s (%s) from step %d to %d of %d: %d pairs per step on %d process(es), lr %.4g",
+             config.method, config.backbone.arch, step, end, plan.total_steps, config.train.batch_size, plan.world,
+             plan.lr)
     sampler = StepBatchSampler(len(dataset), config.train.batch_size, config.train.seed, step, end,
                                info.rank, plan.world)
     loader = make_loader(dataset, sampler, config.data.workers, pin_memory=info.device.type == "cuda")
@@ -298,9 +351,7 @@ def _run(config: PretrainConfig, run_dir: Path, info: DistInfo, resume: bool, ov
             try:
                 stats = train_step(model, wrapped, batch, optimizer, scheduler, scaler, plan, config, step, info.device)
             except TrainingDiverged as exc:
-                where = f"the last good checkpoint is {checkpoint}" if checkpoint else "no checkpoint was written yet"
-                raise TrainingDiverged(f"{exc}; stopped, {where} (lower optim.lr_per_256, add warm-up, "
-                                       "or use train.amp: bf16 instead of fp16)") from None
+                raise TrainingDiverged(f"{exc}; {_last_good(checkpoint)}") from None
             step += 1
             bar.update(1)
             if step % config.train.log_every == 0 or step == end:
@@ -316,11 +367,14 @@ def _run(config: PretrainConfig, run_dir: Path, info: DistInfo, resume: bool, ov
                 logger.log(step, **row)
                 bar.set_postfix(loss=f"{row['loss']:.3f}", acc=f"{row['acc']:.2f}")
             if step % config.train.ckpt_every == 0 or step == end:
+                _stop_if_not_finite(model, plan.world, step, checkpoint)
                 if main:
                     save_checkpoint(run_dir, step, config, model, optimizer, scheduler, scaler, plan.world)
                 _barrier(plan.world)
                 checkpoint = run_dir / CHECKPOINT_DIR / f"step_{step:08d}.pt"
     finally:
         bar.close()
-        logger.close()
+    if history:
+        log.info("step %d: loss %.4f, contrastive accuracy %.3f; checkpoint %s", step, history[-1]["loss"],
+                 history[-1]["acc"], checkpoint)
     return PretrainResult(run_dir, step, checkpoint, history)

@@ -2,7 +2,9 @@
 
 Regions come from a ``regions.json`` (:func:`segloc.synthesis.region.compute_regions`) when one
 is given, else they are computed from the full-resolution image the first time it is read;
-either way the same function gives the same box, so pairs do not depend on the cache.
+either way the same function gives the same box, so pairs do not depend on the cache. Entries of
+files changed since the cache was written are ignored. Without a pattern, the bank holds the
+folder's benign scans (:func:`segloc.synthesis.region.background_glob`).
 Files the table marks as region-less or unreadable are left out up front; files found bad while
 sampling are remembered, skipped, and named once in a warning.
 """
@@ -14,20 +16,22 @@ import numpy as np
 
 from segloc.data.images import read_rgb
 from segloc.errors import DatasetError, log
-from segloc.synthesis.region import Box, RegionTable, authentic_region, list_images
+from segloc.synthesis.region import Box, RegionTable, authentic_region, background_glob, list_images
 
 
 class BackgroundBank:
     """Background image files (relative to ``folder``) with lazily known authentic regions."""
 
-    def __init__(self, folder: Path | str, regions: RegionTable | None = None, pattern: str = "*",
+    def __init__(self, folder: Path | str, regions: RegionTable | None = None, pattern: str | None = None,
                  kernel: int = 9, threshold: int = 50) -> None:
         self.folder = Path(folder)
         self.table = regions
         self.kernel, self.threshold = (regions.kernel, regions.threshold) if regions else (kernel, threshold)
+        self.pattern = pattern = background_glob(self.folder, pattern)
         files = list_images(self.folder, pattern)
         if regions is not None:
-            dropped = [f for f in files if f in regions.no_region or f in regions.unreadable]
+            dropped = [f for f in files if (f in regions.no_region or f in regions.unreadable)
+                       and regions.fresh(self.folder, f)]
             if dropped:
                 log.warning("%s: %d background(s) left out: no authentic region or unreadable "
                             "in the regions file (e.g. %s)", self.folder, len(dropped), dropped[0])
@@ -60,7 +64,7 @@ class BackgroundBank:
         """Authentic region of background ``index`` in the pixels of its full-resolution ``image``."""
         name = self.files[index]
         if name not in self._regions:
-            cached = self.table.region(name) if self.table is not None else None
+            cached = self.table.region(name) if self.table is not None and self.table.fresh(self.folder, name) else None
             size = (image.shape[1], image.shape[0])
             if cached is not None and tuple(cached[1]) == size:
                 self._regions[name] = tuple(cached[0])

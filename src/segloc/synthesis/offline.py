@@ -79,9 +79,11 @@ def _encode_pair(args: tuple[int, int | None]) -> tuple[int, list[bytes], list[d
 
 
 def _check_manifest(out: Path, manifest: dict) -> None:
+    """Refuse a folder whose finished shards were written with other settings; a folder without a
+    finished shard (a start that failed) takes the new manifest."""
     path = out / "manifest.json"
     manifest = json.loads(json.dumps(manifest))
-    if path.is_file():
+    if path.is_file() and any(out.glob("shard_[0-9]*/index.json")):
         existing = json.loads(path.read_text(encoding="utf-8"))
         differ = sorted(k for k in set(existing) | set(manifest) if existing.get(k) != manifest.get(k))
         if differ:

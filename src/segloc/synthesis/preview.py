@@ -1,4 +1,4 @@
-"""Gallery of synthesised pairs: one row per pair, both views with their box, mask outline and class."""
+"""Galleries: synthesised pairs (both views with box, mask outline and class) and cut-out segments."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +8,7 @@ import numpy as np
 
 from segloc.synthesis.pairs import Pair
 from segloc.synthesis.paste import View
+from segloc.synthesis.segments import Segment
 
 BOX_COLOUR = (0, 0, 255)      # BGR red
 MASK_COLOUR = (255, 0, 255)   # BGR magenta
@@ -45,4 +46,31 @@ def draw_gallery(pairs: list[Pair], categories: dict[int, str], path: Path | str
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), np.vstack(rows)):
         raise OSError(f"{path}: could not write the gallery image")
+    return path
+
+
+def draw_segments(segments: list[Segment], categories: dict[int, str], path: Path | str, per_row: int = 6) -> Path:
+    """Write a PNG of cut-out segments (outside the mask faded, the mask outlined) and return its path."""
+    side = ROW_HEIGHT // 2
+    tiles = []
+    for segment in segments:
+        image = cv2.cvtColor(segment.image, cv2.COLOR_RGB2BGR)
+        outside = segment.mask == 0
+        image[outside] = (image[outside] * 0.3 + 178).astype(np.uint8)
+        contours, _ = cv2.findContours(segment.mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        cv2.drawContours(image, contours, -1, MASK_COLOUR, 1)
+        scale = side / max(image.shape[:2])
+        image = cv2.resize(image, (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))),
+                           interpolation=cv2.INTER_AREA)
+        tile = np.full((side, side, 3), 255, np.uint8)
+        tile[:image.shape[0], :image.shape[1]] = image
+        name = categories.get(segment.category_id, str(segment.category_id))
+        cv2.putText(tile, name, (4, side - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+        tiles.append(np.pad(tile, ((2, 2), (2, 2), (0, 0)), constant_values=64))
+    tiles += [np.full_like(tiles[0], 64)] * (-len(tiles) % per_row)
+    sheet = np.vstack([np.hstack(tiles[i:i + per_row]) for i in range(0, len(tiles), per_row)])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), sheet):
+        raise OSError(f"{path}: could not write the segments image")
     return path

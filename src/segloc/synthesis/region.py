@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from segloc.data.images import read_rgb
+from segloc.data.images import IMAGE_SUFFIXES, read_rgb
 from segloc.errors import DatasetError, log
 
 Box = tuple[int, int, int, int]
@@ -71,16 +71,19 @@ def scale_region(region: Box, sx: float, sy: float) -> Box:
 
 
 REGIONS_VERSION = 1
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
+REGIONS_FILE = "regions.json"
+SIXRAY_IMAGE_DIR, SIXRAY_BENIGN = "JPEGImage", "N*"
 
 
 @dataclass
 class RegionTable:
     """Cached authentic regions of a folder, keyed by file path relative to the folder.
 
-    Stored as ``regions.json``: ``{"kernel", "threshold", "regions": {file: {"size": [w, h],
-    "region": [x1, y1, x2, y2]}}, "no_region": {file: {"size": [w, h]}}, "unreadable": {file:
-    reason}}``. Region ends are exclusive, in pixels of the original image.
+    Stored as ``regions.json`` (by default inside the folder it describes, where synthesis finds
+    it): ``{"kernel", "threshold", "regions": {file: {"size": [w, h], "region": [x1, y1, x2, y2],
+    "mtime": ns}}, "no_region": {file: {"size": [w, h], "mtime": ns}}, "unreadable": {file:
+    reason}}``. Region ends are exclusive, in pixels of the original image; an entry whose file
+    changed since (another modification time) is stale and computed again.
     """
 
     kernel: int = 9
@@ -93,9 +96,22 @@ class RegionTable:
         return name in self.regions or name in self.no_region or name in self.unreadable
 
     def add(self, name: str, kind: str, value: object) -> None:
-        """Record one computed file under ``kind``: "region", "no_region" or "unreadable"."""
-        target = {"region": self.regions, "no_region": self.no_region, "unreadable": self.unreadable}[kind]
-        target[name] = value
+        """Record one computed file under ``kind``: "region", "no_region" or "unreadable" (replacing any
+        earlier entry of the file)."""
+        tables = {"region": self.regions, "no_region": self.no_region, "unreadable": self.unreadable}
+        for table in tables.values():
+            table.pop(name, None)
+        tables[kind][name] = value
+
+    def fresh(self, folder: Path, name: str) -> bool:
+        """True when the entry of ``name`` describes the file as it is now (same modification time)."""
+        entry = self.regions.get(name) or self.no_region.get(name)
+        if entry is None or "mtime" not in entry:
+            return name in self
+        try:
+            return entry["mtime"] == (folder / name).stat().st_mtime_ns
+        except OSError:
+            return False
 
     def region(self, name: str) -> tuple[Box, tuple[int, int]] | None:
         """(region, (w, h)) of a file with a region, None otherwise."""
@@ -125,6 +141,19 @@ class RegionTable:
             raise DatasetError(f"{path}: not a regions file ({exc})") from exc
 
 
+def background_glob(folder: Path | str, pattern: str | None = None) -> str:
+    """``pattern`` when given, else the benign scans of a folder whose layout says which they are: ``N*``
+    in a SIXray ``JPEGImage/`` folder (its ``P*`` scans hold prohibited items), every image elsewhere."""
+    if pattern is not None:
+        return pattern
+    return SIXRAY_BENIGN if Path(folder).name == SIXRAY_IMAGE_DIR else "*"
+
+
+def default_regions_file(folder: Path | str) -> Path:
+    """Where ``segloc regions`` writes a folder's regions and where synthesis looks for them."""
+    return Path(folder) / REGIONS_FILE
+
+
 def list_images(folder: Path | str, pattern: str = "*") -> list[str]:
     """Image files under ``folder`` (recursive) whose name matches ``pattern``, as sorted relative paths."""
     folder = Path(folder)
@@ -140,24 +169,26 @@ def _region_job(args: tuple[Path, str, int, int]) -> tuple[str, str, object]:
         image = read_rgb(folder / name)
     except DatasetError as exc:
         return name, "unreadable", str(exc)
-    size = [int(image.shape[1]), int(image.shape[0])]
+    facts = {"size": [int(image.shape[1]), int(image.shape[0])], "mtime": (folder / name).stat().st_mtime_ns}
     region = authentic_region(image, kernel, threshold)
     if region is None:
-        return name, "no_region", {"size": size}
-    return name, "region", {"size": size, "region": list(region)}
+        return name, "no_region", facts
+    return name, "region", {**facts, "region": list(region)}
 
 
 def compute_regions(
     folder: Path | str, out: Path | str | None = None, workers: int = 1, kernel: int = 9,
-    threshold: int = 50, pattern: str = "*", progress: bool = True,
+    threshold: int = 50, pattern: str | None = None, progress: bool = True,
 ) -> RegionTable:
-    """Authentic region of every image of ``folder``, in parallel, cached in ``out``.
+    """Authentic region of every image of ``folder`` matching ``pattern`` (default: its benign scans,
+    :func:`background_glob`), in parallel, cached in ``out``.
 
     An existing ``out`` computed with the same kernel and threshold is reused: only files it
-    does not list are computed. Files without a region or unreadable are listed under their own
-    keys and counted in one warning each.
+    does not list, or that changed since, are computed. Files without a region or unreadable are
+    listed under their own keys and counted in one warning each.
     """
     folder = Path(folder)
+    pattern = background_glob(folder, pattern)
     table = RegionTable(kernel, threshold)
     if out is not None and Path(out).is_file():
         cached = RegionTable.load(out)
@@ -166,7 +197,7 @@ def compute_regions(
         else:
             log.warning("%s: computed with kernel %d / threshold %d, not %d / %d: recomputing all",
                         out, cached.kernel, cached.threshold, kernel, threshold)
-    todo = [name for name in list_images(folder, pattern) if name not in table]
+    todo = [name for name in list_images(folder, pattern) if not table.fresh(folder, name)]
     jobs = [(folder, name, kernel, threshold) for name in todo]
     with tqdm(total=len(jobs), desc="regions", unit="img", disable=not progress or not jobs) as bar:
         results = _run_jobs(jobs, workers)

@@ -3,7 +3,7 @@
 Only small records are kept in memory (which image, which annotation); the pixels of a segment
 (a tight RGB crop and its 0/1 mask) are cut on first use and kept in an LRU cache, so a bank
 over 30k images costs a few MB until it is used. Box-only annotations become box-shaped
-segments, optionally refined to the object's dark pixels inside the box.
+segments, optionally refined to the item's silhouette inside the box (``silhouette``).
 """
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from pathlib import Path
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from segloc.data.coco import CocoDataset, ImageRecord, Instance, decode_segmentation, load_coco
+from segloc.data.coco import CocoDataset, ImageRecord, Instance, decode_segmentation, run_image_check
+from segloc.data.formats import load_annotations
 from segloc.data.images import read_rgb
 from segloc.errors import DatasetError, log
-from segloc.synthesis.region import darkness_mask, mask_box
+from segloc.synthesis.region import mask_box
+from segloc.synthesis.silhouette import silhouette
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,8 @@ class SegmentBank:
 
     ``min_size`` / ``max_size`` bound the longer side of an instance's box in pixels. Crowd
     annotations and empty masks are left out with one warning giving the count. Instances
-    without a mask become their box (``refine_boxes``: the pixels of the box darker than the
-    margin, by the authentic-region threshold; the whole box when none is).
+    without a mask become their box (``refine_boxes``: the item's silhouette, the dense part of
+    the box; the whole box where no plausible silhouette is found, counted in ``box_fallbacks``).
     """
 
     def __init__(self, coco: CocoDataset, min_size: int = 8, max_size: int | None = None,
@@ -70,6 +72,7 @@ class SegmentBank:
         self.coco = coco
         self.refine_boxes = refine_boxes
         self.refine_threshold = refine_threshold
+        self.box_fallbacks = 0
         self.cache_size = cache_size
         self._cache: OrderedDict[int, Segment] = OrderedDict()
         self.refs: list[SegmentRef] = []
@@ -93,10 +96,13 @@ class SegmentBank:
             raise DatasetError(f"{coco.json_path}: no usable instance for the segment bank")
 
     @classmethod
-    def from_coco(cls, json_path: Path | str, image_root: Path | str, skip_bad: bool = False,
+    def from_coco(cls, labels: Path | str, image_root: Path | str | None = None, skip_bad: bool = False,
                   **kwargs) -> SegmentBank:
-        """Load a COCO json (polygons, RLE or boxes only) and build its bank."""
-        return cls(load_coco(json_path, image_root, skip_bad=skip_bad), **kwargs)
+        """Load labelled instances and build their bank: a COCO json (polygons, RLE or boxes only), or a VOC
+        or YOLO folder (boxes; YOLO polygons), read as a COCO set (``skip_bad``: its images are decoded up
+        front and broken ones left out)."""
+        return cls(load_annotations(labels, image_root, skip_bad=skip_bad, check_images=run_image_check(skip_bad)),
+                   **kwargs)
 
     @property
     def categories(self) -> dict[int, str]:
@@ -133,10 +139,11 @@ class SegmentBank:
         if inst.has_mask:
             mask = _mask_in_box(inst, record, (x1, y1, x2, y2))
         elif self.refine_boxes:
-            mask = darkness_mask(crop, kernel=1, threshold=self.refine_threshold)
-            if not mask.any():
-                log.warning("%s: annotation %d has no pixel darker than the margin in its box; "
-                            "using the whole box", record.path, inst.id)
+            mask = silhouette(crop, threshold=self.refine_threshold)
+            if mask is None:
+                log.debug("%s: annotation %d: no silhouette found in its box; using the whole box",
+                          record.path, inst.id)
+                self.box_fallbacks += 1
                 mask = np.ones(crop.shape[:2], np.uint8)
         else:
             mask = np.ones(crop.shape[:2], np.uint8)

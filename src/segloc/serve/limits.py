@@ -1,0 +1,6 @@
+"""The viewer's defaults (address, port, upload limits), apart from the server so the CLI reads them cheaply."""
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+MAX_PIXELS = 40_000_000

@@ -1,0 +1,114 @@
+"""The real-SIXray protocol (``real-sixray``) end to end at a tiny size on a box-only layout built from
+generated scans; the real development set's layout when it is beside the repository."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from segloc.config import load_config
+from segloc.data import SIXRAY_CLASSES, load_coco
+from segloc.experiment import ExperimentConfig, find_config, run_experiment
+
+REAL_DEV = Path(__file__).resolve().parents[2].parent / "shared" / "real-dev"
+PRETRAIN = ["train.steps=2", "train.batch_size=4", "train.ckpt_every=2", "train.log_every=1", "train.progress=false",
+            "contrast.queue_size=16", "data.target_width=96", "data.canvas=96", "data.crop_side=[48, 95]",
+            "data.workers=0", "head.fc_dim=64"]
+FINETUNE = ["model.image_size=128", "train.epochs=1", "train.lr_steps=[1]", "train.warmup_iters=2", "data.workers=0",
+            "data.max_train_images=4", "train.log_every=1", "model.rpn_pre_nms_test=100", "model.rpn_post_nms_test=50"]
+CHR = ["model.backbone=resnet18", "data.image_size=64", "data.resize=72", "data.workers=0", "optim.epochs=1",
+       "optim.batch_size=8", "run.evaluate=false"]
+
+
+def _box_only(src: Path, images: Path, dst: Path, out_images: Path) -> None:
+    """A generated PIDray split as the real set's box-only COCO, SIXray classes only."""
+    data = json.loads(src.read_text())
+    keep = {c["id"] for c in data["categories"] if c["name"] in SIXRAY_CLASSES}
+    anns = [{k: v for k, v in a.items() if k != "segmentation"} for a in data["annotations"] if a["category_id"] in keep]
+    used = {a["image_id"] for a in anns}
+    data["images"] = [r for r in data["images"] if r["id"] in used]
+    data["annotations"], data["categories"] = anns, [c for c in data["categories"] if c["id"] in keep]
+    out_images.mkdir(parents=True, exist_ok=True)
+    for record in data["images"]:
+        shutil.copy(images / record["file_name"], out_images / record["file_name"])
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_text(json.dumps(data))
+
+
+@pytest.fixture(scope="module")
+def tiny_real(generated_tiny, tmp_path_factory) -> Path:
+    root, real = generated_tiny[0], tmp_path_factory.mktemp("real")
+    for split, source in (("train", "train"), ("val", "easy"), ("test", "hard")):
+        name = "xray_train.json" if split == "train" else f"xray_test_{source}.json"
+        _box_only(root / "pidray" / "annotations" / name, root / "pidray" / source,
+                  real / "sixray-det" / "annotations" / f"{split}.json", real / "sixray-det" / split)
+    (real / "backgrounds").mkdir()
+    for path in sorted((root / "sixray" / "JPEGImage").glob("N*.jpg"))[:30]:
+        shutil.copy(path, real / "backgrounds" / path.name)
+    return real
+
+
+def _config(real: Path, out: Path) -> ExperimentConfig:
+    overrides = [f"data.real={real}", "data.cache_side=200", "pretrain.methods=[segloc, insloc]",
+                 f"pretrain.overrides={PRETRAIN}", f"chr.overrides={CHR}", "finetune.inits=[random, segloc, insloc, chr]",
+                 f"finetune.overrides={FINETUNE}", "report.gallery_pairs=2", "report.detection_images=2",
+                 "probe.width=96", f"out={out}"]
+    return load_config(find_config("real-sixray"), ExperimentConfig, overrides)
+
+
+def test_real_protocol_end_to_end_and_test_split_only_evaluated(tiny_real, tmp_path):
+    run = run_experiment(_config(tiny_real, tmp_path / "run"))
+    report = json.loads((run / "report.json").read_text())
+    runs = {"random", "random-seed1", "segloc", "insloc", "chr"}
+    assert set(report["per_split"]) == runs
+    for name in runs:
+        metrics = json.loads((run / "finetune" / name / "eval" / "metrics.json").read_text())
+        assert set(metrics["splits"]) == {"val", "test"} and "bbox" in metrics["splits"]["val"]
+        for split in ("val", "test"):
+            ids = {r.id for r in load_coco(tiny_real / "sixray-det" / "annotations" / f"{split}.json",
+                                              tiny_real / "sixray-det" / split).images}
+            detections = json.loads((run / "finetune" / name / "eval" / split / "detections.json").read_text())
+            assert {d["image_id"] for d in detections} <= ids
+    entry = report["per_split"]["segloc"]["val"]["AP50"]
+    random_runs = [report["per_split"][r]["val"]["AP50"]["value"] for r in ("random", "random-seed1")]
+    assert entry["spread"] == pytest.approx(max(random_runs) - min(random_runs))
+    assert entry["vs_random"] == pytest.approx(entry["value"] - sum(random_runs) / 2)
+    assert "figures/segments.png" in report["figures"] and "figures/pairs_segloc.png" in report["figures"]
+    text = (run / "report.md").read_text()
+    assert "## Box AP50 and AP per split" in text and "| chr |" in text and "Random-init seed spread" in text
+
+    # The test split is read by the evaluation alone: not cached, not in the probe, CHR, pretraining or training.
+    test_names = {r.path.name for r in load_coco(tiny_real / "sixray-det" / "annotations" / "test.json",
+                                                  tiny_real / "sixray-det" / "test").images}
+    assert not (run / "data" / "real" / "sixray-det" / "test").exists()
+    assert set(json.loads((run / "probe.json").read_text())["random"]) == {"val"}
+    for split in ("train", "test"):
+        with open(run / "data" / "chr" / "ImageSet" / "real" / f"{split}.csv", newline="") as f:
+            names = [row["name"] for row in csv.DictReader(f)]
+        assert not any(n.startswith("test-") for n in names) and names
+    train_json = str(run / "data" / "real" / "sixray-det" / "annotations" / "train.json")
+    for name in runs:
+        saved = yaml.safe_load((run / "finetune" / name / "config.yaml").read_text())
+        assert saved["data"]["train"]["labels"] == train_json
+    for method in ("segloc", "insloc"):
+        saved = yaml.safe_load((run / "pretrain" / method / "config.yaml").read_text())
+        assert saved["data"]["labelled"] == train_json and saved["data"]["refine_boxes"] is True
+    cached = {p.name for p in (run / "data" / "real").rglob("*.jpg")} | {p.name for p in (run / "data" / "real").rglob("*.png")}
+    assert not (cached & test_names - {p.name for p in (tiny_real / "sixray-det" / "train").iterdir()}
+                - {p.name for p in (tiny_real / "sixray-det" / "val").iterdir()})
+
+
+def test_real_development_set_layout_loads():
+    if not REAL_DEV.is_dir():
+        pytest.skip(f"real development set not found at {REAL_DEV}")
+    counts = {}
+    for split in ("train", "val"):
+        coco = load_coco(REAL_DEV / "sixray-det" / "annotations" / f"{split}.json", REAL_DEV / "sixray-det" / split)
+        assert sorted(coco.categories.values()) == ["Gun", "Knife", "Wrench"] and not coco.has_masks
+        counts[split] = len(coco.images)
+    assert counts == {"train": 770, "val": 220}
+    assert len(list((REAL_DEV / "backgrounds").glob("N*.jpg"))) == 420
