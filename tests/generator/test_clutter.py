@@ -54,3 +54,11 @@ def test_filled_matter_carries_its_mineral_share():
     organic, mineral = filled(rect(0, 0, 10, 10), 2.0, 0.25)
     assert (organic.material, organic.thickness) == ("organic", 2.0)
     assert (mineral.material, mineral.thickness) == ("aluminium", 0.5)
+
+
+def test_a_tube_is_pale_on_its_axis_and_dark_along_its_walls():
+    y0, x0, local, cover = rasterise(tube(0, 0, 100, 0, 30, "aluminium", 0.3), Pose(1.0, cx=10, cy=40), 80, 120)
+    across = local[:, 60 - x0]  # a column through the middle of the tube (rows 25-55)
+    inside = across[cover[:, 60 - x0] > 0]
+    assert inside.max() > 2.5 * inside[len(inside) // 2]
+    assert inside[len(inside) // 2] == pytest.approx(0.3, rel=0.2)  # two walls' worth on the axis

@@ -87,14 +87,14 @@ def _handle(x0: float, y0: float, x1: float, y1: float, rng: Rng) -> Parts:
 
 
 def _trolley(w: float, length: float, rng: Rng) -> Parts:
-    """Trolley handle: two long steel tubes (telescoping), handle housing at the top, base plate, screws."""
+    """Trolley handle: two long telescoping tubes (aluminium or thin steel), handle housing at the top, base plate, screws."""
     gap, rw = w * rng.uniform(0.3, 0.52), rng.uniform(22, 36)
     top, bottom = -length / 2 + rng.uniform(12, 35), length / 2 - rng.uniform(70, 130)
-    wall = rng.uniform(0.12, 0.2)
+    metal, wall = ("aluminium", rng.uniform(0.2, 0.4)) if rng.random() < 0.3 else ("iron", rng.uniform(0.05, 0.1))
     parts: Parts = []
     for x in (-gap / 2, gap / 2):
-        parts.append(tube(x, top, x, bottom, rw, "iron", wall))
-        parts.append(tube(x, top, x, top + (bottom - top) * rng.uniform(0.45, 0.6), rw * 0.72, "iron", wall))
+        parts.append(tube(x, top, x, bottom, rw, metal, wall))
+        parts.append(tube(x, top, x, top + (bottom - top) * rng.uniform(0.45, 0.6), rw * 0.72, metal, wall))
         parts += screws_along(np.array([(x + rw / 2 + 4, top + 20), (x + rw / 2 + 4, bottom)]), int(rng.integers(1, 4)), rng)
     parts.append(plate(rect(-gap / 2 - rw, top - 8, gap / 2 + rw, top + 30), "organic", rng.uniform(1.2, 2.4)))
     parts.append(solid(capsule(-gap / 2 + rw, top + 10, gap / 2 - rw, top + 10, 9), "organic", 2.2))
@@ -103,7 +103,7 @@ def _trolley(w: float, length: float, rng: Rng) -> Parts:
     parts += screws_along(np.array([(-gap / 2 - rw, bottom + 8), (gap / 2 + rw, bottom + 8)]), int(rng.integers(2, 6)), rng)
     if rng.random() < 0.5:  # a cross bar between the rails
         y = rng.uniform(top + 60, bottom - 20)
-        parts.append(tube(-gap / 2, y, gap / 2, y, rng.uniform(8, 14), "iron", wall))
+        parts.append(tube(-gap / 2, y, gap / 2, y, rng.uniform(8, 14), metal, wall))
     return parts
 
 
@@ -144,7 +144,7 @@ def suitcase(rng: Rng, style: str) -> Shell:
         middle += rivet(-w / 2 - 3, rng.uniform(-length / 3, length / 3), rng)
     layers = [(0.0, back + wheels), (0.5, middle), (1.0, front + (wheels if spinner else []))]
     wall = (("organic", rng.uniform(0.08, 0.15)),) + ((("aluminium", rng.uniform(0.02, 0.05)),) if hard else ())
-    return Shell(outline, rng.uniform(200, 300), wall, rng.uniform(16, 24), layers)
+    return Shell(outline, rng.uniform(200, 300), wall, rng.uniform(10, 15), layers)
 
 
 def duffel(rng: Rng, style: str) -> Shell:
@@ -172,7 +172,7 @@ def duffel(rng: Rng, style: str) -> Shell:
             straps += [plate(shift(rect(-10, -18, 10, 18), px, py), "iron", 0.3, holes=(shift(rect(-6, -12, 6, 4), px, py),))]
     middle = [rivet(x, y, rng)[0] for x, y in zip(rng.uniform(-w / 3, w / 3, 6), rng.uniform(-length / 3, length / 3, 6))]
     wall = (("organic", rng.uniform(0.06, 0.12)),)
-    return Shell(outline, rng.uniform(180, 280), wall, rng.uniform(18, 26), [(0.0, back), (0.5, middle), (1.0, front + straps)])
+    return Shell(outline, rng.uniform(180, 280), wall, rng.uniform(11, 16), [(0.0, back), (0.5, middle), (1.0, front + straps)])
 
 
 def backpack(rng: Rng, style: str) -> Shell:
@@ -194,7 +194,7 @@ def backpack(rng: Rng, style: str) -> Shell:
     front += [plate(pocket, "organic", rng.uniform(0.2, 0.5))] + zip_line(pocket[len(pocket) // 2:], rng, pullers=2)
     front += zip_line(ellipse(0, 0, w * 0.45, length * 0.45, 20, np.pi * 1.05, np.pi * 1.95), rng, pullers=2)
     middle = _handle(-30, -length / 2 - 5, 30, -length / 2 - 5, rng)
-    return Shell(outline, rng.uniform(160, 240), (("organic", rng.uniform(0.06, 0.12)),), rng.uniform(18, 26),
+    return Shell(outline, rng.uniform(160, 240), (("organic", rng.uniform(0.06, 0.12)),), rng.uniform(11, 16),
                  [(0.0, back), (0.5, middle), (1.0, front)])
 
 
@@ -212,7 +212,7 @@ def tote(rng: Rng, style: str) -> Shell:
         handles += [ring(*arc[0], 7, 2.5, "iron", 0.2), ring(*arc[-1], 7, 2.5, "iron", 0.2)]
     front += [plate(rect(-12, -h / 2 + 20, 12, -h / 2 + 40), "iron", 0.15)]
     back += [rivet(x, h / 2 - 15, rng)[0] for x in (-length * 0.35, -length * 0.12, length * 0.12, length * 0.35)]
-    return Shell(outline, rng.uniform(120, 200), (("organic", rng.uniform(0.06, 0.12)),), rng.uniform(18, 26),
+    return Shell(outline, rng.uniform(120, 200), (("organic", rng.uniform(0.06, 0.12)),), rng.uniform(11, 16),
                  [(0.0, back), (1.0, front + handles)])
 
 
@@ -232,11 +232,11 @@ def _angle(rng: Rng, style: str) -> float:
     if style == "pidray":
         return turn + np.pi / 2 + rng.normal(0, 0.06)
     u = rng.random()
-    if u < 0.42:
+    if u < 0.6:  # most real SIXray bags lie nearly along the belt, some across it, a few at a slant
         return turn + rng.normal(0, 0.1)
-    if u < 0.52:
+    if u < 0.72:
         return turn + np.pi / 2 + rng.normal(0, 0.1)
-    return turn + rng.choice([-1, 1]) * rng.uniform(0.25, 1.3)
+    return turn + rng.choice([-1, 1]) * rng.uniform(0.2, 0.8)
 
 
 def _walls(floor: Points, lid: Points, shell: Shell, scale: float) -> Parts:

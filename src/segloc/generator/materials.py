@@ -27,7 +27,7 @@ LINEAR_MU = np.array(
 # Display: the scanner shows brightness 255 * T_high ** RESPONSE[style] (T_high = exp(-A_high)) and paints
 # it with a colour ramp picked by the low/high attenuation ratio: pure organic matter (plastics, fibres), organic
 # matter with a few % mineral content (paper, food, leather, most cotton), mixed and metal.
-RESPONSE = {"pidray": 0.5, "sixray": 0.5}
+RESPONSE = {"pidray": 0.5, "sixray": 0.45}
 # Ramps: (brightness knots, RGB of each ramp at each knot). SIXray: from 420 real SIXray negatives, the median
 # colour at each brightness of the redder and the yellower half of the orange pixels and of the most common
 # green and blue hues; PIDray: sampled by eye (one organic ramp).

@@ -23,7 +23,7 @@ STYLES = {  # per dataset style: garment layers, share of empty places in a laye
     "pidray": {"garment_layers": (0, 1), "garment_gaps": 0.75, "cloth_density": 0.45, "clutter": (3, 8),
                "trinkets": (0, 6), "noise": 0.02, "streaks": True},
     "sixray": {"garment_layers": (3, 5), "garment_gaps": 0.1, "cloth_density": 1.0, "clutter": (6, 14),
-               "trinkets": (25, 60), "noise": 0.012, "streaks": False},
+               "trinkets": (8, 24), "noise": 0.012, "streaks": False},
 }
 MAX_ITEM_OVERLAP = 0.25  # IoU cap between the boxes of two prohibited items in one scan
 
