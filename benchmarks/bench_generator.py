@@ -8,7 +8,7 @@ pass. The generated ones are the first --realism-n negatives of ``segloc generat
 --realism-seed`` (rendered here exactly as that command renders them), or the N*.jpg of an existing
 ``segloc generate`` output given with --generated. Prints one JSON.
 
-    python benchmarks/bench_generator.py [--scans 60] [--seed 0] [--realism-seed 7] [--generated OUT]
+    python benchmarks/bench_generator.py [--scans 60] [--seed 0] [--realism-seed 2027] [--generated OUT]
                                          [--skip-realism]
 """
 from __future__ import annotations
@@ -90,7 +90,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scans", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--realism-seed", type=int, default=7, help="seed of the generated scans the realism tool sees")
+    parser.add_argument("--realism-seed", type=int, default=2027, help="seed of the generated scans the realism tool sees")
     parser.add_argument("--realism-n", type=int, default=400, help="scans per side for the realism tool")
     parser.add_argument("--generated", type=Path, help="an existing `segloc generate` output to measure instead")
     parser.add_argument("--skip-realism", action="store_true")

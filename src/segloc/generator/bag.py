@@ -144,7 +144,7 @@ def suitcase(rng: Rng, style: str) -> Shell:
         middle += rivet(-w / 2 - 3, rng.uniform(-length / 3, length / 3), rng)
     layers = [(0.0, back + wheels), (0.5, middle), (1.0, front + (wheels if spinner else []))]
     wall = (("organic", rng.uniform(0.08, 0.15)),) + ((("aluminium", rng.uniform(0.02, 0.05)),) if hard else ())
-    return Shell(outline, rng.uniform(200, 300), wall, rng.uniform(10, 15), layers)
+    return Shell(outline, rng.uniform(200, 300), wall, rng.uniform(16, 24), layers)
 
 
 def duffel(rng: Rng, style: str) -> Shell:
@@ -172,7 +172,7 @@ def duffel(rng: Rng, style: str) -> Shell:
             straps += [plate(shift(rect(-10, -18, 10, 18), px, py), "iron", 0.3, holes=(shift(rect(-6, -12, 6, 4), px, py),))]
     middle = [rivet(x, y, rng)[0] for x, y in zip(rng.uniform(-w / 3, w / 3, 6), rng.uniform(-length / 3, length / 3, 6))]
     wall = (("organic", rng.uniform(0.06, 0.12)),)
-    return Shell(outline, rng.uniform(180, 280), wall, rng.uniform(11, 16), [(0.0, back), (0.5, middle), (1.0, front + straps)])
+    return Shell(outline, rng.uniform(180, 280), wall, rng.uniform(18, 26), [(0.0, back), (0.5, middle), (1.0, front + straps)])
 
 
 def backpack(rng: Rng, style: str) -> Shell:
@@ -194,7 +194,7 @@ def backpack(rng: Rng, style: str) -> Shell:
     front += [plate(pocket, "organic", rng.uniform(0.2, 0.5))] + zip_line(pocket[len(pocket) // 2:], rng, pullers=2)
     front += zip_line(ellipse(0, 0, w * 0.45, length * 0.45, 20, np.pi * 1.05, np.pi * 1.95), rng, pullers=2)
     middle = _handle(-30, -length / 2 - 5, 30, -length / 2 - 5, rng)
-    return Shell(outline, rng.uniform(160, 240), (("organic", rng.uniform(0.06, 0.12)),), rng.uniform(11, 16),
+    return Shell(outline, rng.uniform(160, 240), (("organic", rng.uniform(0.06, 0.12)),), rng.uniform(18, 26),
                  [(0.0, back), (0.5, middle), (1.0, front)])
 
 
@@ -212,7 +212,7 @@ def tote(rng: Rng, style: str) -> Shell:
         handles += [ring(*arc[0], 7, 2.5, "iron", 0.2), ring(*arc[-1], 7, 2.5, "iron", 0.2)]
     front += [plate(rect(-12, -h / 2 + 20, 12, -h / 2 + 40), "iron", 0.15)]
     back += [rivet(x, h / 2 - 15, rng)[0] for x in (-length * 0.35, -length * 0.12, length * 0.12, length * 0.35)]
-    return Shell(outline, rng.uniform(120, 200), (("organic", rng.uniform(0.06, 0.12)),), rng.uniform(11, 16),
+    return Shell(outline, rng.uniform(120, 200), (("organic", rng.uniform(0.06, 0.12)),), rng.uniform(18, 26),
                  [(0.0, back), (1.0, front + handles)])
 
 
@@ -279,9 +279,10 @@ def make_bag(rng: Rng, style: str) -> Bag:
         """Where the fan beam draws things at height z: larger and shifted the higher they are."""
         return Pose(scale * (1 + mag * z), angle, False, cx + scale * z * lift[0], cy + scale * z * lift[1])
 
-    reach = max([p.width for _, parts in layers_mm for p in parts] + [shell.depth]) / 2
-    pts = np.concatenate([project(z, 1.0, 0.0, 0.0).apply(np.concatenate([p.outline for p in parts])) for z, parts in layers_mm])
-    lo, hi = pts.min(0) - reach, pts.max(0) + reach
+    reaches = [(project(z, 1.0, 0.0, 0.0).apply(p.outline), p.width / 2) for z, parts in layers_mm for p in parts]
+    reaches += [(project(z, 1.0, 0.0, 0.0).apply(shell.outline), shell.depth / 2) for z in (0.0, 1.0)]  # the rim
+    lo = np.min([pts.min(0) - r for pts, r in reaches], axis=0)
+    hi = np.max([pts.max(0) + r for pts, r in reaches], axis=0)
     if style == "pidray":
         width = int(rng.integers(*PIDRAY_SIZE["width"], endpoint=True))
         height = int(rng.integers(*PIDRAY_SIZE["height"], endpoint=True))
