@@ -124,9 +124,9 @@ def main() -> None:
         elif args.generated:
             realism_figures = {"generated": str(args.generated), **realism(args.generated / "sixray" / "JPEGImage", args.realism_n)}
         else:
-            images = small_negatives(root / "realism", args.realism_seed, args.realism_n)
+            negatives = small_negatives(root / "realism", args.realism_seed, args.realism_n)
             realism_figures = {"generated": f"segloc generate --preset small --seed {args.realism_seed} "
-                                            f"(its first {args.realism_n} negatives)", **realism(images, args.realism_n)}
+                                            f"(its first {args.realism_n} negatives)", **realism(negatives, args.realism_n)}
     n = len(plans)
     mean_pixels = float(np.mean([im.shape[0] * im.shape[1] for im in images]))
     render_rate, write_rate, base_rate = n / r_cpu, n / w_cpu, n / b_cpu
