@@ -19,7 +19,6 @@ from segloc.generator.raster import Canvas
 from segloc.generator.shapes import Parts, Rng, filled, plate, ring, solid, stroke
 
 BELT_MARGIN = 4  # px of empty belt kept around the bag's footprint
-SPILL = 2  # px that drawn parts may spill past their outlines and widths (thick-line rounding, soft cloth edges)
 # Rims, where a face turns into the walls (seen edge-on, with piping, seams and folded fabric): cm of plastic
 # with RIM_MINERAL cm of mid-Z filler per cm (edge bindings and shell edges are PVC or filled plastics, so rims
 # read green), as dark as ~4 cm of pure organic matter. Every bag reads clearly darker than the belt along
@@ -88,7 +87,7 @@ def _handle(x0: float, y0: float, x1: float, y1: float, rng: Rng) -> Parts:
 
 
 def _trolley(w: float, length: float, rng: Rng) -> Parts:
-    """Trolley handle: two long telescoping tubes (aluminium or thin steel), handle housing at the top, base plate, screws."""
+    """Trolley handle: two long telescoping tubes (aluminium or thin steel), handle housing, base plate, screws."""
     gap, rw = w * rng.uniform(0.3, 0.52), rng.uniform(22, 36)
     top, bottom = -length / 2 + rng.uniform(12, 35), length / 2 - rng.uniform(70, 130)
     metal, wall = ("aluminium", rng.uniform(0.2, 0.4)) if rng.random() < 0.3 else ("iron", rng.uniform(0.05, 0.1))
@@ -280,21 +279,19 @@ def make_bag(rng: Rng, style: str) -> Bag:
         """Where the fan beam draws things at height z: larger and shifted the higher they are."""
         return Pose(scale * (1 + mag * z), angle, False, cx + scale * z * lift[0], cy + scale * z * lift[1])
 
-    reaches = [(project(z, 1.0, 0.0, 0.0).apply(p.outline), p.width / 2) for z, parts in layers_mm for p in parts]
-    reaches += [(project(z, 1.0, 0.0, 0.0).apply(shell.outline), shell.depth / 2) for z in (0.0, 1.0)]  # the rim
-    lo = np.min([pts.min(0) - r for pts, r in reaches], axis=0)
-    hi = np.max([pts.max(0) + r for pts, r in reaches], axis=0)
-    clear = BELT_MARGIN + SPILL
+    reach = max([p.width for _, parts in layers_mm for p in parts] + [shell.depth]) / 2
+    pts = np.concatenate([project(z, 1.0, 0.0, 0.0).apply(np.concatenate([p.outline for p in parts])) for z, parts in layers_mm])
+    lo, hi = pts.min(0) - reach, pts.max(0) + reach
     if style == "pidray":
         width = int(rng.integers(*PIDRAY_SIZE["width"], endpoint=True))
         height = int(rng.integers(*PIDRAY_SIZE["height"], endpoint=True))
         fill = rng.uniform(0.75, 0.95)
-        scale = fill * min((width - 2 * clear) / (hi - lo)[0], (height - 2 * clear) / (hi - lo)[1])
+        scale = fill * min((width - 2 * BELT_MARGIN) / (hi - lo)[0], (height - 2 * BELT_MARGIN) / (hi - lo)[1])
     else:
         scale = rng.uniform(*SIXRAY_PX_PER_MM)
-        width, height = (int(np.ceil(v)) for v in (hi - lo) * scale + 2 * clear + rng.integers(0, 6, 2))
-    cx = rng.uniform(clear - lo[0] * scale, width - clear - hi[0] * scale)
-    cy = rng.uniform(clear - lo[1] * scale, height - clear - hi[1] * scale)
+        width, height = (int(np.ceil(v)) for v in (hi - lo) * scale + 2 * BELT_MARGIN + rng.integers(0, 6, 2))
+    cx = rng.uniform(BELT_MARGIN - lo[0] * scale, width - BELT_MARGIN - hi[0] * scale)
+    cy = rng.uniform(BELT_MARGIN - lo[1] * scale, height - BELT_MARGIN - hi[1] * scale)
     floor_pose, lid_pose = project(0.0, scale, cx, cy), project(1.0, scale, cx, cy)
     floor, lid = floor_pose.apply(shell.outline), lid_pose.apply(shell.outline)
     layers = [(parts, project(z, scale, cx, cy)) for z, parts in layers_mm]
