@@ -1,15 +1,25 @@
 """Generator throughput on one core: scans/s to render, and to render + encode + write, at ~500x400,
 next to a bare baseline measured in the same run (encode + write a same-sized PNG/JPEG of random
-pixels). Target: 1,000 scans in under a minute on 2 cores (>= ~8.5 scans/s/core). Prints one JSON.
+pixels). Target: 1,000 scans in under a minute on 2 cores (>= ~8.5 scans/s/core).
 
-    python benchmarks/bench_generator.py [--scans 60] [--seed 0]
+Realism (when ../shared/real-dev/backgrounds and ../shared/tools/realism.py exist beside the repository):
+the tool's figures for real SIXray negatives against generated ones, next to the goals of the realism
+pass. The generated ones are the first --realism-n negatives of ``segloc generate --preset small --seed
+--realism-seed`` (rendered here exactly as that command renders them), or the N*.jpg of an existing
+``segloc generate`` output given with --generated. Prints one JSON.
+
+    python benchmarks/bench_generator.py [--scans 60] [--seed 0] [--realism-seed 2027] [--generated OUT]
+                                         [--skip-realism]
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import platform
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -17,10 +27,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from segloc.generator.plan import balanced
+from segloc.generator.pipeline import run_tasks
+from segloc.generator.plan import balanced, sixray_tasks
+from segloc.generator.presets import PRESETS
 from segloc.generator.scan import ScanPlan, render_scan
 from segloc.generator.shapes import PIDRAY_CLASSES
 from segloc.generator.writer import write_image
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REAL_BACKGROUNDS = SHARED / "real-dev" / "backgrounds"
+REALISM_TOOL = SHARED / "tools" / "realism.py"
 
 
 def _plans(n: int, seed: int) -> list[ScanPlan]:
@@ -43,10 +59,64 @@ def _clock(work) -> tuple[float, float, object]:
     return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
+def realism_goals(res: dict) -> dict[str, bool]:
+    """Whether each figure of the realism tool meets the goal of the realism pass."""
+    (white_real, white_gen), (edges_real, edges_gen), (dark_real, dark_gen) = res["white"], res["edges"], res["dark"]
+    return {
+        "hs_js <= 0.05": res["hs_js"] <= 0.05,
+        "edges within 0.8-1.25x real": 0.8 <= edges_gen / edges_real <= 1.25,
+        "white within 0.05 of real": abs(white_gen - white_real) <= 0.05,
+        "dark within 2x of real": 0.5 <= dark_gen / dark_real <= 2.0,
+        "clf_acc <= 0.75": res["clf_acc"] <= 0.75,
+    }
+
+
+def small_negatives(out: Path, seed: int, n: int) -> Path:
+    """The first n SIXray negatives of ``segloc generate --preset small --seed seed``, written under `out` as
+    that command writes them; returns their folder."""
+    tasks = [t for t in sixray_tasks(PRESETS["small"], seed) if t.split == "negative"][:n]
+    run_tasks(tasks, out, workers=1)
+    return out / "sixray" / "JPEGImage"
+
+
+def realism(images: Path, n: int) -> dict:
+    """The realism tool's figures for real negatives vs the generated N*.jpg in `images` (n per side)."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REALISM_TOOL),
+            str(REAL_BACKGROUNDS),
+            str(images),
+            "--glob",
+            "N*.jpg",
+            "--n",
+            str(n),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {
+        "real": str(REAL_BACKGROUNDS),
+        **res,
+        "goals_met": realism_goals(res),
+        "tool_seconds": round(time.perf_counter() - start, 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scans", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--realism-seed", type=int, default=2027, help="seed of the generated scans the realism tool sees"
+    )
+    parser.add_argument("--realism-n", type=int, default=400, help="scans per side for the realism tool")
+    parser.add_argument("--generated", type=Path, help="an existing `segloc generate` output to measure instead")
+    parser.add_argument("--skip-realism", action="store_true")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     plans = _plans(args.scans, args.seed)
@@ -72,29 +142,56 @@ def main() -> None:
                 write_image(im, root / f"base_{i:05d}{'.png' if p.style == 'pidray' else '.jpg'}")
 
         b_wall, b_cpu, _ = _clock(baseline)
+        if args.skip_realism or not (REAL_BACKGROUNDS.is_dir() and REALISM_TOOL.is_file()):
+            realism_figures = {
+                "skipped": "--skip-realism" if args.skip_realism else f"needs {REAL_BACKGROUNDS} and {REALISM_TOOL}"
+            }
+        elif args.generated:
+            realism_figures = {
+                "generated": str(args.generated),
+                **realism(args.generated / "sixray" / "JPEGImage", args.realism_n),
+            }
+        else:
+            negatives = small_negatives(root / "realism", args.realism_seed, args.realism_n)
+            realism_figures = {
+                "generated": f"segloc generate --preset small --seed {args.realism_seed} "
+                f"(its first {args.realism_n} negatives)",
+                **realism(negatives, args.realism_n),
+            }
     n = len(plans)
     mean_pixels = float(np.mean([im.shape[0] * im.shape[1] for im in images]))
     render_rate, write_rate, base_rate = n / r_cpu, n / w_cpu, n / b_cpu
     import torch
 
-    print(json.dumps({
-        "benchmark": "generator",
-        "scans": n,
-        "mean_size_px": round(mean_pixels),
-        "render_scans_per_s_per_core": round(render_rate, 2),
-        "render_encode_write_scans_per_s_per_core": round(write_rate, 2),
-        "baseline_encode_write_random_per_s": round(base_rate, 2),
-        "ratio_render_write_vs_baseline_time": round(base_rate / write_rate, 2),
-        "encode_write_share_of_total": round(1 - write_rate / render_rate, 3),
-        "wall_render_scans_per_s": round(n / r_wall, 2),
-        "wall_render_encode_write_scans_per_s": round(n / w_wall, 2),
-        "projected_seconds_1000_scans_2_cores": round(1000 / (2 * write_rate), 1),
-        "target_met": write_rate >= 8.5,
-        "note": "per-core rates use this process's CPU time (robust to other load); wall rates shown too",
-        "machine": {"cpu_count": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2),
-                    "python": platform.python_version(), "numpy": np.__version__, "opencv": cv2.__version__,
-                    "torch": torch.__version__},
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "generator",
+                "scans": n,
+                "mean_size_px": round(mean_pixels),
+                "render_scans_per_s_per_core": round(render_rate, 2),
+                "render_encode_write_scans_per_s_per_core": round(write_rate, 2),
+                "baseline_encode_write_random_per_s": round(base_rate, 2),
+                "ratio_render_write_vs_baseline_time": round(base_rate / write_rate, 2),
+                "encode_write_share_of_total": round(1 - write_rate / render_rate, 3),
+                "wall_render_scans_per_s": round(n / r_wall, 2),
+                "wall_render_encode_write_scans_per_s": round(n / w_wall, 2),
+                "projected_seconds_1000_scans_2_cores": round(1000 / (2 * write_rate), 1),
+                "target_met": write_rate >= 8.5,
+                "note": "per-core rates use this process's CPU time (robust to other load); wall rates shown too",
+                "realism": realism_figures,
+                "machine": {
+                    "cpu_count": os.cpu_count(),
+                    "load_avg_1m": round(os.getloadavg()[0], 2),
+                    "python": platform.python_version(),
+                    "numpy": np.__version__,
+                    "opencv": cv2.__version__,
+                    "torch": torch.__version__,
+                },
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """generator_meta.json bag extents, the white belt margin, and the colours the physics produces."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,8 @@ from segloc.generator.detector import observe
 from segloc.generator.geometry import Pose, rect
 from segloc.generator.materials import MATERIALS, attenuation, colourise
 from segloc.generator.raster import Canvas
-from segloc.generator.scan import palette
-from segloc.generator.shapes import plate
+from segloc.generator.scan import ScanPlan, palette, render_scan
+from segloc.generator.shapes import filled, plate
 
 
 def authentic_box(image: np.ndarray) -> tuple[int, int, int, int]:
@@ -33,8 +34,11 @@ def test_meta_lists_every_image_with_its_bag_box(tiny):
     out, summary = tiny
     meta = json.loads((out / "generator_meta.json").read_text())
     assert meta["preset"] == "tiny" and meta["seed"] == 0
-    images = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.suffix in (".png", ".jpg")
-              and p.name != "preview.png"}
+    images = {
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if p.suffix in (".png", ".jpg") and p.name != "preview.png"
+    }
     assert set(meta["bags"]) == images
     assert meta["counts"]["sixray"]["positives"] == summary["sixray"]["positives"]
     for rel, (x1, y1, x2, y2) in list(meta["bags"].items())[::7]:
@@ -56,10 +60,16 @@ def test_authentic_region_matches_the_bag_and_the_margin_is_white(tiny):
     assert min(ious) >= 0.9, (min(ious), float(np.mean(ious)))
 
 
-def hue_of(material: str, thickness: float, style: str = "pidray") -> float:
-    """Mean hue (degrees) of a plate of one material rendered through the full physics and display."""
+def hue_of(material: str, thickness: float, style: str = "pidray", mineral: float = 0.0) -> float:
+    """Mean hue (degrees) of a plate of one material (organic ones with `mineral` cm of aluminium per cm)
+    rendered through the full physics and display."""
     canvas = Canvas(60, 60)
-    canvas.draw([plate(rect(-20, -20, 20, 20), material, thickness)], Pose(1.0, cx=30, cy=30))
+    parts = (
+        filled(rect(-20, -20, 20, 20), thickness, mineral)
+        if mineral
+        else [plate(rect(-20, -20, 20, 20), material, thickness)]
+    )
+    canvas.draw(parts, Pose(1.0, cx=30, cy=30))
     a_low, a_high = observe(*attenuation(canvas.thickness), np.random.default_rng(0))
     rgb = colourise(a_low, a_high, palette(style))[20:40, 20:40]
     hsv = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2HSV_FULL).reshape(-1, 3).astype(np.float64)
@@ -69,16 +79,35 @@ def hue_of(material: str, thickness: float, style: str = "pidray") -> float:
 
 def test_materials_get_their_scanner_colours():
     for style in ("pidray", "sixray"):
-        organic, aluminium, iron = hue_of("organic", 5.0, style), hue_of("aluminium", 1.0, style), hue_of("iron", 0.3, style)
-        assert 15 <= organic <= 50, organic       # orange
+        organic, aluminium, iron = (
+            hue_of("organic", 5.0, style),
+            hue_of("aluminium", 1.0, style),
+            hue_of("iron", 0.3, style),
+        )
+        assert 15 <= organic <= 50, organic  # orange
         assert 80 <= aluminium <= 150, aluminium  # green
-        assert 190 <= iron <= 240, iron           # blue
+        assert 190 <= iron <= 240, iron  # blue
         assert hue_of("copper", 0.3, style) > 190
+
+
+def test_organic_matter_with_mineral_content_reads_yellower_then_green():
+    pure, ash, filler = (hue_of("organic", 4.0, "sixray", m) for m in (0.0, 0.06, 0.5))
+    assert 25 <= pure < ash - 3, (pure, ash)  # red-orange, then yellow-orange (SIXray's two oranges)
+    assert 70 <= filler <= 130, filler
+
+
+def test_sixray_belt_is_pure_white_round_the_bag():
+    for seed in range(3):
+        image = render_scan(ScanPlan("sixray"), np.random.default_rng([seed, 21])).image
+        border = np.concatenate([image[:2].reshape(-1, 3), image[-2:].reshape(-1, 3)])
+        assert (border == 255).all(axis=1).mean() > 0.8 and border.min() > 235  # air is white, no belt streaks
 
 
 def test_dense_metal_is_near_black_and_thin_layers_are_pale():
     canvas = Canvas(40, 80)
-    canvas.draw([plate(rect(0, 0, 30, 30), "lead", 1.0), plate(rect(40, 0, 70, 30), "organic", 0.3)], Pose(1.0, cx=5, cy=5))
+    canvas.draw(
+        [plate(rect(0, 0, 30, 30), "lead", 1.0), plate(rect(40, 0, 70, 30), "organic", 0.3)], Pose(1.0, cx=5, cy=5)
+    )
     a_low, a_high = attenuation(canvas.thickness)
     rgb = colourise(a_low, a_high, palette("pidray"))
     assert rgb[20, 20].max() < 40

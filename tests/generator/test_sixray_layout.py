@@ -7,8 +7,8 @@ import re
 
 from PIL import Image
 
+from segloc.data.sixray import SIXRAY_ALL_CLASSES as SIXRAY_CLASSES
 from segloc.data.sixray import read_label_csv, read_voc_xml
-from segloc.generator.shapes import SIXRAY_CLASSES
 
 HEADER = ["name", "Gun", "Knife", "Wrench", "Pliers", "Scissors", "Hammer"]
 

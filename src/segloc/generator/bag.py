@@ -1,9 +1,11 @@
-"""Bags and their benign contents: the bag shell (suitcase, duffel, tote) and clutter objects.
+"""Bags: the shell (suitcase, duffel, backpack, tote) with its hardware, laid on the belt and seen in 3-D.
 
-The bag is built directly in pixels; clutter is built in millimetres like the prohibited items and
-posed inside the bag. Every bag is dense enough to read clearly darker than the belt (its fabric
-alone attenuates like ~3-5 cm of organic matter), which the authentic-region algorithm relies on.
+A bag is built in millimetres as layers at heights z in [0, 1] (0: the side lying on the belt, 1: the
+top side). The scanner's fan beam projects higher layers slightly larger and shifted, so a box reads
+as two outlines joined by its side walls. A wall's material is spread over the band between the two
+outlines: narrow bands (walls seen nearly edge-on) read dark, the thin panels read pale.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -12,344 +14,340 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from segloc.generator.geometry import (
-    Part, Points, blob, capsule, coil, ellipse, poly, rect, rotate, rounded_rect, shift, taper, wander,
-)
-from segloc.generator.shapes import Parts, Rng, disc, hollow, plate, ring, solid, stroke
+from segloc.generator.fittings import buckle, rivet, screw, screws_along, tube, wheel, zip_line
+from segloc.generator.geometry import Points, Pose, capsule, ellipse, poly, rect, rounded_rect, shift
+from segloc.generator.raster import Canvas
+from segloc.generator.shapes import Parts, Rng, filled, plate, ring, solid, stroke
+
+BELT_MARGIN = 4  # px of empty belt kept around the bag's footprint
+# Rims, where a face turns into the walls (seen edge-on, with piping, seams and folded fabric): cm of plastic
+# with RIM_MINERAL cm of mid-Z filler per cm (edge bindings and shell edges are PVC or filled plastics, so rims
+# read green), as dark as ~4 cm of pure organic matter. Every bag reads clearly darker than the belt along
+# its outline, which SegLoc's authentic-region algorithm relies on.
+RIM, RIM_MINERAL = 1.5, 0.5
+EDGE_ROUNDING = 0.15  # radius of a bag's rounded edges as a share of its height
+
+
+@dataclass
+class Shell:
+    """A bag model in millimetres: its base outline, its height, its side walls (layers of material and cm,
+    and how deep the wall with its padding and frame is in mm), and its parts at heights z in [0, 1]."""
+
+    outline: Points
+    height: float
+    wall: tuple[tuple[str, float], ...]
+    depth: float
+    layers: list[tuple[float, Parts]]
 
 
 @dataclass
 class Bag:
-    """A bag in pixel coordinates: parts, outline, its inside, the (eroded) interior where contents go, px/mm."""
+    """A bag laid on a width x height belt image: posed layers, base outline and room for contents in pixels,
+    the (eroded) interior where objects go, px/mm, and the bag's own frame and size."""
 
-    parts: Parts
+    layers: list[tuple[Parts, Pose]]
     outline: Points
-    inside: np.ndarray
+    room: np.ndarray  # float32: share of the bag's depth open to contents, 0 outside the walls
     interior: np.ndarray
     scale: float
+    width: int
+    height: int
+    frame: Pose  # bag millimetres (origin at the bag's centre, long axis along y) to pixels
+    size: tuple[float, float]  # width and length of the bag in mm
+
+    def draw(self, canvas: Canvas) -> None:
+        """Add the bag's path lengths to the canvas."""
+        for parts, pose in self.layers:
+            canvas.draw(parts, pose)
 
 
-def _fabric(outline: Points, rng: Rng, style: str) -> Parts:
-    """Bag fabric: a thin layer over the whole bag and a dense rim where the walls are seen edge-on.
-
-    The rim keeps the bag's extent clearly darker than the belt even where the bag is nearly empty.
-    PIDray-style bags are PVC-coated (chlorine, Z=17: reads like a light metal, pale green) and thin;
-    SIXray-style bags are thick woven fabric (orange).
-    """
-    closed = np.concatenate([outline, outline[:1]])
-    if style == "pidray":
-        parts = [plate(outline, "organic", rng.uniform(0.2, 0.6)), hollow(outline, "organic", rng.uniform(0.2, 0.5)),
-                 stroke(closed, rng.uniform(14, 18), "organic", rng.uniform(0.8, 1.4), "flat"),
-                 stroke(closed, rng.uniform(14, 18), "aluminium", rng.uniform(0.75, 1.0), "flat")]
-        if rng.random() < 0.7:
-            parts.append(plate(outline, "aluminium", rng.uniform(0.03, 0.12)))
-    else:
-        parts = [plate(outline, "organic", rng.uniform(0.3, 1.0)), hollow(outline, "organic", rng.uniform(0.4, 1.0)),
-                 stroke(closed, rng.uniform(14, 20), "organic", rng.uniform(2.6, 3.6), "flat"),
-                 stroke(closed, rng.uniform(6, 12), "aluminium", rng.uniform(0.3, 0.6), "flat")]
-        if rng.random() < 0.8:  # hard shells and coated nylon read green over their whole area
-            parts.append(plate(outline, "aluminium", rng.uniform(0.3, 0.7)))
-    return parts + _seams(closed, rng)
+def _closed(outline: Points) -> Points:
+    return np.concatenate([outline, outline[:1]])
 
 
-def _seams(closed: Points, rng: Rng) -> Parts:
-    """Uneven stretches of doubled fabric and piping along the rim, so the walls do not read as a tray."""
-    parts: Parts = []
-    n = len(closed)
-    for _ in range(int(rng.integers(3, 7))):
-        start, span = int(rng.integers(n)), int(rng.integers(3, max(4, n // 3)))
-        idx = np.arange(start, start + span) % n
-        parts.append(stroke(closed[idx], rng.uniform(4, 12), "organic", rng.uniform(0.4, 1.2), "flat"))
-    parts.append(stroke(closed, rng.uniform(2, 4), "organic", rng.uniform(0.8, 1.6), "flat"))
+def _panel(outline: Points, rng: Rng, style: str, hard: bool) -> Parts:
+    """One face of the bag: thin fabric or plastic, often with a frame wire round its edge."""
+    light = 0.55 if style == "pidray" else 1.0
+    # hard shells (ABS, polycarbonate with fillers) and PVC-coated fabric read green
+    mineral = rng.uniform(0.4, 0.9) if hard and rng.random() < 0.4 else rng.uniform(0.0, 0.1)
+    parts = filled(outline, light * rng.uniform(0.35, 0.7), mineral)
+    if rng.random() < (0.75 if hard else 0.35):
+        parts.append(stroke(_closed(outline), rng.uniform(2.0, 3.5), "iron", rng.uniform(0.1, 0.2), "flat"))
     return parts
 
 
-def _suitcase(rng: Rng, w: float, h: float, style: str) -> Parts:
-    """Suitcase: rounded box, steel wire frame, trolley rails, wheels and zip."""
-    outline = rounded_rect(-w / 2, -h / 2, w / 2, h / 2, rng.uniform(0.05, 0.15) * min(w, h), 6)
-    inset = rng.uniform(6, 10)
-    frame = rounded_rect(-w / 2 + inset, -h / 2 + inset, w / 2 - inset, h / 2 - inset, 0.1 * min(w, h), 6)
-    parts = _fabric(outline, rng, style) + [
-        stroke(np.concatenate([frame, frame[:1]]), rng.uniform(2, 3.5), "iron", 0.2, "flat"),
+def _handle(x0: float, y0: float, x1: float, y1: float, rng: Rng) -> Parts:
+    """A carry handle: padded plastic grip with a screwed mount at each end."""
+    parts = [solid(capsule(x0, y0, x1, y1, rng.uniform(8, 13)), "organic", rng.uniform(0.8, 1.5))]
+    a = np.arctan2(y1 - y0, x1 - x0)
+    for x, y in ((x0, y0), (x1, y1)):
+        parts.append(plate(shift(rect(-14, -10, 14, 10), x, y), "organic", rng.uniform(0.5, 1.0)))
+        parts += screw(x - 6 * np.cos(a), y - 6 * np.sin(a), a + np.pi / 2, rng) + screw(
+            x + 6 * np.cos(a), y + 6 * np.sin(a), a + np.pi / 2, rng
+        )
+    return parts
+
+
+def _trolley(w: float, length: float, rng: Rng) -> Parts:
+    """Trolley handle: two long telescoping tubes (aluminium or thin steel), handle housing, base plate, screws."""
+    gap, rw = w * rng.uniform(0.3, 0.52), rng.uniform(22, 36)
+    top, bottom = -length / 2 + rng.uniform(12, 35), length / 2 - rng.uniform(70, 130)
+    metal, wall = ("aluminium", rng.uniform(0.2, 0.4)) if rng.random() < 0.3 else ("iron", rng.uniform(0.05, 0.1))
+    parts: Parts = []
+    for x in (-gap / 2, gap / 2):
+        parts.append(tube(x, top, x, bottom, rw, metal, wall))
+        parts.append(tube(x, top, x, top + (bottom - top) * rng.uniform(0.45, 0.6), rw * 0.72, metal, wall))
+        parts += screws_along(
+            np.array([(x + rw / 2 + 4, top + 20), (x + rw / 2 + 4, bottom)]), int(rng.integers(1, 4)), rng
+        )
+    parts.append(plate(rect(-gap / 2 - rw, top - 8, gap / 2 + rw, top + 30), "organic", rng.uniform(1.2, 2.4)))
+    parts.append(solid(capsule(-gap / 2 + rw, top + 10, gap / 2 - rw, top + 10, 9), "organic", 2.2))
+    parts.append(plate(rect(-gap / 2 - rw, bottom - 12, gap / 2 + rw, bottom + 28), "organic", rng.uniform(1.0, 2.0)))
+    parts += screws_along(np.array([(-gap / 2 - rw, top + 12), (gap / 2 + rw, top + 12)]), int(rng.integers(2, 6)), rng)
+    parts += screws_along(
+        np.array([(-gap / 2 - rw, bottom + 8), (gap / 2 + rw, bottom + 8)]), int(rng.integers(2, 6)), rng
+    )
+    if rng.random() < 0.5:  # a cross bar between the rails
+        y = rng.uniform(top + 60, bottom - 20)
+        parts.append(tube(-gap / 2, y, gap / 2, y, rng.uniform(8, 14), metal, wall))
+    return parts
+
+
+def suitcase(rng: Rng, style: str) -> Shell:
+    """Suitcase lying on its back: trolley rails and wheels on the back, zip round the middle, straps inside."""
+    length = rng.uniform(540, 780)
+    w = length * rng.uniform(0.6, 0.76)
+    outline = rounded_rect(-w / 2, -length / 2, w / 2, length / 2, rng.uniform(0.06, 0.16) * w, 6)
+    hard = rng.random() < 0.55
+    back = _panel(outline, rng, style, hard)
+    if rng.random() < (0.85 if style == "sixray" else 0.4):
+        back += _trolley(w, length, rng)
+    spinner = rng.random() < 0.6
+    wheels: Parts = []
+    for sx in (-1, 1):
+        r = rng.uniform(20, 32)  # the wheels stick out of the corners
+        wheels += wheel(
+            sx * (w / 2 - r * rng.uniform(0.4, 0.8)),
+            length / 2 + r * rng.uniform(-0.1, 0.3),
+            r,
+            rng.uniform(-0.3, 0.3) + np.pi / 2,
+            rng,
+        )
+    front = _panel(outline, rng, style, hard)
+    inset = rng.uniform(25, 60)
+    for _ in range(int(rng.integers(0, 3))):  # lining pockets with zips
+        y0 = rng.uniform(-length / 2 + inset, length / 4)
+        pocket = rect(-w / 2 + inset, y0, w / 2 - inset, y0 + rng.uniform(80, 200))
+        front += [plate(pocket, "organic", rng.uniform(0.1, 0.3))] + zip_line(pocket[:2], rng)
+    if rng.random() < 0.7:  # divider across the middle, zipped
+        y = rng.uniform(-0.1, 0.1) * length
+        front += zip_line(np.array([(-w / 2 + 10, y), (w / 2 - 10, y)]), rng, pullers=int(rng.integers(1, 3)))
+    for x in rng.uniform(-w / 3, w / 3, int(rng.integers(0, 3))):  # elastic packing straps with buckles
+        y0, y1 = -length * rng.uniform(0.1, 0.4), length * rng.uniform(0.1, 0.4)
+        front.append(
+            stroke(np.array([(x, y0), (x + rng.normal(0, 20), y1)]), rng.uniform(20, 30), "organic", 0.25, "flat")
+        )
+        front += buckle(x, rng.uniform(y0, y1), np.pi / 2, rng)
+    middle = zip_line(outline[::-1] * 0.995, rng, closed=True, pullers=2)
+    middle += _handle(-rng.uniform(45, 70), -length / 2 - 10, rng.uniform(45, 70), -length / 2 - 10, rng)
+    if rng.random() < 0.7:
+        middle += _handle(w / 2 + 10, -rng.uniform(50, 80), w / 2 + 10, rng.uniform(50, 80), rng)
+    for _ in range(int(rng.integers(2, 6))):  # feet and corner guards on the side
+        middle += [plate(shift(rect(-8, -5, 8, 5), -w / 2 - 3, rng.uniform(-length / 3, length / 3)), "organic", 1.5)]
+        middle += rivet(-w / 2 - 3, rng.uniform(-length / 3, length / 3), rng)
+    layers = [(0.0, back + wheels), (0.5, middle), (1.0, front + (wheels if spinner else []))]
+    wall = (("organic", rng.uniform(0.08, 0.15)),) + ((("aluminium", rng.uniform(0.02, 0.05)),) if hard else ())
+    return Shell(outline, rng.uniform(200, 300), wall, rng.uniform(16, 24), layers)
+
+
+def duffel(rng: Rng, style: str) -> Shell:
+    """Soft duffel or holdall: irregular outline, zip along the top, end pockets, carry straps with clips."""
+    length = rng.uniform(480, 700)
+    w = length * rng.uniform(0.45, 0.62)
+    outline = rounded_rect(-w / 2, -length / 2, w / 2, length / 2, rng.uniform(0.3, 0.5) * w, 8)
+    outline = outline * (1 + rng.normal(0, 0.015, (len(outline), 1)))  # soft sides bulge unevenly
+    back, front = _panel(outline, rng, style, False), _panel(outline, rng, style, False)
+    front += zip_line(
+        np.array([(rng.normal(0, 10), -length * 0.42), (rng.normal(0, 10), length * 0.42)]), rng, pullers=2
+    )
+    for sy in (-1, 1):
+        y = sy * length * rng.uniform(0.3, 0.4)
+        front += zip_line(ellipse(0, y, w * 0.3, length * 0.08, 12, 0, np.pi), rng)
+    straps: Parts = []
+    for sx in (-1, 1):
+        x = sx * w * rng.uniform(0.1, 0.22)
+        path = np.array([(x, -length * 0.35), (x + sx * w * 0.2, 0), (x, length * 0.35)])
+        straps += [stroke(path, rng.uniform(25, 40), "organic", rng.uniform(0.4, 0.9), "flat")]
+        straps += [rivet(*p, rng)[0] for p in path[[0, 2]]]
+    if rng.random() < 0.7:  # shoulder strap folded on top, with steel clips and an adjuster buckle
+        x = rng.uniform(-0.25, 0.25) * w
+        path = np.array(
+            [(x, -length * 0.4), (x + rng.normal(0, w * 0.1), 0), (x + rng.normal(0, w * 0.1), length * 0.4)]
+        )
+        straps += [stroke(path, 35, "organic", 0.5, "flat")] + buckle(*path[1], np.pi / 2, rng)
+        for px, py in path[[0, -1]]:
+            straps += [
+                plate(shift(rect(-10, -18, 10, 18), px, py), "iron", 0.3, holes=(shift(rect(-6, -12, 6, 4), px, py),))
+            ]
+    middle = [
+        rivet(x, y, rng)[0] for x, y in zip(rng.uniform(-w / 3, w / 3, 6), rng.uniform(-length / 3, length / 3, 6))
     ]
-    if rng.random() < (0.25 if style == "pidray" else 0.6):
-        gap = rng.uniform(0.25, 0.4) * h
-        for y in (-gap / 2, gap / 2):
-            parts.append(hollow(rect(-w / 2 + inset * 2, y - 5, w / 2 - inset * 2, y + 5), "aluminium", rng.uniform(0.3, 0.7)))
-    for cx, cy in ((w / 2 - 18, h / 2 - 18), (w / 2 - 18, -h / 2 + 18)):
-        parts += [disc(cx, cy, 11, "organic", 2.5), disc(cx, cy, 3, "iron", 0.8)]
-    zip_path = rounded_rect(-w / 2 + 3 * inset, -h / 2 + 3 * inset, w / 2 - 3 * inset, h / 2 - 3 * inset, 20, 4)
-    parts.append(stroke(np.concatenate([zip_path, zip_path[:1]]), 2, "iron", 0.15, "flat"))
-    return parts
+    wall = (("organic", rng.uniform(0.06, 0.12)),)
+    return Shell(
+        outline, rng.uniform(180, 280), wall, rng.uniform(18, 26), [(0.0, back), (0.5, middle), (1.0, front + straps)]
+    )
 
 
-def _duffel(rng: Rng, w: float, h: float, style: str) -> Parts:
-    """Soft duffel or backpack: irregular outline, straps, zips and buckles."""
-    outline = blob(rng, 0, 0, w / 2 * 0.97, h / 2 * 0.97, roughness=0.1, n=48)
-    parts = _fabric(outline, rng, style)
-    for _ in range(int(rng.integers(1, 4))):
-        y = rng.uniform(-h / 3, h / 3)
-        parts.append(stroke(np.array([(-w * 0.4, y), (0, y + rng.uniform(-20, 20)), (w * 0.4, y)]),
-                            rng.uniform(12, 20), "organic", 1.2, "flat"))
-        parts.append(plate(rect(-6, y - 9, 6, y + 9), "iron", 0.4))
-    zip_path = ellipse(0, 0, w * 0.38, h * 0.36, 30, rng.uniform(0, 3), rng.uniform(3.5, 6))
-    parts.append(stroke(zip_path, 2.5, "iron", 0.2, "flat"))
-    return parts
-
-
-def _tote(rng: Rng, w: float, h: float, style: str) -> Parts:
-    """Tote or handbag: a trapezoid body with two thick handles inside the bag's extent."""
-    body_top = -h / 2 + h * 0.3
-    outline = poly((-w / 2 * 0.8, body_top), (w / 2 * 0.8, body_top), (w / 2, h / 2), (-w / 2, h / 2))
-    parts = _fabric(outline, rng, style)
-    for side in (-1, 1):
-        arc = ellipse(side * w * 0.2, body_top + 6, w * 0.11, h * 0.3 - 12, 14, np.pi, 2 * np.pi)
-        parts += [stroke(arc, 16, "organic", 4.0, "flat"), stroke(arc, 3, "iron", 0.2, "flat")]
-    return parts
-
-
-def _backpack(rng: Rng, w: float, h: float, style: str) -> Parts:
-    """Backpack: soft rounded body, front pocket, shoulder straps with steel buckles, zips."""
-    outline = rounded_rect(-w / 2, -h / 2, w / 2, h / 2, rng.uniform(0.25, 0.4) * min(w, h), 8)
+def backpack(rng: Rng, style: str) -> Shell:
+    """Backpack: rounded body, front pockets with zips, shoulder straps with buckles, back stays."""
+    length = rng.uniform(420, 540)
+    w = length * rng.uniform(0.62, 0.8)
+    outline = rounded_rect(-w / 2, -length / 2, w / 2, length / 2, rng.uniform(0.25, 0.4) * w, 8)
     outline = outline + rng.normal(0, 2.0, outline.shape)
-    parts = _fabric(outline, rng, style)
-    pocket = rounded_rect(-w * 0.3, h * 0.02, w * 0.3, h * 0.4, 20, 4)
-    parts += [hollow(pocket, "organic", 1.0), stroke(np.concatenate([pocket, pocket[:1]]), 3, "organic", 1.5, "flat"),
-              stroke(pocket[len(pocket) // 2:], 2.5, "iron", 0.2, "flat")]
+    back, front = _panel(outline, rng, style, False), _panel(outline, rng, style, False)
     for side in (-1, 1):
-        strap = np.array([(side * w * 0.2, -h * 0.42), (side * w * 0.3, 0), (side * w * 0.22, h * 0.42)])
-        parts += [stroke(strap, rng.uniform(18, 26), "organic", 1.4, "flat"),
-                  plate(rect(side * w * 0.3 - 10, -8, side * w * 0.3 + 10, 8), "iron", 0.35, holes=(rect(side * w * 0.3 - 6, -4, side * w * 0.3 + 6, 4),))]
-    return parts
+        strap = np.array([(side * w * 0.18, -length * 0.42), (side * w * 0.3, 0), (side * w * 0.22, length * 0.42)])
+        back += [stroke(strap, rng.uniform(45, 65), "organic", rng.uniform(0.6, 1.2), "flat")]
+        back += buckle(*strap[2], np.pi / 2, rng) + buckle(*strap[1], np.pi / 2, rng, 25)
+    if rng.random() < 0.5:  # aluminium stays along the back
+        for x in (-w * 0.15, w * 0.15):
+            back.append(stroke(np.array([(x, -length * 0.4), (x, length * 0.4)]), 12, "aluminium", 0.2, "flat"))
+    y0 = -length * 0.05
+    pocket = rounded_rect(-w * 0.35, y0, w * 0.35, length * 0.42, 30, 4)
+    front += [plate(pocket, "organic", rng.uniform(0.2, 0.5))] + zip_line(pocket[len(pocket) // 2 :], rng, pullers=2)
+    front += zip_line(ellipse(0, 0, w * 0.45, length * 0.45, 20, np.pi * 1.05, np.pi * 1.95), rng, pullers=2)
+    middle = _handle(-30, -length / 2 - 5, 30, -length / 2 - 5, rng)
+    return Shell(
+        outline,
+        rng.uniform(160, 240),
+        (("organic", rng.uniform(0.06, 0.12)),),
+        rng.uniform(18, 26),
+        [(0.0, back), (0.5, middle), (1.0, front)],
+    )
 
 
-BAG_KINDS: tuple[Callable[[Rng, float, float, str], Parts], ...] = (_suitcase, _duffel, _backpack, _tote)
+def tote(rng: Rng, style: str) -> Shell:
+    """Tote or handbag: a trapezoid body, zip top, two handles (lying over it) with steel rings, a clasp and feet."""
+    length = rng.uniform(300, 450)
+    h = length * rng.uniform(0.65, 0.85)
+    outline = poly((-length / 2 * 0.82, -h / 2), (length / 2 * 0.82, -h / 2), (length / 2, h / 2), (-length / 2, h / 2))
+    back, front = _panel(outline, rng, style, False), _panel(outline, rng, style, False)
+    front += zip_line(np.array([(-length * 0.38, -h / 2 + 12), (length * 0.38, -h / 2 + 12)]), rng)
+    handles: Parts = []
+    for side in (-1, 1):
+        arc = ellipse(side * length * 0.2, -h / 2 + 10, length * 0.1, h * 0.35, 14, 0, np.pi)  # flopped over the body
+        handles += [stroke(arc, rng.uniform(12, 18), "organic", rng.uniform(1.5, 3.0), "flat")]
+        handles += [ring(*arc[0], 7, 2.5, "iron", 0.2), ring(*arc[-1], 7, 2.5, "iron", 0.2)]
+    front += [plate(rect(-12, -h / 2 + 20, 12, -h / 2 + 40), "iron", 0.15)]
+    back += [rivet(x, h / 2 - 15, rng)[0] for x in (-length * 0.35, -length * 0.12, length * 0.12, length * 0.35)]
+    return Shell(
+        outline,
+        rng.uniform(120, 200),
+        (("organic", rng.uniform(0.06, 0.12)),),
+        rng.uniform(18, 26),
+        [(0.0, back), (1.0, front + handles)],
+    )
 
 
-BELT_MARGIN = 8  # px of empty belt kept around the bag's footprint
+BAG_KINDS: dict[str, tuple[tuple[Callable[[Rng, str], Shell], ...], tuple[float, ...]]] = {
+    "pidray": ((suitcase, duffel, backpack, tote), (0.3, 0.25, 0.25, 0.2)),
+    "sixray": ((suitcase, duffel, backpack, tote), (0.74, 0.1, 0.12, 0.04)),
+}
+# How each style frames the bag: PIDray scans have fixed sizes and lie nearly level; SIXray scans are
+# cropped around the bag at 0.6-0.8 px/mm, the bag at any angle (long axis mostly along the image height).
+PIDRAY_SIZE = {"width": (440, 560), "height": (340, 460)}
+SIXRAY_PX_PER_MM = (0.62, 0.8)
 
 
-def make_bag(rng: Rng, width: int, height: int, style: str) -> Bag:
-    """Lay one bag on a width x height belt image, leaving a white margin around it."""
+def _angle(rng: Rng, style: str) -> float:
+    """The bag's rotation on the belt (radians, long axis up at 0)."""
+    turn = np.pi if rng.random() < 0.5 else 0.0  # wheels at the top or at the bottom
     if style == "pidray":
-        w, h = width * rng.uniform(0.7, 0.92), height * rng.uniform(0.66, 0.9)
+        return turn + np.pi / 2 + rng.normal(0, 0.06)
+    u = rng.random()
+    if u < 0.6:  # most real SIXray bags lie nearly along the belt, some across it, a few at a slant
+        return turn + rng.normal(0, 0.1)
+    if u < 0.72:
+        return turn + np.pi / 2 + rng.normal(0, 0.1)
+    return turn + rng.choice([-1, 1]) * rng.uniform(0.2, 0.8)
+
+
+def _walls(floor: Points, lid: Points, shell: Shell, scale: float) -> Parts:
+    """Side walls in pixels: a rim round the bag's silhouette (the walls seen edge-on), and each wall's
+    material spread over the band between the two outlines where that band is wider than the wall."""
+    n = len(floor)
+    rim = shell.depth * scale
+    hull = cv2.convexHull(np.concatenate([floor, lid]).astype(np.float32))[:, 0].astype(np.float64)
+    parts = filled(_closed(hull), RIM, RIM_MINERAL, "flat", rim)
+    for material, cm in shell.wall:
+        for i in range(n):
+            j = (i + 1) % n
+            e = floor[j] - floor[i]
+            normal = np.array([-e[1], e[0]]) / max(float(np.hypot(*e)), 1e-9)
+            band = abs(float(np.dot((lid[i] + lid[j] - floor[i] - floor[j]) / 2, normal)))
+            if band >= rim:
+                parts.append(
+                    plate(np.array([floor[i], floor[j], lid[j], lid[i]]), material, cm * shell.height * scale / band)
+                )
+    return parts
+
+
+def _ribs(shell: Shell, rng: Rng) -> list[tuple[float, Parts]]:
+    """Outlines at several heights between the faces: moulded ribs of a shell, lining and fabric edges, all
+    seen edge-on (thin lines, green where the shell is filled plastic)."""
+    mineral = RIM_MINERAL if rng.random() < 0.6 else 0.0
+    return [
+        (float(z), filled(_closed(shell.outline), rng.uniform(0.6, 1.6), mineral, "flat", rng.uniform(1.5, 3.0)))
+        for z in rng.uniform(0.05, 0.95, int(rng.integers(3, 10)))
+    ]
+
+
+def make_bag(rng: Rng, style: str) -> Bag:
+    """Lay one bag on the belt: pick its kind, angle, scale and the belt image around it."""
+    kinds, probs = BAG_KINDS[style]
+    shell = kinds[int(rng.choice(len(kinds), p=probs))](rng, style)
+    layers_mm = shell.layers + _ribs(shell, rng)
+    angle = _angle(rng, style)
+    mag = rng.uniform(-0.06, 0.08)
+    lift = rng.normal(0, 1, 2)
+    lift *= rng.uniform(0.03, 0.1) * np.ptp(shell.outline, axis=0).max() / np.hypot(*lift)
+
+    def project(z: float, scale: float, cx: float, cy: float) -> Pose:
+        """Where the fan beam draws things at height z: larger and shifted the higher they are."""
+        return Pose(scale * (1 + mag * z), angle, False, cx + scale * z * lift[0], cy + scale * z * lift[1])
+
+    reach = max([p.width for _, parts in layers_mm for p in parts] + [shell.depth]) / 2
+    pts = np.concatenate(
+        [project(z, 1.0, 0.0, 0.0).apply(np.concatenate([p.outline for p in parts])) for z, parts in layers_mm]
+    )
+    lo, hi = pts.min(0) - reach, pts.max(0) + reach
+    if style == "pidray":
+        width = int(rng.integers(*PIDRAY_SIZE["width"], endpoint=True))
+        height = int(rng.integers(*PIDRAY_SIZE["height"], endpoint=True))
+        fill = rng.uniform(0.75, 0.95)
+        scale = fill * min((width - 2 * BELT_MARGIN) / (hi - lo)[0], (height - 2 * BELT_MARGIN) / (hi - lo)[1])
     else:
-        w, h = width * rng.uniform(0.86, 0.96), height * rng.uniform(0.84, 0.95)
-    angle = rng.normal(0, 0.06 if style == "pidray" else 0.04)
-    kind = BAG_KINDS[int(rng.choice(len(BAG_KINDS), p=(0.35, 0.25, 0.25, 0.15)))]
-    parts = kind(rng, w, h, style)
-    pts = rotate(np.concatenate([p.outline for p in parts]), angle)
-    reach = max(p.width for p in parts) / 2 + BELT_MARGIN
-    size = pts.max(0) - pts.min(0)
-    fit = min(1.0, (width - 2 * reach) / size[0], (height - 2 * reach) / size[1]) * 0.999
-    lo, hi = pts.min(0) * fit, pts.max(0) * fit
-    cx = rng.uniform(reach - lo[0], width - reach - hi[0])
-    cy = rng.uniform(reach - lo[1], height - reach - hi[1])
+        scale = rng.uniform(*SIXRAY_PX_PER_MM)
+        width, height = (int(np.ceil(v)) for v in (hi - lo) * scale + 2 * BELT_MARGIN + rng.integers(0, 6, 2))
+    cx = rng.uniform(BELT_MARGIN - lo[0] * scale, width - BELT_MARGIN - hi[0] * scale)
+    cy = rng.uniform(BELT_MARGIN - lo[1] * scale, height - BELT_MARGIN - hi[1] * scale)
+    floor_pose, lid_pose = project(0.0, scale, cx, cy), project(1.0, scale, cx, cy)
+    floor, lid = floor_pose.apply(shell.outline), lid_pose.apply(shell.outline)
+    layers = [(parts, project(z, scale, cx, cy)) for z, parts in layers_mm]
+    layers.append((_walls(floor, lid, shell, scale), Pose(1.0)))
+    size = np.ptp(shell.outline, axis=0)
+    room = _room(floor, lid, shell, scale, height, width)
+    interior = cv2.erode((room > 0).astype(np.uint8), np.ones((15, 15), np.uint8))
+    return Bag(layers, floor, room, interior, scale, width, height, floor_pose, (float(size[0]), float(size[1])))
 
-    def place(pts: Points) -> Points:
-        return shift(rotate(pts, angle) * fit, cx, cy)
 
-    parts = [Part(place(p.outline), p.material, p.thickness, p.profile, p.width, tuple(place(q) for q in p.holes))
-             for p in parts]
-    body = parts[0].outline
+def _room(floor: Points, lid: Points, shell: Shell, scale: float, height: int, width: int) -> np.ndarray:
+    """Share of the bag's depth open to contents at each pixel: none outside the walls, rising over the bag's
+    rounded edges (a quarter circle of EDGE_ROUNDING of its height) to all of it."""
     inside = np.zeros((height, width), np.uint8)
-    cv2.fillPoly(inside, [np.round(body * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
-    interior = cv2.erode(inside, np.ones((15, 15), np.uint8))
-    scale = w * fit / rng.uniform(480, 620)
-    return Bag(parts, body, inside, interior, scale)
-
-
-# --- clutter (millimetres) ---------------------------------------------------------------------
-
-def clothes(rng: Rng, density: float = 1.0) -> Parts:
-    """A folded garment: a few stacked layers of cloth with crisp hems, creases and sometimes a zip."""
-    rx, ry = rng.uniform(60, 170), rng.uniform(40, 110)
-    parts = [plate(blob(rng, 0, 0, rx, ry, 0.35), "organic", density * rng.uniform(1.0, 3.0))]
-    for _ in range(int(rng.integers(1, 4))):
-        layer = blob(rng, rng.uniform(-0.3, 0.3) * rx, rng.uniform(-0.3, 0.3) * ry, rx * rng.uniform(0.3, 0.7),
-                     ry * rng.uniform(0.3, 0.7), 0.3)
-        parts.append(plate(layer, "organic", density * rng.uniform(0.5, 1.5)))
-    for _ in range(int(rng.integers(2, 6))):
-        start = (rng.uniform(-0.6, 0.6) * rx, rng.uniform(-0.6, 0.6) * ry)
-        crease = wander(rng, start, int(rng.integers(3, 7)), min(rx, ry) * 0.25, 0.35)
-        parts.append(stroke(crease, rng.uniform(3, 9), "organic", density * rng.uniform(0.3, 0.9)))
-    if rng.random() < 0.3:
-        seam = ellipse(0, 0, rx * 0.8, ry * 0.8, 20, rng.uniform(0, 3), rng.uniform(3.5, 6))
-        parts.append(stroke(seam, 2.0, "iron", 0.12, "flat"))
-    if rng.random() < 0.3:  # coated fabric, leather, PVC (chlorine), mineral fillers: reads yellow-green to green
-        parts.append(plate(parts[0].outline, "aluminium", parts[0].thickness * rng.uniform(0.2, 0.45)))
-    return parts
-
-
-def shoe(rng: Rng) -> Parts:
-    """A shoe seen from above: thick sole, steel shank, eyelets."""
-    length = rng.uniform(240, 290)
-    sole = np.concatenate([ellipse(length * 0.7, 0, length * 0.3, 45, 14, -np.pi / 2, np.pi / 2),
-                           ellipse(length * 0.18, 0, length * 0.18, 36, 12, np.pi / 2, 3 * np.pi / 2)])
-    parts = [solid(sole, "organic", rng.uniform(3.5, 6.0)), solid(sole, "aluminium", rng.uniform(0.2, 0.6)),
-             plate(rect(length * 0.25, -5, length * 0.5, 5), "iron", 0.15)]
-    parts += [disc(length * (0.5 + 0.05 * k), s * 14, 2, "iron", 0.2) for k in range(4) for s in (-1, 1)]
-    return parts
-
-
-def bottle(rng: Rng) -> Parts:
-    """Plastic or glass bottle with liquid, or an aluminium drinks can."""
-    kind = rng.integers(3)
-    if kind == 2:
-        return [hollow(rounded_rect(0, -33, 122, 33, 6), "aluminium", 0.12), solid(rect(2, -31, 100, 31), "organic", 5.0)]
-    length, d = rng.uniform(180, 280), rng.uniform(55, 80)
-    wall = ("organic", 0.3) if kind == 0 else ("aluminium", 0.6)
-    outline = np.concatenate([rounded_rect(0, -d / 2, length * 0.72, d / 2, 10), taper(length * 0.72, length, d * 0.9, d * 0.35)[[1, 2]]])
-    neck = rect(length - 2, -d * 0.2, length + 20, d * 0.2)
-    return [hollow(outline, *wall), solid(rect(4, -d / 2 + 3, length * rng.uniform(0.3, 0.7), d / 2 - 3), "organic", d / 10 * 0.85),
-            hollow(neck, "organic", 0.6)]
-
-
-def laptop(rng: Rng) -> Parts:
-    """Laptop or tablet: aluminium shell, battery, board, screws."""
-    w, h = (rng.uniform(280, 340), rng.uniform(190, 230)) if rng.random() < 0.6 else (rng.uniform(180, 250), rng.uniform(130, 170))
-    battery = rect(w * 0.1, h * 0.55, w * 0.9, h * 0.92)
-    parts = [hollow(rounded_rect(0, 0, w, h, 8), "aluminium", 0.45), plate(battery, "copper", 0.04),
-             plate(battery, "organic", 0.6), plate(rect(w * 0.2, h * 0.1, w * 0.7, h * 0.45), "copper", 0.03),
-             plate(rect(w * 0.2, h * 0.1, w * 0.7, h * 0.45), "organic", 0.2)]
-    parts += [disc(x, y, 2.5, "iron", 0.4) for x in (8, w - 8) for y in (8, h - 8)]
-    return parts
-
-
-def phone(rng: Rng) -> Parts:
-    """Phone: glass and aluminium slab, battery, camera module."""
-    w, h = rng.uniform(140, 165), rng.uniform(68, 78)
-    return [hollow(rounded_rect(0, 0, w, h, 9), "aluminium", 0.4), plate(rect(w * 0.3, 6, w * 0.9, h - 6), "copper", 0.04),
-            plate(rect(w * 0.3, 6, w * 0.9, h - 6), "organic", 0.5), plate(rect(8, 8, 22, 22), "iron", 0.4)]
-
-
-def cable(rng: Rng) -> Parts:
-    """Charging cable: copper core in a plastic sheath, plug at each end."""
-    path = wander(rng, (0, 0), int(rng.integers(8, 22)), rng.uniform(14, 26), 0.6)
-    parts = [stroke(path, 4.0, "organic", 0.45), stroke(path, 1.4, "copper", 0.12)]
-    for end, prev in ((path[0], path[1]), (path[-1], path[-2])):
-        a = np.arctan2(*(end - prev)[::-1])
-        parts += [solid(shift(rotate(rect(0, -5, 18, 5), a), *end), "organic", 1.2),
-                  plate(shift(rotate(rect(14, -3, 24, 3), a), *end), "iron", 0.25)]
-    return parts
-
-
-def charger(rng: Rng) -> Parts:
-    """Wall charger: plastic block with a transformer and pins, plus its cable."""
-    s = rng.uniform(40, 60)
-    return [solid(rounded_rect(0, 0, s, s * 0.9, 6), "organic", 3.0), plate(rect(s * 0.3, s * 0.3, s * 0.7, s * 0.6), "iron", 0.8),
-            plate(rect(s * 0.3, s * 0.3, s * 0.7, s * 0.6), "copper", 0.3), plate(rect(s, s * 0.2, s + 16, s * 0.3), "iron", 0.3),
-            plate(rect(s, s * 0.6, s + 16, s * 0.7), "iron", 0.3)] + cable(rng)
-
-
-def coins(rng: Rng) -> Parts:
-    """A few coins in a small heap."""
-    return [disc(rng.normal(0, 12), rng.normal(0, 12), rng.uniform(9, 14), str(rng.choice(["copper", "iron"])), 0.18)
-            for _ in range(int(rng.integers(2, 7)))]
-
-
-def keys(rng: Rng) -> Parts:
-    """Two to four brass or steel keys on a split ring."""
-    parts = [ring(0, 0, 12, 1.6, "iron", 0.2)]
-    base = rng.uniform(0, 2 * np.pi)
-    for k in range(int(rng.integers(2, 5))):
-        length = rng.uniform(45, 60)
-        teeth = [(x, 3.5 + (2.5 if k % 2 else 0)) for k, x in enumerate(np.linspace(length * 0.45, length * 0.95, 7))]
-        key = np.concatenate([rounded_rect(0, -11, 20, 11, 6), poly((20, -3.5), (length, -3.5), (length + 3, 0), *teeth[::-1], (20, 3.5))])
-        a = base + 0.45 * k + rng.normal(0, 0.1)
-        material = "copper" if rng.random() < 0.7 else "iron"
-        dx, dy = 7 * np.cos(a), 7 * np.sin(a)
-        parts.append(plate(shift(rotate(key, a), dx, dy), material, 0.22,
-                           holes=(shift(rotate(ellipse(5, 0, 2.5, 2.5, 8), a), dx, dy),)))
-    return parts
-
-
-def umbrella(rng: Rng) -> Parts:
-    """Folded umbrella: aluminium shaft, thin steel ribs, fabric, plastic handle."""
-    length = rng.uniform(230, 320)
-    parts = [hollow(rect(0, -5, length, 5), "aluminium", 0.4), plate(taper(20, length, 50, 20), "organic", 0.5),
-             solid(capsule(-40, 0, 0, 0, 11), "organic", 2.2)]
-    parts += [stroke(np.array([(20, y), (length, y * 0.4)]), 1.5, "iron", 0.12) for y in np.linspace(-20, 20, 5)]
-    return parts
-
-
-def book(rng: Rng) -> Parts:
-    """Book or stack of papers."""
-    w, h = rng.uniform(140, 240), rng.uniform(110, 170)
-    return [plate(rect(0, 0, w, h), "organic", rng.uniform(1.0, 3.0)), hollow(rect(0, 0, w, h), "organic", 0.8),
-            plate(rect(0, h * 0.45, w, h * 0.55), "organic", 0.3)]
-
-
-def toiletries(rng: Rng) -> Parts:
-    """Toiletry bag contents: a tube, a small bottle, a razor."""
-    return [hollow(taper(0, 120, 35, 45), "organic", 1.2), plate(rect(118, -10, 128, 10), "organic", 1.0),
-            hollow(rounded_rect(0, 40, 90, 80, 8), "aluminium", 0.5), solid(rect(5, 42, 70, 78), "organic", 2.5),
-            plate(rect(0, -50, 110, -42), "organic", 1.0), plate(rect(110, -56, 125, -36), "iron", 0.2)]
-
-
-def belt(rng: Rng) -> Parts:
-    """Coiled leather belt with a steel buckle."""
-    path = ellipse(0, 0, rng.uniform(45, 70), rng.uniform(40, 60), 30, 0, rng.uniform(3, 9))
-    return [stroke(path, 30, "organic", 0.6, "flat"), plate(rect(-6, -20, 30, 20), "iron", 0.3, holes=(rect(0, -14, 24, 14),))]
-
-
-def spring_wire(rng: Rng) -> Parts:
-    """Loose steel wire: a spring or a bent hanger."""
-    if rng.random() < 0.5:
-        return [stroke(coil(0, 0, rng.uniform(40, 90), rng.uniform(6, 12), int(rng.integers(6, 14))), 1.2, "iron", 0.15)]
-    return [stroke(wander(rng, (0, 0), int(rng.integers(4, 10)), rng.uniform(20, 40), 0.5), 2.0, "iron", 0.2)]
-
-
-def batteries(rng: Rng) -> Parts:
-    """A few AA cells: steel cans with copper/organic cores."""
-    parts: Parts = []
-    for k in range(int(rng.integers(1, 5))):
-        cell = rect(0, 15 * k, 50, 15 * k + 14)
-        parts += [hollow(cell, "iron", 0.06), plate(cell, "copper", 0.15), solid(cell, "organic", 1.0)]
-    return parts
-
-
-def headphones(rng: Rng) -> Parts:
-    """Over-ear headphones: plastic band, two cups with magnets."""
-    r = rng.uniform(70, 90)
-    band = ellipse(0, 0, r, r, 20, np.pi, 2 * np.pi)
-    return [stroke(band, 12, "organic", 1.2), plate(rect(-r - 4, -6, -r + 4, 0), "iron", 0.3),
-            solid(ellipse(-r, 25, 30, 38, 20), "organic", 3.0), solid(ellipse(r, 25, 30, 38, 20), "organic", 3.0),
-            disc(-r, 25, 12, "iron", 0.5), disc(r, 25, 12, "iron", 0.5)]
-
-
-CLUTTER: tuple[tuple[Callable[[Rng], Parts], float], ...] = (
-    (clothes, 5.0), (shoe, 0.8), (bottle, 1.2), (laptop, 0.6), (phone, 0.6), (cable, 1.5), (charger, 0.6),
-    (coins, 0.6), (keys, 0.6), (umbrella, 0.4), (book, 0.8), (toiletries, 0.6), (belt, 0.5), (spring_wire, 0.6),
-    (batteries, 0.5), (headphones, 0.4),
-)
-
-
-def draw_clutter(rng: Rng) -> Parts:
-    """One benign object, drawn by frequency (clothes most often)."""
-    weights = np.array([w for _, w in CLUTTER])
-    make = CLUTTER[int(rng.choice(len(CLUTTER), p=weights / weights.sum()))][0]
-    return make(rng)
-
-
-def wire_wrap(rng: Rng, half_length: float, half_width: float) -> Parts:
-    """Loops of wire wound around an item (hidden split): ellipses around its long axis."""
-    parts: Parts = []
-    material = str(rng.choice(["iron", "copper"]))
-    for _ in range(int(rng.integers(4, 10))):
-        rx, ry = half_length * rng.uniform(0.3, 1.1), half_width * rng.uniform(1.0, 2.5) + 6
-        loop = ellipse(rng.normal(0, half_length * 0.2), rng.normal(0, 3), rx, ry, 24, 0, 2 * np.pi + 1e-9)
-        parts.append(stroke(rotate(loop, rng.normal(0, 0.3)), rng.uniform(1.0, 2.5), material, rng.uniform(0.12, 0.3), "flat"))
-    return parts
-
-
-def cover_pile(rng: Rng, half_length: float, half_width: float) -> Parts:
-    """Dense clutter laid over an item (hidden split): thick garments, a laptop or a metal tray."""
-    kind = rng.integers(3)
-    if kind == 0:
-        return [solid(blob(rng, rng.normal(0, 10), rng.normal(0, 10), half_length * rng.uniform(0.8, 1.3) + 20,
-                           half_width * rng.uniform(1.2, 2.5) + 20, 0.2), "organic", rng.uniform(5.0, 9.0)) for _ in range(2)]
-    if kind == 1:
-        return laptop(rng)
-    w, h = half_length * rng.uniform(1.1, 1.6) + 10, half_width * rng.uniform(1.5, 3.0) + 10
-    return [plate(rect(-w, -h, w, h), "aluminium", rng.uniform(0.3, 0.7)), solid(blob(rng, 0, 0, w * 0.8, h * 0.8), "organic", 3.0)]
+    lid_inside = np.zeros_like(inside)
+    cv2.fillPoly(inside, [np.round(floor * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
+    cv2.fillPoly(lid_inside, [np.round(lid * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
+    depth = cv2.distanceTransform(inside & lid_inside, cv2.DIST_L2, 3)
+    x = 1 - np.clip(depth / (EDGE_ROUNDING * shell.height * scale), 0, 1)
+    return np.sqrt(1 - x * x)

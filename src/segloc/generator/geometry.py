@@ -2,6 +2,7 @@
 
 Every object of a scan is built from these: closed outlines (filled) and open paths (stroked).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,7 @@ def rect(x0: float, y0: float, x1: float, y1: float) -> Points:
     return poly((x0, y0), (x1, y0), (x1, y1), (x0, y1))
 
 
-def ellipse(cx: float, cy: float, rx: float, ry: float, n: int = 28,
-            a0: float = 0.0, a1: float = 2 * np.pi) -> Points:
+def ellipse(cx: float, cy: float, rx: float, ry: float, n: int = 28, a0: float = 0.0, a1: float = 2 * np.pi) -> Points:
     """Ellipse (or, with a0/a1, an elliptic arc as an open path) centred at (cx, cy)."""
     closed = abs(a1 - a0 - 2 * np.pi) < 1e-9
     t = np.linspace(a0, a1, n, endpoint=not closed)
@@ -32,8 +32,12 @@ def ellipse(cx: float, cy: float, rx: float, ry: float, n: int = 28,
 def rounded_rect(x0: float, y0: float, x1: float, y1: float, r: float, n: int = 5) -> Points:
     """Rectangle with quarter-circle corners of radius r."""
     r = min(r, (x1 - x0) / 2, (y1 - y0) / 2)
-    corners = ((x1 - r, y1 - r, 0.0), (x0 + r, y1 - r, 0.5 * np.pi),
-               (x0 + r, y0 + r, np.pi), (x1 - r, y0 + r, 1.5 * np.pi))
+    corners = (
+        (x1 - r, y1 - r, 0.0),
+        (x0 + r, y1 - r, 0.5 * np.pi),
+        (x0 + r, y0 + r, np.pi),
+        (x1 - r, y0 + r, 1.5 * np.pi),
+    )
     pts = [ellipse(cx, cy, r, r, n, a, a + 0.5 * np.pi) for cx, cy, a in corners]
     return np.concatenate(pts)
 
@@ -51,8 +55,9 @@ def taper(x0: float, x1: float, w0: float, w1: float, y: float = 0.0) -> Points:
     return poly((x0, y - w0 / 2), (x1, y - w1 / 2), (x1, y + w1 / 2), (x0, y + w0 / 2))
 
 
-def blob(rng: np.random.Generator, cx: float, cy: float, rx: float, ry: float,
-         roughness: float = 0.15, n: int = 36) -> Points:
+def blob(
+    rng: np.random.Generator, cx: float, cy: float, rx: float, ry: float, roughness: float = 0.15, n: int = 36
+) -> Points:
     """Irregular closed outline: an ellipse whose radius is perturbed by a few low harmonics."""
     t = np.linspace(0, 2 * np.pi, n, endpoint=False)
     radius = np.ones(n)
@@ -61,8 +66,14 @@ def blob(rng: np.random.Generator, cx: float, cy: float, rx: float, ry: float,
     return np.stack([cx + rx * radius * np.cos(t), cy + ry * radius * np.sin(t)], axis=1)
 
 
-def wander(rng: np.random.Generator, start: tuple[float, float], steps: int, step: float,
-           turn: float = 0.5, heading: float | None = None) -> Points:
+def wander(
+    rng: np.random.Generator,
+    start: tuple[float, float],
+    steps: int,
+    step: float,
+    turn: float = 0.5,
+    heading: float | None = None,
+) -> Points:
     """Open path of a smooth random walk (cables, wires, straps)."""
     angle = rng.uniform(0, 2 * np.pi) if heading is None else heading
     spin = 0.0
@@ -79,6 +90,17 @@ def coil(cx: float, cy: float, length: float, radius: float, turns: int, n_per_t
     t = np.linspace(0, 2 * np.pi * turns, turns * n_per_turn + 1)
     x = cx - length / 2 + length * t / t[-1] + 0.25 * radius * np.cos(t)
     return np.stack([x, cy + radius * np.sin(t)], axis=1)
+
+
+def along(path: Points, count: int, closed: bool = False) -> tuple[Points, np.ndarray]:
+    """`count` points spread evenly by arc length along a path, and the path's direction (radians) at each."""
+    pts = np.concatenate([path, path[:1]]) if closed else path
+    seg = np.diff(pts, axis=0)
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(seg[:, 0], seg[:, 1]))])
+    s = (np.arange(count) + 0.5) / count * cum[-1]
+    k = np.clip(np.searchsorted(cum, s, side="right") - 1, 0, len(seg) - 1)
+    f = ((s - cum[k]) / np.maximum(cum[k + 1] - cum[k], 1e-9))[:, None]
+    return pts[k] + f * seg[k], np.arctan2(seg[k, 1], seg[k, 0])
 
 
 def rotate(points: Points, angle: float, origin: tuple[float, float] = (0.0, 0.0)) -> Points:
@@ -103,7 +125,8 @@ class Part:
     """One homogeneous piece of an object: a filled outline (or, with width > 0, a stroked open path).
 
     thickness is the X-ray path length in cm at the thickest point; profile shapes it across the
-    part: "flat" (plate), "rod" (solid cylinder: thin at the edges) or "shell" (hollow: dark rims).
+    part: "flat" (plate), "cloth" (thinning out at its edges, with a blotchy weave), "rod" (solid
+    cylinder: thin at the edges) or "shell" (hollow: dark rims).
     """
 
     outline: Points

@@ -10,12 +10,13 @@ from pathlib import Path
 import cv2
 from tqdm import tqdm
 
+from segloc.data.sixray import SIXRAY_ALL_CLASSES
 from segloc.errors import ConfigError, SeglocError
 from segloc.generator.plan import Task, pidray_tasks, sixray_tasks
 from segloc.generator.presets import get_preset
 from segloc.generator.preview import write_preview
 from segloc.generator.scan import render_scan
-from segloc.generator.shapes import PIDRAY_CLASSES, SIXRAY_CLASSES
+from segloc.generator.shapes import PIDRAY_CLASSES
 from segloc.generator.writer import PIDRAY_ANNOTATION_FILES, Record, write_image, write_meta, write_pidray, write_sixray
 
 # Files the generator owns under the output root; --overwrite removes only these.
@@ -121,7 +122,7 @@ def generate(
             "positives": len(groups.get("positive", [])),
             "negatives": len(groups.get("negative", [])),
             "instances": sum(len(r.objects) for r in sixray_records),
-            "per_class": _class_counts(sixray_records, SIXRAY_CLASSES),
+            "per_class": _class_counts(sixray_records, SIXRAY_ALL_CLASSES),
             "subsets": {name: {"train": len(tr), "test": len(te)} for name, (tr, te) in subsets.items()},
         },
     }

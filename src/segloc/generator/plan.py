@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from segloc.data.sixray import SIXRAY_CLASSES
 from segloc.generator.presets import Preset
 from segloc.generator.scan import ScanPlan
-from segloc.generator.shapes import PIDRAY_CLASSES, SIXRAY_CLASSES
+from segloc.generator.shapes import PIDRAY_CLASSES
 
 SPLIT_CODES = {"train": 1, "easy": 2, "hard": 3, "hidden": 4, "positive": 5, "negative": 6}
 DATASET_CODES = {"pidray": 1, "sixray": 2}
@@ -72,7 +73,7 @@ def pidray_tasks(preset: Preset, seed: int) -> list[Task]:
 def sixray_tasks(preset: Preset, seed: int) -> list[Task]:
     """SIXray positives (1-3 items of the SIXray classes, Hammer rare) and negatives (no item)."""
     rng = np.random.default_rng([seed, 0, SPLIT_CODES["positive"]])
-    stream = balanced(tuple(c for c in SIXRAY_CLASSES if c != "Hammer"), rng)
+    stream = balanced(SIXRAY_CLASSES, rng)
     sizes, probs = SIXRAY_ITEM_COUNTS
     tasks = []
     for i in range(1, preset.sixray_positives + 1):

@@ -1,5 +1,8 @@
 """Rasterises posed parts into per-material path-length maps (cm) and coverage masks."""
+
 from __future__ import annotations
+
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -10,12 +13,31 @@ from segloc.generator.materials import MATERIALS
 MATERIAL_INDEX = {m: i for i, m in enumerate(MATERIALS)}
 SHELL_WALL = 0.15  # wall thickness of "shell" parts, as a fraction of their half-width
 SUBPIXEL_BITS = 4
+TEXTURE_SIZE = 1024
+TEXTURE_SEED = 20211129  # fixed: the texture is the same in every process, so output stays deterministic
+WEAVE_GRAIN, WEAVE_DEPTH = 2.0, 0.35  # cloth: grain (px) and relative depth of the blotches of its weave and folds
+CLOTH_EDGE = 3  # px over which cloth thins out at its edges
 
 
-def _profile(cover: np.ndarray, kind: str) -> np.ndarray:
-    """Relative path length across a covered region: 1 for flat, cylinder chords for rod/shell."""
+@lru_cache(maxsize=1)
+def texture() -> np.ndarray:
+    """Blotchy unit-variance noise of about WEAVE_GRAIN px grain, built once per process."""
+    rng = np.random.default_rng(TEXTURE_SEED)
+    field = cv2.GaussianBlur(rng.standard_normal((TEXTURE_SIZE, TEXTURE_SIZE), dtype=np.float32), (0, 0), WEAVE_GRAIN)
+    return field / field.std()
+
+
+def _profile(cover: np.ndarray, kind: str, y0: int, x0: int) -> np.ndarray:
+    """Relative path length across a covered region (its top-left pixel at y0, x0): 1 for flat, cylinder
+    chords for rod/shell; cloth thins out over CLOTH_EDGE px at its edges and has a blotchy weave (fixed to the
+    image, so it is deterministic)."""
     if kind == "flat":
         return cover.astype(np.float32)
+    if kind == "cloth":
+        h, w = cover.shape
+        oy, ox = (y0 * 7) % (TEXTURE_SIZE - h + 1), (x0 * 13) % (TEXTURE_SIZE - w + 1)
+        soft = cv2.blur(cover.astype(np.float32), (CLOTH_EDGE, CLOTH_EDGE))
+        return soft * np.maximum(1 + WEAVE_DEPTH * texture()[oy : oy + h, ox : ox + w], 0)
     dist = cv2.distanceTransform(cover, cv2.DIST_L2, 3)
     radius = float(dist.max())
     if radius < 1.5:
@@ -27,13 +49,13 @@ def _profile(cover: np.ndarray, kind: str) -> np.ndarray:
     if kind == "shell":
         inner = np.sqrt(np.maximum((1.0 - SHELL_WALL) ** 2 - x * x, 0.0))
         return (outer - inner) * np.float32(1.0 / SHELL_WALL) * (cover > 0)
-    raise ValueError(f"unknown part profile {kind!r}; expected flat, rod or shell")
+    raise ValueError(f"unknown part profile {kind!r}; expected flat, cloth, rod or shell")
 
 
 def rasterise(part: Part, pose: Pose, height: int, width: int) -> tuple[int, int, np.ndarray, np.ndarray] | None:
     """(y0, x0, local path-length map in cm, local coverage uint8) of one posed part, None if off-image."""
     pts = pose.apply(part.outline)
-    pad = part.width * pose.scale / 2 + 2
+    pad = part.width * pose.scale / 2 + 2 + (CLOTH_EDGE // 2 if part.profile == "cloth" else 0)
     x0 = max(int(np.floor(pts[:, 0].min() - pad)), 0)
     y0 = max(int(np.floor(pts[:, 1].min() - pad)), 0)
     x1 = min(int(np.ceil(pts[:, 0].max() + pad)) + 1, width)
@@ -51,7 +73,7 @@ def rasterise(part: Part, pose: Pose, height: int, width: int) -> tuple[int, int
     for hole in part.holes:
         hole_px = np.round((pose.apply(hole) - (x0, y0)) * unit).astype(np.int32)
         cv2.fillPoly(cover, [hole_px], 0, cv2.LINE_8, shift=SUBPIXEL_BITS)
-    return y0, x0, _profile(cover, part.profile) * np.float32(part.thickness), cover
+    return y0, x0, _profile(cover, part.profile, y0, x0) * np.float32(part.thickness), cover
 
 
 class Canvas:
@@ -61,8 +83,9 @@ class Canvas:
         self.height, self.width = height, width
         self.thickness = np.zeros((len(MATERIALS), height, width), np.float32)
 
-    def draw(self, parts: list[Part], pose: Pose, mask: np.ndarray | None = None,
-             clip: np.ndarray | None = None) -> None:
+    def draw(
+        self, parts: list[Part], pose: Pose, mask: np.ndarray | None = None, clip: np.ndarray | None = None
+    ) -> None:
         """Add the parts' path lengths, only where `clip` is set if given; mark coverage in `mask` if given."""
         for part in parts:
             out = rasterise(part, pose, self.height, self.width)
@@ -71,7 +94,7 @@ class Canvas:
             y0, x0, local, cover = out
             h, w = cover.shape
             if clip is not None:
-                local *= clip[y0:y0 + h, x0:x0 + w]
-            self.thickness[MATERIAL_INDEX[part.material], y0:y0 + h, x0:x0 + w] += local
+                local *= clip[y0 : y0 + h, x0 : x0 + w]
+            self.thickness[MATERIAL_INDEX[part.material], y0 : y0 + h, x0 : x0 + w] += local
             if mask is not None:
-                mask[y0:y0 + h, x0:x0 + w] |= cover
+                mask[y0 : y0 + h, x0 : x0 + w] |= cover

@@ -1,27 +1,44 @@
 """Composes one scan: a bag with clutter and prohibited items, rendered through the dual-energy physics,
 with exact instance masks (COCO polygons) and boxes for the items and the bag's true extent.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from segloc.generator.bag import Bag, clothes, cover_pile, draw_clutter, make_bag, wire_wrap
+from segloc.generator.bag import Bag, make_bag
+from segloc.generator.clutter import cover_pile, draw_clutter, garment, trinket, wire_wrap
+from segloc.generator.detector import observe
 from segloc.generator.geometry import Part, Pose
 from segloc.generator.materials import attenuation, build_palette, colourise
-from segloc.generator.detector import observe
 from segloc.generator.raster import Canvas
 from segloc.generator.shapes import SIZE_BOOST, Parts, Rng, draw_item
 
-STYLES = {  # per dataset style: image size ranges, garments (count, density), other benign objects, noise
-    "pidray": {"width": (440, 560), "height": (340, 460), "clothes": (0, 2), "cloth_density": 0.45,
-               "clutter": (3, 8), "noise": 0.02},
-    "sixray": {"width": (460, 640), "height": (340, 480), "clothes": (4, 9), "cloth_density": 1.0,
-               "clutter": (6, 14), "noise": 0.012},
+STYLES = {  # per dataset style: garment layers, share of empty places in a layer, garment density, other
+    # benign objects, loose small metal bits, photon noise, belt streaks
+    "pidray": {
+        "garment_layers": (0, 1),
+        "garment_gaps": 0.75,
+        "cloth_density": 0.45,
+        "clutter": (3, 8),
+        "trinkets": (0, 6),
+        "noise": 0.02,
+        "streaks": True,
+    },
+    "sixray": {
+        "garment_layers": (3, 5),
+        "garment_gaps": 0.1,
+        "cloth_density": 1.0,
+        "clutter": (6, 14),
+        "trinkets": (8, 24),
+        "noise": 0.012,
+        "streaks": False,
+    },
 }
 MAX_ITEM_OVERLAP = 0.25  # IoU cap between the boxes of two prohibited items in one scan
 
@@ -55,7 +72,7 @@ class Scan:
     bag_box: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def palette(style: str) -> np.ndarray:
     """The colour table of a dataset style, built once per process."""
     return build_palette(style)
@@ -66,8 +83,10 @@ def centred(parts: Parts) -> tuple[Parts, float, float]:
     pts = np.concatenate([p.outline for p in parts])
     lo, hi = pts.min(0), pts.max(0)
     mid = (lo + hi) / 2
-    moved = [Part(p.outline - mid, p.material, p.thickness, p.profile, p.width, tuple(h - mid for h in p.holes))
-             for p in parts]
+    moved = [
+        Part(p.outline - mid, p.material, p.thickness, p.profile, p.width, tuple(h - mid for h in p.holes))
+        for p in parts
+    ]
     half = (hi - lo) / 2 + max(p.width for p in parts) / 2
     return moved, float(half.max()), float(half.min())
 
@@ -86,8 +105,15 @@ def _fits(pts: np.ndarray, inside: np.ndarray) -> bool:
     return bool(inside[y, x].all())
 
 
-def _place(parts: Parts, rng: Rng, bag: Bag, spots: np.ndarray, scale: float,
-           taken: list[tuple[float, ...]] | None = None, tries: int = 60) -> Pose | None:
+def _place(
+    parts: Parts,
+    rng: Rng,
+    bag: Bag,
+    spots: np.ndarray,
+    scale: float,
+    taken: list[tuple[float, ...]] | None = None,
+    tries: int = 60,
+) -> Pose | None:
     """A random pose (any rotation, mirrored or not) that keeps the parts inside the bag, or None.
 
     The scale shrinks every 12 failed tries; `taken` boxes of other items must not overlap much.
@@ -113,8 +139,13 @@ def _fallback_pose(parts: Parts, rng: Rng, bag: Bag) -> Pose:
     depth = cv2.distanceTransform(bag.interior, cv2.DIST_L2, 3)
     y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
     reach = float(np.linalg.norm(_outline_points(parts), axis=1).max())
-    return Pose(0.95 * float(depth[y, x]) / max(reach, 1e-6), rng.uniform(0, 2 * np.pi), bool(rng.random() < 0.5),
-                float(x), float(y))
+    return Pose(
+        0.95 * float(depth[y, x]) / max(reach, 1e-6),
+        rng.uniform(0, 2 * np.pi),
+        bool(rng.random() < 0.5),
+        float(x),
+        float(y),
+    )
 
 
 def _box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -162,7 +193,9 @@ def _hide(canvas: Canvas, bag: Bag, pose: Pose, rng: Rng, half_len: float, half_
                 break
 
 
-def _add_items(canvas: Canvas, bag: Bag, spots: np.ndarray, plan: ScanPlan, rng: Rng) -> list[tuple[str, str, np.ndarray]]:
+def _add_items(
+    canvas: Canvas, bag: Bag, spots: np.ndarray, plan: ScanPlan, rng: Rng
+) -> list[tuple[str, str, np.ndarray]]:
     """Draw the plan's prohibited items inside the bag; returns (class, model, coverage mask) per item."""
     drawn, taken = [], []
     reach = 0.45 * float(np.ptp(spots, axis=0).max())
@@ -183,17 +216,37 @@ def _add_items(canvas: Canvas, bag: Bag, spots: np.ndarray, plan: ScanPlan, rng:
     return drawn
 
 
+def _pack_clothes(canvas: Canvas, bag: Bag, style: dict, rng: Rng) -> None:
+    """Lay folded garments in layers, side by side along the bag's axes as packed clothes lie, in the room the bag
+    leaves them (cut to its shape, thinning out over its rounded edges)."""
+    w, length = bag.size
+    for _ in range(int(rng.integers(*style["garment_layers"], endpoint=True))):
+        cols, rows = int(rng.integers(1, 4)), int(rng.integers(2, 5))
+        cw, ch = w / cols, length / rows
+        for i in range(cols):
+            for j in range(rows):
+                if rng.random() < style["garment_gaps"]:
+                    continue
+                u, v = -w / 2 + (i + rng.uniform(0.3, 0.7)) * cw, -length / 2 + (j + rng.uniform(0.3, 0.7)) * ch
+                gw, gh = cw * rng.uniform(1.05, 1.4), ch * rng.uniform(1.05, 1.4)
+                turn = rng.normal(0, 0.1) + (np.pi / 2 if rng.random() < 0.2 else 0.0)
+                if turn > 1:
+                    gw, gh = gh, gw
+                x, y = bag.frame.apply(np.array([[u, v]]))[0]
+                pose = Pose(bag.scale, bag.frame.angle + turn, False, float(x), float(y))
+                canvas.draw(centred(garment(rng, gw, gh, style["cloth_density"]))[0], pose, clip=bag.room)
+
+
 def _pack(canvas: Canvas, bag: Bag, spots: np.ndarray, style: dict, rng: Rng) -> None:
-    """Fill the bag with garments (squeezed to the bag's shape) and other benign objects."""
-    inside = bag.inside.astype(np.float32)
-    for _ in range(int(rng.integers(*style["clothes"], endpoint=True))):
-        y, x = spots[int(rng.integers(len(spots)))]
-        garment, _, _ = centred(clothes(rng, style["cloth_density"]))
-        pose = Pose(bag.scale * rng.uniform(0.8, 1.3), rng.uniform(0, 2 * np.pi), False, float(x), float(y))
-        canvas.draw(garment, pose, clip=inside)
+    """Fill the bag with garments, loose small metal bits and other benign objects."""
+    _pack_clothes(canvas, bag, style, rng)
+    floor = np.argwhere(bag.room > 0)
+    for _ in range(int(rng.integers(*style["trinkets"], endpoint=True))):
+        y, x = floor[int(rng.integers(len(floor)))]
+        canvas.draw(trinket(rng), Pose(bag.scale, rng.uniform(0, 2 * np.pi), False, float(x), float(y)))
     for _ in range(int(rng.integers(*style["clutter"], endpoint=True))):
         parts, _, _ = centred(draw_clutter(rng))
-        pose = _place(parts, rng, bag, spots, bag.scale * rng.uniform(0.8, 1.2), tries=15)
+        pose = _place(parts, rng, bag, spots, bag.scale * rng.uniform(0.85, 1.15), tries=15)
         if pose is not None:
             canvas.draw(parts, pose)
 
@@ -201,17 +254,15 @@ def _pack(canvas: Canvas, bag: Bag, spots: np.ndarray, style: dict, rng: Rng) ->
 def render_scan(plan: ScanPlan, rng: Rng) -> Scan:
     """Render one scan for `plan`, fully determined by `rng`."""
     style = STYLES[plan.style]
-    width = int(rng.integers(*style["width"], endpoint=True))
-    height = int(rng.integers(*style["height"], endpoint=True))
-    canvas = Canvas(height, width)
-    bag = make_bag(rng, width, height, plan.style)
-    canvas.draw(bag.parts, Pose(1.0))
+    bag = make_bag(rng, plan.style)
+    canvas = Canvas(bag.height, bag.width)
+    bag.draw(canvas)
     spots = np.argwhere(bag.interior > 0)
     items = _add_items(canvas, bag, spots, plan, rng)
     _pack(canvas, bag, spots, style, rng)
     a_low, a_high = attenuation(canvas.thickness)
     footprint = a_high > 0
-    image = colourise(*observe(a_low, a_high, rng, style["noise"]), palette(plan.style))
+    image = colourise(*observe(a_low, a_high, rng, style["noise"], style["streaks"]), palette(plan.style))
     objects = []
     for class_name, model, mask in items:
         ann = annotate(mask)

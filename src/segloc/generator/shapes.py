@@ -4,6 +4,7 @@ Sizes are real-world millimetres (jittered per draw), thicknesses are X-ray path
 Metal parts are iron/steel (blue), handles and grips plastic or wood (orange), casings aluminium
 (green), bullets lead (black). ``draw_item(class_name, rng)`` picks a model and builds one item.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -11,12 +12,33 @@ from collections.abc import Callable
 import numpy as np
 
 from segloc.generator.geometry import (
-    Part, Points, capsule, coil, ellipse, mirror_y, poly, rect, rotate, rounded_rect, shift,
+    Part,
+    Points,
+    capsule,
+    coil,
+    ellipse,
+    mirror_y,
+    poly,
+    rect,
+    rotate,
+    rounded_rect,
+    shift,
 )
 
-PIDRAY_CLASSES = ("Baton", "Pliers", "Hammer", "Powerbank", "Scissors", "Wrench", "Gun", "Bullet",
-                  "Sprayer", "HandCuffs", "Knife", "Lighter")
-SIXRAY_CLASSES = ("Gun", "Knife", "Wrench", "Pliers", "Scissors", "Hammer")
+PIDRAY_CLASSES = (
+    "Baton",
+    "Pliers",
+    "Hammer",
+    "Powerbank",
+    "Scissors",
+    "Wrench",
+    "Gun",
+    "Bullet",
+    "Sprayer",
+    "HandCuffs",
+    "Knife",
+    "Lighter",
+)
 
 Rng = np.random.Generator
 Parts = list[Part]
@@ -37,6 +59,13 @@ def hollow(outline: Points, material: str, t: float) -> Part:
     return Part(outline, material, t, "shell")
 
 
+def filled(outline: Points, t: float, mineral: float, profile: str = "flat", width: float = 0.0) -> Parts:
+    """Organic matter with mid-Z content (ash, PVC, rubber or paper fillers, glass fibre, salts), `mineral` cm of
+    aluminium-equivalent per cm: reads yellower (~0.05) to green (~0.3 and up) like mixed materials. With a
+    width, the outline is an open path stroked that wide."""
+    return [Part(outline, "organic", t, profile, width), Part(outline, "aluminium", t * mineral, profile, width)]
+
+
 def stroke(path: Points, width: float, material: str, t: float, profile: str = "rod") -> Part:
     """Open path drawn `width` mm wide (wires, rings, handles)."""
     return Part(path, material, t, profile, width=width)
@@ -53,18 +82,27 @@ def disc(cx: float, cy: float, r: float, material: str, t: float, profile: str =
     return Part(ellipse(cx, cy, r, r, 16), material, t, profile)
 
 
-def moved(parts: Parts, dx: float = 0.0, dy: float = 0.0, angle: float = 0.0,
-          origin: tuple[float, float] = (0.0, 0.0), mirror: bool = False) -> Parts:
+def moved(
+    parts: Parts,
+    dx: float = 0.0,
+    dy: float = 0.0,
+    angle: float = 0.0,
+    origin: tuple[float, float] = (0.0, 0.0),
+    mirror: bool = False,
+) -> Parts:
     """Copy of parts mirrored (y -> -y), rotated about origin, then shifted."""
     out = []
     for p in parts:
+
         def f(pts: Points) -> Points:
             return shift(rotate(mirror_y(pts) if mirror else pts, angle, origin), dx, dy)
+
         out.append(Part(f(p.outline), p.material, p.thickness, p.profile, p.width, tuple(f(h) for h in p.holes)))
     return out
 
 
 # --- Baton -------------------------------------------------------------------------------------
+
 
 def baton_telescopic(rng: Rng) -> Parts:
     """Extended telescopic baton: foam grip, three nested steel tubes, ball tip."""
@@ -105,6 +143,7 @@ def baton_tonfa(rng: Rng) -> Parts:
 
 
 # --- Pliers ------------------------------------------------------------------------------------
+
 
 def _pliers(jaw: Points, handle_len: float, spread: float, grip: bool, open_angle: float) -> Parts:
     """Two mirrored arms crossing at a pivot at the origin; each arm = steel jaw + handle."""
@@ -150,6 +189,7 @@ def pliers_locking(rng: Rng) -> Parts:
 
 # --- Hammer ------------------------------------------------------------------------------------
 
+
 def hammer_claw(rng: Rng) -> Parts:
     """Claw hammer: wooden or fibreglass handle, steel head with a curved split claw."""
     lh, w = rng.uniform(250, 320), rng.uniform(26, 32)
@@ -184,10 +224,14 @@ def hammer_club(rng: Rng) -> Parts:
 
 # --- Powerbank ---------------------------------------------------------------------------------
 
+
 def _pcb(x0: float, y0: float, x1: float, y1: float) -> Parts:
     """Circuit board: thin copper on fibreglass, a steel USB socket at one end."""
-    return [plate(rect(x0, y0, x1, y1), "organic", 0.16), plate(rect(x0, y0, x1, y1), "copper", 0.035),
-            plate(rect(x1 - 3, y0 + 4, x1 + 2, y1 - 4), "iron", 0.6)]
+    return [
+        plate(rect(x0, y0, x1, y1), "organic", 0.16),
+        plate(rect(x0, y0, x1, y1), "copper", 0.035),
+        plate(rect(x1 - 3, y0 + 4, x1 + 2, y1 - 4), "iron", 0.6),
+    ]
 
 
 def powerbank_cells(rng: Rng) -> Parts:
@@ -198,8 +242,12 @@ def powerbank_cells(rng: Rng) -> Parts:
     for i in range(n):
         y0 = 3 + 19 * i
         cell = rect(3, y0, 3 + length, y0 + 18)
-        parts += [hollow(cell, "iron", 0.06), plate(cell, "copper", 0.06), plate(cell, "aluminium", 0.15),
-                  solid(cell, "organic", 1.4)]
+        parts += [
+            hollow(cell, "iron", 0.06),
+            plate(cell, "copper", 0.06),
+            plate(cell, "aluminium", 0.15),
+            solid(cell, "organic", 1.4),
+        ]
     return parts + _pcb(length + 6, 4, length + 26, width - 4)
 
 
@@ -207,29 +255,38 @@ def powerbank_pouch(rng: Rng) -> Parts:
     """Aluminium case with a flat lithium-polymer pouch cell."""
     length, width = rng.uniform(120, 150), rng.uniform(62, 75)
     cell = rect(5, 5, length - 25, width - 5)
-    return [hollow(rounded_rect(0, 0, length, width, 7), "aluminium", 0.3),
-            plate(cell, "copper", 0.05), plate(cell, "aluminium", 0.12), plate(cell, "organic", 0.8)] + \
-        _pcb(length - 23, 8, length - 5, width - 8)
+    return [
+        hollow(rounded_rect(0, 0, length, width, 7), "aluminium", 0.3),
+        plate(cell, "copper", 0.05),
+        plate(cell, "aluminium", 0.12),
+        plate(cell, "organic", 0.8),
+    ] + _pcb(length - 23, 8, length - 5, width - 8)
 
 
 def powerbank_slim(rng: Rng) -> Parts:
     """Small plastic power bank with a single cell."""
     length, width = rng.uniform(85, 105), rng.uniform(40, 50)
     cell = rect(4, 4, length - 20, width - 4)
-    return [hollow(rounded_rect(0, 0, length, width, 10), "organic", 0.6),
-            plate(cell, "copper", 0.05), plate(cell, "aluminium", 0.1), plate(cell, "organic", 0.9)] + \
-        _pcb(length - 18, 6, length - 4, width - 6)
+    return [
+        hollow(rounded_rect(0, 0, length, width, 10), "organic", 0.6),
+        plate(cell, "copper", 0.05),
+        plate(cell, "aluminium", 0.1),
+        plate(cell, "organic", 0.9),
+    ] + _pcb(length - 18, 6, length - 4, width - 6)
 
 
 # --- Scissors ----------------------------------------------------------------------------------
 
-def _scissors(blade_len: float, blade_w: float, ring_r: tuple[float, float], ring_mat: str,
-              ring_t: float, open_angle: float) -> Parts:
+
+def _scissors(
+    blade_len: float, blade_w: float, ring_r: tuple[float, float], ring_mat: str, ring_t: float, open_angle: float
+) -> Parts:
     """Two mirrored halves crossing at a pivot: blade ahead of the pivot, shank + finger ring behind."""
     halves = []
     for k, r in enumerate(ring_r):
-        blade = poly((-10, 1.5), (0, -blade_w), (blade_len * 0.55, -blade_w * 0.7), (blade_len, -0.8),
-                     (blade_len, 0.6), (0, 1.5))
+        blade = poly(
+            (-10, 1.5), (0, -blade_w), (blade_len * 0.55, -blade_w * 0.7), (blade_len, -0.8), (blade_len, 0.6), (0, 1.5)
+        )
         centre = (-22 - r, 9 + r * 0.8)
         shank = np.array([(0, 0), (-14, 5), (centre[0] + r * 0.6, centre[1] - r * 0.5)])
         half = [plate(blade, "iron", 0.3), stroke(shank, 7, "iron", 0.3, "flat")]
@@ -244,8 +301,14 @@ def _scissors(blade_len: float, blade_w: float, ring_r: tuple[float, float], rin
 def scissors_office(rng: Rng) -> Parts:
     """Office scissors: steel blades, plastic loops (one small, one large)."""
     small = rng.uniform(11, 14)
-    return _scissors(rng.uniform(75, 110), rng.uniform(8, 11), (small, small * rng.uniform(1.2, 1.6)),
-                     "organic", 1.0, rng.uniform(0, 0.7))
+    return _scissors(
+        rng.uniform(75, 110),
+        rng.uniform(8, 11),
+        (small, small * rng.uniform(1.2, 1.6)),
+        "organic",
+        1.0,
+        rng.uniform(0, 0.7),
+    )
 
 
 def scissors_metal(rng: Rng) -> Parts:
@@ -257,11 +320,18 @@ def scissors_metal(rng: Rng) -> Parts:
 def scissors_tailor(rng: Rng) -> Parts:
     """Tailor's shears: long heavy blades, large loops."""
     r = rng.uniform(14, 18)
-    return _scissors(rng.uniform(120, 150), rng.uniform(11, 14), (r, r * 1.3), rng.choice(["iron", "organic"]),
-                     0.8, rng.uniform(0, 0.5))
+    return _scissors(
+        rng.uniform(120, 150),
+        rng.uniform(11, 14),
+        (r, r * 1.3),
+        rng.choice(["iron", "organic"]),
+        0.8,
+        rng.uniform(0, 0.5),
+    )
 
 
 # --- Wrench ------------------------------------------------------------------------------------
+
 
 def wrench_combination(rng: Rng) -> Parts:
     """Combination spanner: open jaw at one end, closed ring at the other."""
@@ -287,7 +357,11 @@ def wrench_adjustable(rng: Rng) -> Parts:
         plate(capsule(0, 0, length, 0, w / 2), "iron", 0.6, holes=(ellipse(8, 0, 5, 3.5, 12),)),
         plate(ellipse(length + r * 0.3, 0, r, r, 24), "iron", 1.1, holes=(slot, lower_half)),
         plate(sliding, "iron", 1.1),
-        solid(rotate(rect(length - 0.2 * r, gap / 2 + 0.5 * r, length + 0.6 * r, gap / 2 + 0.85 * r), tilt, (length, 0)), "iron", 0.9),
+        solid(
+            rotate(rect(length - 0.2 * r, gap / 2 + 0.5 * r, length + 0.6 * r, gap / 2 + 0.85 * r), tilt, (length, 0)),
+            "iron",
+            0.9,
+        ),
     ]
 
 
@@ -298,6 +372,7 @@ def wrench_hex_key(rng: Rng) -> Parts:
 
 
 # --- Gun ---------------------------------------------------------------------------------------
+
 
 def gun_pistol(rng: Rng) -> Parts:
     """Semi-automatic pistol: steel slide and barrel, polymer frame and grip, loaded magazine."""
@@ -327,7 +402,11 @@ def gun_revolver(rng: Rng) -> Parts:
         plate(rect(-lb, -11, 0, -7), "iron", 0.8),
         solid(rounded_rect(cx, -17, cx + 42, 19, 4), "iron", 3.6),
         plate(poly((cx - 4, -20), (cx + 60, -20), (cx + 72, 6), (cx + 60, 26), (cx - 4, 24)), "iron", 1.2),
-        solid(poly((cx + 52, 4), (cx + 76, 0), (cx + 98, 70), (cx + 90, 108), (cx + 62, 110), (cx + 56, 60)), "organic", 4.5),
+        solid(
+            poly((cx + 52, 4), (cx + 76, 0), (cx + 98, 70), (cx + 90, 108), (cx + 62, 110), (cx + 56, 60)),
+            "organic",
+            4.5,
+        ),
         stroke(np.array([(cx + 18, 24), (cx + 20, 44), (cx + 44, 46), (cx + 52, 26)]), 5, "iron", 0.5),
         plate(poly((cx + 62, -18), (cx + 78, -30), (cx + 82, -26), (cx + 70, -10)), "iron", 0.8),
     ]
@@ -352,27 +431,47 @@ def gun_rifle(rng: Rng) -> Parts:
     if rng.random() < 0.5:
         parts.append(solid(poly((0, -18), (r0, -14), (r0, 12), (0, 50)), "organic", 3.5))
     else:
-        parts += [hollow(rect(40, -10, r0, 8), "aluminium", 0.6), solid(rounded_rect(0, -20, 60, 44, 6), "organic", 3.0)]
+        parts += [
+            hollow(rect(40, -10, r0, 8), "aluminium", 0.6),
+            solid(rounded_rect(0, -20, 60, 44, 6), "organic", 3.0),
+        ]
     return parts
 
 
 # --- Bullet ------------------------------------------------------------------------------------
 
+
 def bullet_pistol(rng: Rng) -> Parts:
     """Pistol cartridge: brass case, lead bullet."""
     d = rng.uniform(9, 11.5)
     case_len = d * 2.0
-    tip = np.concatenate([[(case_len - 1, -d / 2)], ellipse(case_len, 0, d * 1.2, d / 2, 14, -np.pi / 2, np.pi / 2),
-                          [(case_len - 1, d / 2)]])
-    return [hollow(rect(0, -d / 2, case_len, d / 2), "copper", 0.1), solid(tip, "lead", d / 10),
-            plate(rect(0, -d / 2 - 0.6, 2, d / 2 + 0.6), "copper", 0.5)]
+    tip = np.concatenate(
+        [
+            [(case_len - 1, -d / 2)],
+            ellipse(case_len, 0, d * 1.2, d / 2, 14, -np.pi / 2, np.pi / 2),
+            [(case_len - 1, d / 2)],
+        ]
+    )
+    return [
+        hollow(rect(0, -d / 2, case_len, d / 2), "copper", 0.1),
+        solid(tip, "lead", d / 10),
+        plate(rect(0, -d / 2 - 0.6, 2, d / 2 + 0.6), "copper", 0.5),
+    ]
 
 
 def bullet_rifle(rng: Rng) -> Parts:
     """Bottlenecked rifle cartridge with a pointed jacketed bullet."""
     d = rng.uniform(10, 12)
-    case = poly((0, -d / 2), (d * 3.6, -d / 2), (d * 4.0, -d * 0.27), (d * 4.4, -d * 0.27),
-                (d * 4.4, d * 0.27), (d * 4.0, d * 0.27), (d * 3.6, d / 2), (0, d / 2))
+    case = poly(
+        (0, -d / 2),
+        (d * 3.6, -d / 2),
+        (d * 4.0, -d * 0.27),
+        (d * 4.4, -d * 0.27),
+        (d * 4.4, d * 0.27),
+        (d * 4.0, d * 0.27),
+        (d * 3.6, d / 2),
+        (0, d / 2),
+    )
     tip = poly((d * 4.1, -d * 0.27), (d * 5.2, -d * 0.22), (d * 6.0, 0), (d * 5.2, d * 0.22), (d * 4.1, d * 0.27))
     return [hollow(case, "copper", 0.12), solid(tip, "lead", d / 18), plate(rect(0, -d / 2, 2, d / 2), "copper", 0.5)]
 
@@ -380,9 +479,11 @@ def bullet_rifle(rng: Rng) -> Parts:
 def bullet_shotgun(rng: Rng) -> Parts:
     """Shotgun shell: plastic hull, brass head, lead shot."""
     d, length = rng.uniform(18, 21), rng.uniform(60, 72)
-    parts = [hollow(rect(0, -d / 2, length, d / 2), "organic", 0.4),
-             hollow(rect(-1, -d / 2 - 1, 14, d / 2 + 1), "copper", 0.12)]
-    for k in range(int(rng.integers(10, 18))):
+    parts = [
+        hollow(rect(0, -d / 2, length, d / 2), "organic", 0.4),
+        hollow(rect(-1, -d / 2 - 1, 14, d / 2 + 1), "copper", 0.12),
+    ]
+    for _ in range(int(rng.integers(10, 18))):
         x, y = rng.uniform(24, length - 4), rng.uniform(-d / 2 + 3, d / 2 - 3)
         parts.append(disc(x, y, 1.8, "lead", 0.4, "rod"))
     return parts
@@ -397,6 +498,7 @@ def bullet_clip(rng: Rng) -> Parts:
 
 
 # --- Sprayer -----------------------------------------------------------------------------------
+
 
 def sprayer_aerosol(rng: Rng) -> Parts:
     """Aerosol can (aluminium or tinplate) partly filled with liquid, plastic cap, steel valve."""
@@ -427,8 +529,15 @@ def sprayer_pepper(rng: Rng) -> Parts:
 def sprayer_pump(rng: Rng) -> Parts:
     """Plastic pump-spray bottle: liquid, dip tube, trigger head with a steel spring."""
     length, d = rng.uniform(150, 200), rng.uniform(55, 70)
-    head = poly((length, -d * 0.3), (length + 55, -d * 0.3), (length + 62, -d * 0.1), (length + 30, 0),
-                (length + 30, d * 0.45), (length + 12, d * 0.45), (length, d * 0.2))
+    head = poly(
+        (length, -d * 0.3),
+        (length + 55, -d * 0.3),
+        (length + 62, -d * 0.1),
+        (length + 30, 0),
+        (length + 30, d * 0.45),
+        (length + 12, d * 0.45),
+        (length, d * 0.2),
+    )
     return [
         hollow(rounded_rect(0, -d / 2, length, d / 2, 12), "organic", 0.3),
         solid(rect(3, -d / 2 + 3, length * rng.uniform(0.3, 0.8), d / 2 - 3), "organic", d / 10 * 0.85),
@@ -440,12 +549,15 @@ def sprayer_pump(rng: Rng) -> Parts:
 
 # --- HandCuffs ---------------------------------------------------------------------------------
 
+
 def _cuff(cx: float, r: float, side: int, rng: Rng) -> Parts:
     """One cuff: a steel ring with a lock box on the side facing the link."""
     box_x = cx - side * (r + 2)
     tilt = rng.uniform(-0.4, 0.4)
-    parts = [ring(cx, 0, r, 8, "iron", 0.5),
-             solid(rotate(rect(box_x - 9, -15, box_x + 9, 15), tilt, (cx, 0)), "iron", 1.6)]
+    parts = [
+        ring(cx, 0, r, 8, "iron", 0.5),
+        solid(rotate(rect(box_x - 9, -15, box_x + 9, 15), tilt, (cx, 0)), "iron", 1.6),
+    ]
     return parts
 
 
@@ -479,13 +591,16 @@ def handcuffs_open(rng: Rng) -> Parts:
         cx = side * (r + 20)
         a0 = rng.uniform(0.3, 1.6)
         path = ellipse(cx, 0, r, r, 22, a0, a0 + rng.uniform(3.6, 5.4))
-        parts += [stroke(path, 8, "iron", 0.5, "flat"),
-                  solid(rect(cx - side * (r + 11), -15, cx - side * (r - 7), 15), "iron", 1.6)]
+        parts += [
+            stroke(path, 8, "iron", 0.5, "flat"),
+            solid(rect(cx - side * (r + 11), -15, cx - side * (r - 7), 15), "iron", 1.6),
+        ]
     parts += [stroke(np.array([(-r * 0.4, 0), (r * 0.4, 0)]), 4, "iron", 0.8)]
     return parts
 
 
 # --- Knife -------------------------------------------------------------------------------------
+
 
 def knife_kitchen(rng: Rng) -> Parts:
     """Kitchen knife: thin steel blade with a curved edge, plastic or wood handle with rivets."""
@@ -493,10 +608,12 @@ def knife_kitchen(rng: Rng) -> Parts:
     edge = [(lb * f, w / 2 - (w * 0.85) * max(0.0, (f - 0.55) / 0.45) ** 2) for f in np.linspace(0, 1, 9)]
     blade = np.array([(0, -w / 2), (lb * 0.85, -w / 2), (lb, -w / 2 + 2)] + edge[::-1])
     h = min(w * 0.7, 24)
-    parts = [plate(blade, "iron", 0.22),
-             solid(rounded_rect(-lh, -h / 2, 4, h / 2, 6), "organic", 1.8),
-             plate(rect(-lh + 8, -h * 0.3, 0, h * 0.3), "iron", 0.25),
-             plate(rect(-2, -w / 2, 6, w / 2), "iron", 0.9)]
+    parts = [
+        plate(blade, "iron", 0.22),
+        solid(rounded_rect(-lh, -h / 2, 4, h / 2, 6), "organic", 1.8),
+        plate(rect(-lh + 8, -h * 0.3, 0, h * 0.3), "iron", 0.25),
+        plate(rect(-2, -w / 2, 6, w / 2), "iron", 0.9),
+    ]
     parts += [disc(-lh * f, 0, 2.5, "iron", 0.6) for f in (0.2, 0.5, 0.8)]
     return parts
 
@@ -536,15 +653,21 @@ def knife_utility(rng: Rng) -> Parts:
     length, w = rng.uniform(120, 160), rng.uniform(18, 26)
     body = "aluminium" if rng.random() < 0.5 else "organic"
     return [
-        hollow(poly((0, -w / 2), (length, -w / 2), (length + 6, -w / 4), (length, w / 2), (0, w / 2)), body,
-               1.0 if body == "aluminium" else 1.8),
-        plate(poly((length - 10, -w / 3), (length + 24, -w / 3), (length + 14, w / 4), (length - 10, w / 4)), "iron", 0.1),
+        hollow(
+            poly((0, -w / 2), (length, -w / 2), (length + 6, -w / 4), (length, w / 2), (0, w / 2)),
+            body,
+            1.0 if body == "aluminium" else 1.8,
+        ),
+        plate(
+            poly((length - 10, -w / 3), (length + 24, -w / 3), (length + 14, w / 4), (length - 10, w / 4)), "iron", 0.1
+        ),
         solid(rect(length * 0.45, -w / 2 - 3, length * 0.6, -w / 2 + 3), "iron", 0.5),
         plate(rect(length * 0.2, -w / 3, length - 10, -w / 3 + 3), "iron", 0.4),
     ]
 
 
 # --- Lighter -----------------------------------------------------------------------------------
+
 
 def lighter_disposable(rng: Rng) -> Parts:
     """Disposable lighter: plastic body with liquid butane, steel hood, flint wheel, spring."""

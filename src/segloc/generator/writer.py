@@ -12,9 +12,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from segloc.data.sixray import build_subsets, write_subsets
+from segloc.data.sixray import SIXRAY_ALL_CLASSES, build_subsets, write_subsets
 from segloc.generator.scan import ScanObject
-from segloc.generator.shapes import PIDRAY_CLASSES, SIXRAY_CLASSES
+from segloc.generator.shapes import PIDRAY_CLASSES
 
 PIDRAY_ANNOTATION_FILES = {
     "train": "xray_train.json",
@@ -112,11 +112,11 @@ def voc_xml(rec: Record) -> ET.ElementTree:
 
 
 def sixray_labels(records: list[Record]) -> dict[str, list[int]]:
-    """Image-level labels (1 present, -1 absent) in SIXRAY_CLASSES order, keyed by image stem."""
+    """Image-level labels (1 present, -1 absent) in the release's column order (SIXRAY_ALL_CLASSES), by image stem."""
     labels = {}
     for rec in records:
         present = {obj.class_name for obj in rec.objects}
-        labels[Path(rec.path).stem] = [1 if c in present else -1 for c in SIXRAY_CLASSES]
+        labels[Path(rec.path).stem] = [1 if c in present else -1 for c in SIXRAY_ALL_CLASSES]
     return labels
 
 
@@ -130,8 +130,8 @@ def write_sixray(
             path.parent.mkdir(parents=True, exist_ok=True)
             voc_xml(rec).write(path, encoding="utf-8", xml_declaration=False)
     labels = sixray_labels(records)
-    subsets = build_subsets(labels, list(SIXRAY_CLASSES), seed, positives_per_class_1000=per_class_1000)
-    write_subsets(root, subsets, labels, list(SIXRAY_CLASSES))
+    subsets = build_subsets(labels, list(SIXRAY_ALL_CLASSES), seed, positives_per_class_1000=per_class_1000)
+    write_subsets(root, subsets, labels, list(SIXRAY_ALL_CLASSES))
     return subsets
 
 
