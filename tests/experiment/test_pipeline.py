@@ -50,6 +50,7 @@ def _config(generated_tiny, tmp_path, methods=("segloc", "insloc")) -> Experimen
         f"finetune.overrides={FINETUNE}",
         "report.gallery_pairs=2",
         "report.detection_images=2",
+        "probe.enabled=true",
         "probe.width=96",
         "probe.max_images=8",
         f"out={tmp_path / 'run'}",
