@@ -86,7 +86,7 @@ def synthesize_cmd(
     from segloc.synthesis.pairs import SegLocConfig
 
     if method not in PAIR_METHODS:
-        raise typer.BadParameter(f"--method must be one of {', '.join(PAIR_METHODS)}")
+        raise typer.BadParameter(f"--method must be {' or '.join(PAIR_METHODS)}")
     if mode not in ("blend", "multiply"):
         raise typer.BadParameter("--mode must be blend or multiply")
     config = SegLocConfig(target_width=target_width, mode=mode) if method == "segloc" else InsLocConfig()
