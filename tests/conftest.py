@@ -1,4 +1,5 @@
-"""Shared fixtures: the real sample scans beside the repository (skipped when absent)."""
+"""Shared fixtures: the real sample scans beside the repository (skipped when absent), generated data,
+small untrained models, and the overrides that shrink an experiment's stages to seconds."""
 
 from __future__ import annotations
 
@@ -14,6 +15,48 @@ def real_samples() -> Path:
     if not REAL_SAMPLES.is_dir():
         pytest.skip(f"real samples not found at {REAL_SAMPLES}")
     return REAL_SAMPLES
+
+
+@pytest.fixture(scope="session")
+def tiny_overrides() -> dict[str, list[str]]:
+    """Overrides that shrink each experiment stage to seconds, keyed by stage (pretrain, finetune, chr);
+    one checkpoint kept per run so that the suite's temporary folders stay small."""
+    return {
+        "pretrain": [
+            "train.steps=2",
+            "train.batch_size=4",
+            "train.checkpoint_every=2",
+            "train.keep_checkpoints=1",
+            "train.log_every=1",
+            "train.progress=false",
+            "contrast.queue_size=16",
+            "data.target_width=96",
+            "data.workers=0",
+            "head.fc_dim=64",
+        ],
+        "finetune": [
+            "model.image_size=128",
+            "train.epochs=1",
+            "train.keep_checkpoints=1",
+            "optim.milestones=[1]",
+            "optim.warmup_steps=2",
+            "data.workers=0",
+            "data.max_train_images=4",
+            "train.log_every=1",
+            "model.rpn_pre_nms_test=100",
+            "model.rpn_post_nms_test=50",
+        ],
+        "chr": [
+            "model.backbone=resnet18",
+            "data.image_size=64",
+            "data.resize=72",
+            "data.workers=0",
+            "train.epochs=1",
+            "train.batch_size=8",
+            "train.keep_checkpoints=1",
+            "eval.enabled=false",
+        ],
+    }
 
 
 @pytest.fixture(scope="session")

@@ -14,40 +14,17 @@ from segloc.errors import ConfigError, SeglocError
 from segloc.experiment import ExperimentConfig, find_config, run_experiment
 from segloc.experiment.pipeline import Experiment
 
-PRETRAIN = [
-    "train.steps=2",
-    "train.batch_size=4",
-    "train.checkpoint_every=2",
-    "train.log_every=1",
-    "train.progress=false",
-    "contrast.queue_size=16",
-    "data.target_width=96",
-    "data.workers=0",
-    "head.fc_dim=64",
-]
-FINETUNE = [
-    "model.image_size=128",
-    "train.epochs=1",
-    "optim.milestones=[1]",
-    "optim.warmup_steps=2",
-    "data.workers=0",
-    "data.max_train_images=6",
-    "train.log_every=1",
-    "model.rpn_pre_nms_test=100",
-    "model.rpn_post_nms_test=50",
-]
 
-
-def _config(generated_tiny, tmp_path, methods=("segloc", "insloc")) -> ExperimentConfig:
+def _config(generated_tiny, tmp_path, tiny, methods=("segloc", "insloc")) -> ExperimentConfig:
     root = generated_tiny[0]
     overrides = [
         f"data.pidray={root / 'pidray'}",
         f"data.sixray={root / 'sixray'}",
         "data.generate=null",
         f"pretrain.methods={list(methods)}",
-        f"pretrain.overrides={PRETRAIN}",
+        f"pretrain.overrides={tiny['pretrain']}",
         f"finetune.inits={['random', *methods]}",
-        f"finetune.overrides={FINETUNE}",
+        f"finetune.overrides={tiny['finetune'] + ['data.max_train_images=6']}",
         "report.gallery_pairs=2",
         "report.detection_images=2",
         "probe.enabled=true",
@@ -58,8 +35,8 @@ def _config(generated_tiny, tmp_path, methods=("segloc", "insloc")) -> Experimen
     return load_config(find_config("demo"), ExperimentConfig, overrides)
 
 
-def test_demo_pipeline_end_to_end(generated_tiny, tmp_path):
-    cfg = _config(generated_tiny, tmp_path)
+def test_demo_pipeline_end_to_end(generated_tiny, tmp_path, tiny_overrides):
+    cfg = _config(generated_tiny, tmp_path, tiny_overrides)
     run = run_experiment(cfg)
     report = json.loads((run / "report.json").read_text())
     assert set(report["summary"]) == {"random", "segloc", "insloc"}
@@ -103,20 +80,20 @@ def test_demo_pipeline_end_to_end(generated_tiny, tmp_path):
         run_experiment(changed)
 
 
-def test_config_errors(generated_tiny, tmp_path):
+def test_config_errors(generated_tiny, tmp_path, tiny_overrides):
     with pytest.raises(ConfigError, match="needs pretrain.methods"):
         load_config(find_config("demo"), ExperimentConfig, ["pretrain.methods=[]"])
     with pytest.raises(ConfigError, match="not found"):
         find_config("no-such-experiment")
-    cfg = _config(generated_tiny, tmp_path)
+    cfg = _config(generated_tiny, tmp_path, tiny_overrides)
     with pytest.raises(ConfigError, match="unknown stage"):
         run_experiment(cfg, from_stage="nonsense")
 
 
-def test_budget_series(generated_tiny, tmp_path):
+def test_budget_series(generated_tiny, tmp_path, tiny_overrides):
     """Two budgets x two random seeds through fine-tuning, evaluation and report: separate schedules,
     a well-formed curve (json + figure) and a plateau note per run."""
-    cfg = _config(generated_tiny, tmp_path, methods=())
+    cfg = _config(generated_tiny, tmp_path, tiny_overrides, methods=())
     cfg = load_config(
         find_config("demo"),
         ExperimentConfig,
@@ -127,7 +104,7 @@ def test_budget_series(generated_tiny, tmp_path):
             "finetune.inits=[random]",
             "finetune.random_seeds=[1]",
             "finetune.budgets=[2, 1]",
-            f"finetune.overrides={FINETUNE + ['optim.milestones=[0.5]', 'eval.splits=[easy]']}",
+            f"finetune.overrides={tiny_overrides['finetune'] + ['optim.milestones=[0.5]', 'eval.splits=[easy]']}",
             "probe.enabled=false",
             "report.detection_images=0",
             f"out={tmp_path / 'run'}",
@@ -145,7 +122,7 @@ def test_budget_series(generated_tiny, tmp_path):
     series = json.loads((run / "figures" / "ap_vs_budget.json").read_text())
     assert series["splits"] == ["easy"]
     entry = series["inits"]["random"]
-    assert entry["epochs"] == [1, 2] and entry["images"] == [6, 12] and entry["seeds"] == 2
+    assert entry["epochs"] == [1, 2] and entry["images"] == [4, 8] and entry["seeds"] == 2
     for metric in ("AP", "AP50"):
         for low, mean, high in zip(entry[f"{metric}_min"], entry[metric], entry[f"{metric}_max"]):
             assert 0.0 <= low <= mean <= high <= 1.0

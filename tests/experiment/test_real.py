@@ -16,39 +16,6 @@ from segloc.data import SIXRAY_CLASSES, load_coco
 from segloc.experiment import ExperimentConfig, find_config, run_experiment
 
 REAL_DEV = Path(__file__).resolve().parents[2].parent / "shared" / "real-dev"
-PRETRAIN = [
-    "train.steps=2",
-    "train.batch_size=4",
-    "train.checkpoint_every=2",
-    "train.log_every=1",
-    "train.progress=false",
-    "contrast.queue_size=16",
-    "data.target_width=96",
-    "data.canvas=96",
-    "data.crop_side=[48, 95]",
-    "data.workers=0",
-    "head.fc_dim=64",
-]
-FINETUNE = [
-    "model.image_size=128",
-    "train.epochs=1",
-    "optim.milestones=[1]",
-    "optim.warmup_steps=2",
-    "data.workers=0",
-    "data.max_train_images=4",
-    "train.log_every=1",
-    "model.rpn_pre_nms_test=100",
-    "model.rpn_post_nms_test=50",
-]
-CHR = [
-    "model.backbone=resnet18",
-    "data.image_size=64",
-    "data.resize=72",
-    "data.workers=0",
-    "train.epochs=1",
-    "train.batch_size=8",
-    "eval.enabled=false",
-]
 
 
 def _box_only(src: Path, images: Path, dst: Path, out_images: Path) -> None:
@@ -85,15 +52,15 @@ def tiny_real(generated_tiny, tmp_path_factory) -> Path:
     return real
 
 
-def _config(real: Path, out: Path) -> ExperimentConfig:
+def _config(real: Path, out: Path, tiny: dict[str, list[str]]) -> ExperimentConfig:
     overrides = [
         f"data.real={real}",
         "data.cache_side=200",
         "pretrain.methods=[segloc, insloc]",
-        f"pretrain.overrides={PRETRAIN}",
-        f"chr.overrides={CHR}",
+        f"pretrain.overrides={tiny['pretrain'] + ['data.canvas=96', 'data.crop_side=[48, 95]']}",
+        f"chr.overrides={tiny['chr']}",
         "finetune.inits=[random, segloc, insloc, chr]",
-        f"finetune.overrides={FINETUNE}",
+        f"finetune.overrides={tiny['finetune']}",
         "report.gallery_pairs=2",
         "report.detection_images=2",
         "probe.width=96",
@@ -102,8 +69,8 @@ def _config(real: Path, out: Path) -> ExperimentConfig:
     return load_config(find_config("real-sixray"), ExperimentConfig, overrides)
 
 
-def test_real_protocol_end_to_end_and_test_split_only_evaluated(tiny_real, tmp_path):
-    run = run_experiment(_config(tiny_real, tmp_path / "run"))
+def test_real_protocol_end_to_end_and_test_split_only_evaluated(tiny_real, tmp_path, tiny_overrides):
+    run = run_experiment(_config(tiny_real, tmp_path / "run", tiny_overrides))
     report = json.loads((run / "report.json").read_text())
     runs = {"random", "random-seed1", "segloc", "insloc", "chr"}
     assert set(report["per_split"]) == runs

@@ -15,28 +15,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE", "src", "configs")
-PRETRAIN = [
-    "train.steps=2",
-    "train.batch_size=4",
-    "train.checkpoint_every=2",
-    "train.log_every=1",
-    "train.progress=false",
-    "contrast.queue_size=16",
-    "data.target_width=96",
-    "data.workers=0",
-    "head.fc_dim=64",
-]
-FINETUNE = [
-    "model.image_size=128",
-    "train.epochs=1",
-    "optim.milestones=[1]",
-    "optim.warmup_steps=2",
-    "data.workers=0",
-    "data.max_train_images=4",
-    "train.log_every=1",
-    "model.rpn_pre_nms_test=100",
-    "model.rpn_post_nms_test=50",
-]
 TINY_DEMO = [
     "data.generate.preset=tiny",
     "pretrain.methods=[segloc]",
@@ -44,8 +22,6 @@ TINY_DEMO = [
     "probe.enabled=false",
     "report.gallery_pairs=2",
     "report.detection_images=1",
-    f"pretrain.overrides={PRETRAIN}",
-    f"finetune.overrides={FINETUNE}",
 ]
 
 
@@ -117,8 +93,9 @@ def test_wheel_ships_configs_and_finds_them_outside_the_checkout(installed, tmp_
 
 
 @pytest.mark.slow
-def test_installed_segloc_demo_runs_at_a_tiny_size(installed, tmp_path):
-    sets = [arg for item in TINY_DEMO for arg in ("--set", item)]
+def test_installed_segloc_demo_runs_at_a_tiny_size(installed, tmp_path, tiny_overrides):
+    tiny = [*TINY_DEMO, *(f"{stage}.overrides={tiny_overrides[stage]}" for stage in ("pretrain", "finetune"))]
+    sets = [arg for item in tiny for arg in ("--set", item)]
     _run([str(installed / "segloc"), "demo", "--out", "runs/demo", *sets], tmp_path, _outside_env())
     report = tmp_path / "runs" / "demo" / "report.md"
     assert report.is_file() and "| segloc |" in report.read_text(encoding="utf-8")
