@@ -9,11 +9,10 @@ import pytest
 import torch
 from pycocotools import mask as mask_utils
 
-from segloc.data import decode_segmentation, load_pidray
+from segloc.data import decode_segmentation, encode_mask, load_pidray
 from segloc.evaluation.coco_eval import (
     METRICS,
     coco_metrics,
-    encode_mask,
     evaluate_results,
     ground_truth,
     to_coco_results,

@@ -1,9 +1,10 @@
 """Dataset loaders for the real release formats (COCO / PIDray, SIXray) and the box formats (VOC, YOLO)."""
 
-from segloc.data.coco import CocoDataset, ImageRecord, Instance, decode_segmentation, load_coco
+from segloc.data.coco import CocoDataset, ImageRecord, Instance, load_coco
 from segloc.data.convert import convert_labels, sixray_to_coco
 from segloc.data.formats import LABEL_FORMATS, detect_format, load_annotations
 from segloc.data.images import image_size, read_rgb
+from segloc.data.masks import decode_segmentation, encode_mask
 from segloc.data.pidray import TEST_SPLITS, find_pidray_splits, load_pidray
 from segloc.data.sixray import (
     SIXRAY_ALL_CLASSES,
@@ -25,6 +26,7 @@ __all__ = [
     "ImageRecord",
     "Instance",
     "decode_segmentation",
+    "encode_mask",
     "load_coco",
     "convert_labels",
     "sixray_to_coco",

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pycocotools import mask as mask_utils
 
 from segloc.data.images import image_size, unreadable_images
+from segloc.data.masks import decode_segmentation
 from segloc.data.paths import resolve_inside
 from segloc.errors import BadRecords, DatasetError
 
@@ -92,19 +92,6 @@ class CocoDataset:
         if not instance.has_mask:
             raise DatasetError(f"{self.json_path}: annotation {instance.id} has no segmentation")
         return decode_segmentation(instance.segmentation, record.height, record.width)
-
-
-def decode_segmentation(segmentation: list[list[float]] | dict, height: int, width: int) -> np.ndarray:
-    """Polygons, uncompressed or compressed RLE -> (H, W) uint8 mask."""
-    if isinstance(segmentation, list):
-        rle = mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
-    elif isinstance(segmentation["counts"], list):
-        rle = mask_utils.frPyObjects(segmentation, height, width)
-    else:
-        rle = dict(segmentation)
-        if isinstance(rle["counts"], str):
-            rle["counts"] = rle["counts"].encode("ascii")
-    return mask_utils.decode(rle).astype(np.uint8)
 
 
 def _read_json(path: Path) -> dict:

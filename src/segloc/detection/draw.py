@@ -6,7 +6,8 @@ import colorsys
 
 import cv2
 import numpy as np
-from pycocotools import mask as mask_utils
+
+from segloc.data.masks import decode_segmentation
 
 
 def class_colour(category_id: int) -> tuple[int, int, int]:
@@ -21,8 +22,7 @@ def draw_detections(image: np.ndarray, detections: list[dict], mask_alpha: float
     for det in detections:
         colour = class_colour(det["category_id"])
         if "segmentation" in det:
-            rle = dict(det["segmentation"], counts=det["segmentation"]["counts"].encode("ascii"))
-            mask = mask_utils.decode(rle).astype(bool)
+            mask = decode_segmentation(det["segmentation"], *det["segmentation"]["size"]).astype(bool)
             canvas[mask] = (canvas[mask] * (1 - mask_alpha) + np.array(colour) * mask_alpha).astype(np.uint8)
     for det in detections:
         colour = class_colour(det["category_id"])

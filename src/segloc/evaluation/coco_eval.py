@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from segloc.data import CocoDataset
+from segloc.data.masks import encode_mask
 from segloc.errors import DatasetError
 
 # metric name -> index in COCOeval.stats
@@ -67,13 +67,6 @@ def coco_from_dict(data: dict) -> COCO:
     with contextlib.redirect_stdout(io.StringIO()):
         gt.createIndex()
     return gt
-
-
-def encode_mask(mask: np.ndarray) -> dict:
-    """A binary (H, W) mask as compressed RLE with a JSON-friendly ``counts`` string."""
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    rle["counts"] = rle["counts"].decode("ascii")
-    return rle
 
 
 def to_coco_results(

@@ -9,8 +9,8 @@ from functools import cache
 
 import cv2
 import numpy as np
-from pycocotools import mask as mask_utils
 
+from segloc.data.masks import rle_area, rle_box, to_rle
 from segloc.generator.bag import Bag, make_bag
 from segloc.generator.clutter import cover_pile, draw_clutter, garment, trinket, wire_wrap
 from segloc.generator.detector import observe
@@ -168,11 +168,11 @@ def annotate(mask: np.ndarray) -> tuple[list[list[float]], list[int], int] | Non
     if not polygons:
         return None
     h, w = mask.shape
-    rle = mask_utils.merge(mask_utils.frPyObjects(polygons, h, w))
-    area = int(mask_utils.area(rle))
+    rle = to_rle(polygons, h, w)
+    area = int(rle_area(rle))
     if area == 0:
         return None
-    return polygons, [int(round(v)) for v in mask_utils.toBbox(rle)], area
+    return polygons, [int(round(v)) for v in rle_box(rle)], area
 
 
 def _hide(canvas: Canvas, bag: Bag, pose: Pose, rng: Rng, half_len: float, half_wid: float) -> None:

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from pycocotools import mask as mask_utils
 from tqdm import tqdm
 
+from segloc.data.masks import decode_segmentation, encode_mask
 from segloc.errors import ConfigError, DatasetError
 from segloc.synthesis.pairs import Pair
 from segloc.synthesis.paste import View
@@ -38,16 +38,6 @@ SHARD_FORMAT_VERSION = 1
 
 def shard_name(shard: int) -> str:
     return f"shard_{shard:05d}"
-
-
-def encode_mask(mask: np.ndarray) -> dict:
-    """Binary mask -> COCO RLE with a JSON-safe string ``counts``."""
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")}
-
-
-def decode_mask(rle: dict) -> np.ndarray:
-    return mask_utils.decode({"size": rle["size"], "counts": rle["counts"].encode("ascii")}).astype(np.uint8)
 
 
 def encode_image(image: np.ndarray, jpeg_quality: int | None) -> bytes:
@@ -195,7 +185,7 @@ class ShardReader:
                 View(
                     cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB),
                     np.asarray(view["box"], np.float32),
-                    decode_mask(view["mask"]),
+                    decode_segmentation(view["mask"], *view["mask"]["size"]),
                     int(view["label"]),
                 )
             )

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pycocotools import mask as mask_utils
 
-from segloc.data.coco import CocoDataset, ImageRecord, Instance, decode_segmentation, run_image_check
+from segloc.data.coco import CocoDataset, ImageRecord, Instance, run_image_check
 from segloc.data.formats import load_annotations
 from segloc.data.images import read_rgb
+from segloc.data.masks import decode_segmentation, rle_area, to_rle
 from segloc.errors import DatasetError, log
 from segloc.synthesis.region import mask_box
 from segloc.synthesis.silhouette import silhouette
@@ -51,12 +51,7 @@ def segmentation_area(segmentation: list | dict, height: int, width: int) -> flo
             xs, ys = np.asarray(poly[0::2], float), np.asarray(poly[1::2], float)
             total += 0.5 * abs(float(np.dot(xs, np.roll(ys, -1)) - np.dot(ys, np.roll(xs, -1))))
         return total
-    rle = segmentation
-    if isinstance(rle["counts"], list):
-        rle = mask_utils.frPyObjects(rle, height, width)
-    elif isinstance(rle["counts"], str):
-        rle = {"size": rle["size"], "counts": rle["counts"].encode("ascii")}
-    return float(mask_utils.area(rle))
+    return rle_area(to_rle(segmentation, height, width))
 
 
 class SegmentBank:
