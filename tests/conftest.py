@@ -47,7 +47,7 @@ def tiny_overrides() -> dict[str, list[str]]:
             "model.rpn_post_nms_test=50",
         ],
         "chr": [
-            "model.backbone=resnet18",
+            "model.arch=resnet18",
             "data.image_size=64",
             "data.resize=72",
             "data.workers=0",
@@ -120,7 +120,7 @@ def random_chr_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from segloc.engine.runfiles import FINAL_MODEL
 
     torch.manual_seed(0)
-    config = ChrConfig.model_validate({"model": {"backbone": "resnet18"}, "data": {"image_size": 64}})
+    config = ChrConfig.model_validate({"model": {"arch": "resnet18"}, "data": {"image_size": 64}})
     model = CHRNet("resnet18", len(SIXRAY_CLASSES), "chr")
     run = tmp_path_factory.mktemp("random-chr")
     atomic_save(

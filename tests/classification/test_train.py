@@ -20,7 +20,7 @@ from segloc.evaluation.voc_ap import mean_average_precision
 
 def tiny_config(root, **sections) -> ChrConfig:
     data = {
-        "model": {"backbone": "resnet18", "variant": "chr"},
+        "model": {"arch": "resnet18", "variant": "chr"},
         "data": {"root": str(root), "subset": "10", "image_size": 64, "resize": 72, "workers": 0},
         "optim": {},
         "train": {"batch_size": 4, "epochs": 50, "steps": 4, "checkpoint_every": 2, "log_every": 1, "amp": "none"},

@@ -14,7 +14,7 @@ from bad_inputs import assert_clean_error
 from segloc.engine.runfiles import FINAL_MODEL
 
 CHR_SMALL = [
-    "--backbone",
+    "--arch",
     "resnet18",
     "--set",
     "data.image_size=32",

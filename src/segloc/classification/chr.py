@@ -29,9 +29,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision import models
 
+from segloc.models.spec import RESNETS
+
 log = logging.getLogger(__name__)
 
-RESNETS = ("resnet18", "resnet34", "resnet50", "resnet101")
 BACKBONES = RESNETS + ("densenet121", "inception_v3")
 # Children of each torchvision body whose outputs are the three levels (low, middle, high).
 TAPS = {

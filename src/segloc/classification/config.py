@@ -18,15 +18,15 @@ from segloc.evaluation.voc_ap import AP_METHODS
 
 
 class ModelSection(Config):
-    backbone: str = "resnet34"
+    arch: str = "resnet34"  # the trunk: a ResNet (the shared backbone spec's arch) or densenet121 / inception_v3
     variant: str = "chr"
     weights: str | None = None  # optional local backbone file (torchvision or segloc layout)
     threshold: float = -20.0  # class-balanced loss: negatives with logit below this are masked
     hierarchical_mask: bool = True  # a class masked at a level stays masked below it
 
-    @field_validator("backbone")
+    @field_validator("arch")
     @classmethod
-    def _known_backbone(cls, value: str) -> str:
+    def _known_arch(cls, value: str) -> str:
         if value not in BACKBONES:
             raise ValueError(f"unknown backbone {value!r}; expected one of {', '.join(BACKBONES)}")
         return value
@@ -96,6 +96,7 @@ class ChrConfig(Config):
     eval: EvalSection = Field(default_factory=EvalSection)
 
     RENAMED = {
+        "model.backbone": "model.arch",
         "optim.epochs": "train.epochs",
         "optim.max_steps": "train.steps",
         "optim.batch_size": "train.batch_size",

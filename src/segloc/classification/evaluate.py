@@ -31,7 +31,7 @@ def load_trained(path: Path | str, device: str | torch.device = "cpu") -> tuple[
         raise SeglocError(f"{file}: not a segloc CHR checkpoint (no 'config'/'model' entries)")
     config = ChrConfig.from_saved(state["config"])
     class_names = list(state["class_names"])
-    model = CHRNet(config.model.backbone, len(class_names), config.model.variant)
+    model = CHRNet(config.model.arch, len(class_names), config.model.variant)
     model.load_state_dict(state["model"])
     return model.to(device).eval(), config, class_names
 
@@ -90,7 +90,7 @@ def evaluate_model(
     acc, mean_acc = counts.accuracy()
     positives = (test_set.labels > 0).sum(dim=0).tolist()
     return {
-        "backbone": config.model.backbone,
+        "arch": config.model.arch,
         "variant": config.model.variant,
         "subset": str(subset),
         "test_images": len(test_set),
@@ -116,7 +116,7 @@ def _row(label: str, values: list[float], mean: float) -> str:
 def report_markdown(metrics: dict) -> str:
     """Paper-style tables: per-class AP + mean (Table 2), per-class pointing accuracy + mean (Table 3)."""
     names = metrics["class_names"]
-    label = f"{metrics['backbone']}+{metrics['variant'].upper()} (SIXray{metrics['subset']})"
+    label = f"{metrics['arch']}+{metrics['variant'].upper()} (SIXray{metrics['subset']})"
     header = "| Method | " + " | ".join(names) + " | mean |"
     rule = "|---" * (len(names) + 2) + "|"
     ap = [metrics["ap"][n] for n in names]

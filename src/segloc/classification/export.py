@@ -29,13 +29,11 @@ def export_backbone(path: Path | str, out: Path | str) -> Path:
     from segloc.models.weights import save_backbone
 
     model, config, _ = load_trained(path)
-    if config.model.backbone not in RESNETS:
-        raise SeglocError(
-            f"{path}: only ResNet trunks can initialise the detector, this run used {config.model.backbone}"
-        )
+    if config.model.arch not in RESNETS:
+        raise SeglocError(f"{path}: only ResNet trunks can initialise the detector, this run used {config.model.arch}")
     holder = nn.Module()
     holder.body = model.trunk.body
-    holder.config = {"arch": config.model.backbone, "norm": "bn"}
+    holder.config = {"arch": config.model.arch, "norm": "bn"}
     meta = {"source": "chr", "variant": config.model.variant, "subset": config.data.subset}
     return save_backbone(holder, out, meta)
 
@@ -68,7 +66,7 @@ def export_onnx(path: Path | str, out: Path | str) -> Path:
         "segloc": __version__,
         "class_names": class_names,
         "image_size": size,
-        "backbone": config.model.backbone,
+        "arch": config.model.arch,
         "variant": config.model.variant,
         "input": "image: uint8 (H, W, 3) RGB",
         "outputs": ["scores", "cams"],

@@ -56,7 +56,7 @@ class ChrTask(Task):
             )
         variant = get_variant(config.model.variant)
         self.model = CHRNet(
-            config.model.backbone, len(train_set.class_names), config.model.variant, weights=config.model.weights
+            config.model.arch, len(train_set.class_names), config.model.variant, weights=config.model.weights
         )
         pos_weight = positive_weights(train_set.labels) if config.data.pos_weight else None
         self.criterion = ClassBalancedLoss(
@@ -98,7 +98,7 @@ class ChrTask(Task):
         log.info(
             "training CHR (%s, %s) on SIXray%s: %d images, %d steps of %d from step %d",
             cfg.model.variant,
-            cfg.model.backbone,
+            cfg.model.arch,
             cfg.data.subset,
             len(self.train_set),
             engine.total,

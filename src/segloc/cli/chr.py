@@ -46,7 +46,7 @@ def train_cmd(
     out: Path = typer.Option(..., "--out", help="Run folder (config, checkpoints, logs, reports)."),
     data: Path = typer.Option(None, "--data", help="SIXray root (JPEGImage/, ImageSet/, Annotation/)."),
     subset: str = typer.Option(None, "--subset", help="SIXray subset: 10, 100 or 1000 (ImageSet/<subset>/)."),
-    backbone: str = typer.Option(None, "--backbone", help="resnet18|34|50|101, densenet121, inception_v3."),
+    arch: str = typer.Option(None, "--arch", help="resnet18|34|50|101, densenet121, inception_v3."),
     variant: str = typer.Option(None, "--variant", help="chr | baseline | h | ch | hr (paper Table 4)."),
     config: Path = typer.Option(None, "--config", help="YAML config, e.g. configs/chr/cpu-demo.yaml."),
     overrides: list[str] = typer.Option([], "--set", help="Override a config value: section.key=value."),
@@ -60,7 +60,7 @@ def train_cmd(
 
     options = {
         "data": {"root": str(data) if data else None, "subset": subset, "skip_bad": skip_bad or None},
-        "model": {"backbone": backbone, "variant": variant},
+        "model": {"arch": arch, "variant": variant},
     }
     cfg = train_config(config, overrides, out, resume, options)
     run_dir = train(cfg, out, resume=resume, overwrite=overwrite)

@@ -9,19 +9,17 @@ from pydantic import AliasChoices, Field, model_validator
 from segloc.config import Config
 from segloc.data.images import IMAGENET_MEAN, IMAGENET_STD
 from segloc.engine.config import OptimConfig, TrainConfig
+from segloc.models.spec import Arch, BackboneSpec
 
 
-class ModelConfig(Config):
-    """The detector: family, backbone and head sizes (defaults: SDANet, i.e. Cascade Mask R-CNN R-101 + attention)."""
+class ModelConfig(BackboneSpec):
+    """The detector: the shared backbone spec, family and head sizes (defaults: SDANet, i.e. Cascade Mask
+    R-CNN R-101 + attention)."""
 
+    arch: Arch = "resnet101"
+    attention: bool = Field(True, description="SDANet attention after the FPN")
     kind: Literal["cascade", "mask_rcnn"] = "cascade"
     masks: bool | None = Field(None, description="mask head on/off; None: on when the training data has masks")
-    arch: Literal["resnet18", "resnet34", "resnet50", "resnet101"] = "resnet101"
-    norm: Literal["bn", "syncbn", "frozenbn", "gn"] = "bn"
-    fpn_norm: Literal["bn", "syncbn", "frozenbn", "gn"] | None = "bn"
-    attention: bool = True
-    trainable_layers: int = Field(5, ge=0, le=5)
-    fpn_channels: int = Field(256, gt=0)
     image_size: int = Field(500, gt=0, description="longer image side after resizing (aspect kept)")
     image_mean: tuple[float, float, float] = IMAGENET_MEAN
     image_std: tuple[float, float, float] = IMAGENET_STD

@@ -248,15 +248,12 @@ class Experiment:
 
     def _check_backbone(self, method: str, pretrain_config) -> None:
         """The pretrained network must be the detector's backbone and neck, key for key."""
-        model = self._finetune_config().model
-        theirs = pretrain_config.backbone
-        mismatched = [
-            f"{name}: pretrain {getattr(theirs, name)!r} vs finetune {getattr(model, name)!r}"
-            for name in ("arch", "attention", "fpn_norm", "fpn_channels")
-            if getattr(theirs, name) != getattr(model, name)
-        ]
+        mismatched = pretrain_config.backbone.differences(self._finetune_config().model)
         if mismatched:
-            raise ConfigError(f"pretraining config of {method!r} does not match the detector: " + "; ".join(mismatched))
+            raise ConfigError(
+                f"pretraining config of {method!r} does not match the detector (pretrain vs finetune): "
+                + "; ".join(mismatched)
+            )
 
     def chr(self) -> None:
         """Train CHR on SIXray and export its trunk as a domain-supervised init (when enabled)."""

@@ -5,48 +5,39 @@ pyramid = backbone(images)                        # OrderedDict p2..p6, 256 chan
 embeddings = RoIEmbeddingHead()(pyramid, boxes)   # {level: [N, 128]} unit vectors (InsLoc)
 save_backbone(backbone, "ssl.safetensors", meta={"method": "segloc"})
 detector_backbone = build_backbone(**read_backbone_config("ssl.safetensors"), weights="ssl.safetensors")
+
+The names below load their module on first use, so that reading a config (``segloc.models.spec``)
+or the CLI's help does not import torch.
 """
 
-from segloc.models.backbone import BackboneWithFPN, ResNetTrunk, build_backbone, build_resnet, trunk_channels
-from segloc.models.fpn import FPN, FPN_LEVELS, level_stride
-from segloc.models.heads import GlobalEmbeddingHead, RoIEmbeddingHead
-from segloc.models.norms import NORM_KINDS, convert_to_syncbn, make_norm
-from segloc.models.sdanet import ContextBlock, SDAAttention
-from segloc.models.weights import (
-    LoadReport,
-    WeightsError,
-    load_backbone_weights,
-    read_backbone_config,
-    read_metadata,
-    read_state,
-    save_backbone,
-    torchvision_layout,
-    unwrap,
-)
+from __future__ import annotations
 
-__all__ = [
-    "FPN",
-    "FPN_LEVELS",
-    "NORM_KINDS",
-    "BackboneWithFPN",
-    "ContextBlock",
-    "GlobalEmbeddingHead",
-    "LoadReport",
-    "ResNetTrunk",
-    "RoIEmbeddingHead",
-    "SDAAttention",
-    "WeightsError",
-    "build_backbone",
-    "build_resnet",
-    "convert_to_syncbn",
-    "level_stride",
-    "load_backbone_weights",
-    "make_norm",
-    "read_backbone_config",
-    "read_metadata",
-    "read_state",
-    "save_backbone",
-    "torchvision_layout",
-    "trunk_channels",
-    "unwrap",
-]
+import importlib
+
+_HOMES = {
+    "backbone": ("BackboneWithFPN", "ResNetTrunk", "build_backbone", "build_resnet", "trunk_channels"),
+    "fpn": ("FPN", "FPN_LEVELS", "level_stride"),
+    "heads": ("GlobalEmbeddingHead", "RoIEmbeddingHead"),
+    "norms": ("NORM_KINDS", "convert_to_syncbn", "make_norm"),
+    "sdanet": ("ContextBlock", "SDAAttention"),
+    "spec": ("BackboneSpec",),
+    "weights": (
+        "LoadReport",
+        "WeightsError",
+        "load_backbone_weights",
+        "read_backbone_config",
+        "read_metadata",
+        "read_state",
+        "save_backbone",
+        "torchvision_layout",
+        "unwrap",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'segloc.models' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"segloc.models.{_MODULE_OF[name]}"), name)

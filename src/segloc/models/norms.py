@@ -7,7 +7,8 @@ from collections.abc import Callable
 from torch import nn
 from torchvision.ops import FrozenBatchNorm2d
 
-NORM_KINDS = ("bn", "syncbn", "frozenbn", "gn")
+from segloc.models.spec import NORM_KINDS
+
 GN_GROUPS = 32
 
 

@@ -14,21 +14,16 @@ from pydantic import Field, model_validator
 
 from segloc.config import Config
 from segloc.engine.config import OptimConfig, TrainConfig
+from segloc.models.spec import BackboneSpec
 
 Method = Literal["segloc", "insloc", "moco"]
 METHODS: tuple[str, ...] = get_args(Method)  # the pretraining methods, in the papers' order
 
 
-class BackboneConfig(Config):
-    """The network that is exported to the detector: ResNet trunk + FPN (+ SDANet attention)."""
+class BackboneConfig(BackboneSpec):
+    """The network that is exported to the detector (the shared spec), plus what only pretraining sets."""
 
-    arch: Literal["resnet18", "resnet34", "resnet50", "resnet101"] = "resnet50"
-    norm: Literal["bn", "syncbn", "frozenbn", "gn"] = "bn"
     fpn_levels: list[str] = Field(default_factory=lambda: ["p2", "p3", "p4", "p5"])
-    fpn_norm: Literal["bn", "syncbn", "frozenbn", "gn"] | None = "bn"
-    fpn_channels: int = Field(256, gt=0, description="FPN width; the detector's model.fpn_channels must match")
-    attention: bool = False
-    trainable_layers: int = Field(5, ge=0, le=5)
     checkpointing: bool = False
     weights: Path | None = None
 
