@@ -93,6 +93,28 @@ class CocoDataset:
             raise DatasetError(f"{self.json_path}: annotation {instance.id} has no segmentation")
         return decode_segmentation(instance.segmentation, record.height, record.width)
 
+    def to_coco(self) -> dict:
+        """The records that survived validation as a COCO instance dict (images, annotations, categories)."""
+        images, annotations = [], []
+        for record in self.images:
+            images.append(
+                {"id": record.id, "file_name": record.file_name, "width": record.width, "height": record.height}
+            )
+            for inst in record.instances:
+                ann = {
+                    "id": inst.id,
+                    "image_id": record.id,
+                    "category_id": inst.category_id,
+                    "bbox": list(inst.bbox),
+                    "area": inst.area,
+                    "iscrowd": inst.iscrowd,
+                }
+                if inst.has_mask:
+                    ann["segmentation"] = inst.segmentation
+                annotations.append(ann)
+        categories = [{"id": i, "name": n} for i, n in sorted(self.categories.items())]
+        return {"images": images, "annotations": annotations, "categories": categories}
+
 
 def _read_json(path: Path) -> dict:
     if not path.is_file():

@@ -79,27 +79,7 @@ def sixray_to_coco(
 
 def write_coco(dataset: CocoDataset, out: Path | str) -> Path:
     """Write ``dataset`` as a COCO instance json (file names relative to its image folder; masks kept)."""
-    images, annotations = [], []
-    for record in dataset.images:
-        images.append({"id": record.id, "file_name": record.file_name, "width": record.width, "height": record.height})
-        for inst in record.instances:
-            ann = {
-                "id": inst.id,
-                "image_id": record.id,
-                "category_id": inst.category_id,
-                "bbox": list(inst.bbox),
-                "area": inst.area,
-                "iscrowd": inst.iscrowd,
-            }
-            if inst.has_mask:
-                ann["segmentation"] = inst.segmentation
-            annotations.append(ann)
-    data = {
-        "info": {"description": f"converted by segloc from {dataset.json_path}"},
-        "images": images,
-        "annotations": annotations,
-        "categories": [{"id": i, "name": n} for i, n in sorted(dataset.categories.items())],
-    }
+    data = {"info": {"description": f"converted by segloc from {dataset.json_path}"}, **dataset.to_coco()}
     return atomic_write_text(json.dumps(data), out)
 
 

@@ -41,23 +41,7 @@ class CocoEvaluation:
 
 def ground_truth(dataset: CocoDataset) -> COCO:
     """A pycocotools COCO index of a loaded dataset (the records that survived validation)."""
-    images, annotations = [], []
-    for rec in dataset.images:
-        images.append({"id": rec.id, "file_name": rec.file_name, "width": rec.width, "height": rec.height})
-        for inst in rec.instances:
-            ann = {
-                "id": inst.id,
-                "image_id": rec.id,
-                "category_id": inst.category_id,
-                "bbox": list(inst.bbox),
-                "area": inst.area,
-                "iscrowd": inst.iscrowd,
-            }
-            if inst.has_mask:
-                ann["segmentation"] = inst.segmentation
-            annotations.append(ann)
-    categories = [{"id": i, "name": n} for i, n in sorted(dataset.categories.items())]
-    return coco_from_dict({"images": images, "annotations": annotations, "categories": categories})
+    return coco_from_dict(dataset.to_coco())
 
 
 def coco_from_dict(data: dict) -> COCO:
