@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 
 import devices
 import torch
@@ -28,6 +26,7 @@ from segloc.classification.chr import CHRNet
 from segloc.classification.config import ChrConfig
 from segloc.classification.loss import ClassBalancedLoss
 from segloc.classification.train import train_step as chr_train_step
+from segloc.engine.machine import machine_info
 
 
 def _median_times(steps: dict, iters: int, device: torch.device) -> dict[str, float]:
@@ -109,14 +108,7 @@ def main() -> None:
     device = devices.pick(args.device)
     report = {
         "benchmark": "chr",
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "processor": platform.processor() or platform.machine(),
-            **devices.describe(device),
-        },
+        "machine": {**machine_info(), **devices.describe(device)},
         "settings": {
             "size": args.size,
             "batch": args.batch,

@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -43,6 +41,7 @@ from segloc.config import load_config
 from segloc.detection import FinetuneConfig, ModelConfig, build_detector
 from segloc.detection.forward import run_detector
 from segloc.detection.train import train_step as detection_train_step
+from segloc.engine.machine import machine_info
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "finetune" / "cpu-demo.yaml"
 NUM_CLASSES = 12
@@ -294,14 +293,7 @@ def main() -> None:
     results, memory, breakdowns = _bench(cfg, args.kinds, args.batch, args.iters, args.amp, device)
     report = {
         "benchmark": "detection",
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "processor": platform.processor() or platform.machine(),
-            **devices.describe(device),
-        },
+        "machine": {**machine_info(), **devices.describe(device)},
         "settings": {
             "config": args.config.name,
             "arch": cfg.arch,

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from segloc.engine.machine import machine_info
 from segloc.generator.pipeline import run_tasks
 from segloc.generator.plan import balanced, sixray_tasks
 from segloc.generator.presets import PRESETS
@@ -161,7 +161,6 @@ def main() -> None:
     n = len(plans)
     mean_pixels = float(np.mean([im.shape[0] * im.shape[1] for im in images]))
     render_rate, write_rate, base_rate = n / r_cpu, n / w_cpu, n / b_cpu
-    import torch
 
     print(
         json.dumps(
@@ -181,12 +180,10 @@ def main() -> None:
                 "note": "per-core rates use this process's CPU time (robust to other load); wall rates shown too",
                 "realism": realism_figures,
                 "machine": {
-                    "cpu_count": os.cpu_count(),
+                    **machine_info(),
                     "load_avg_1m": round(os.getloadavg()[0], 2),
-                    "python": platform.python_version(),
                     "numpy": np.__version__,
                     "opencv": cv2.__version__,
-                    "torch": torch.__version__,
                 },
             },
             indent=2,

@@ -27,12 +27,12 @@ import argparse
 import functools
 import json
 import os
-import platform
 import statistics
 
 import devices
 import torch
 
+from segloc.engine.machine import machine_info
 from segloc.pretrain.builder import build_model
 from segloc.pretrain.config import PretrainConfig
 from segloc.pretrain.trainer import Plan, train_step
@@ -188,14 +188,7 @@ def main() -> None:
                 "resident_memory_gib": resident,
                 "bare_times_s": [round(t[0], 4) for t in bare_times],
                 "step_times_s": [round(t[0], 4) for t in step_times],
-                "machine": {
-                    "cpu_count": os.cpu_count(),
-                    "threads": args.threads,
-                    "torch": torch.__version__,
-                    "python": platform.python_version(),
-                    "processor": platform.processor() or platform.machine(),
-                    **devices.describe(device),
-                },
+                "machine": {**machine_info(), **devices.describe(device)},
             },
             indent=2,
         )

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import cv2
 import torch
+
+from segloc.engine.machine import machine_info
 
 
 def _data(args: argparse.Namespace, tmp: Path) -> tuple[Path, Path, Path, str]:
@@ -103,12 +103,7 @@ def main() -> None:
                 "to_tensor_items_per_s": round(n / item_s, 1),
                 "insloc_pairs_per_s_per_core": round(n / insloc_s, 2),
                 "regions_per_s_per_core": round(n_backgrounds / regions_s, 2),
-                "machine": {
-                    "cpu_count": os.cpu_count(),
-                    "torch": torch.__version__,
-                    "opencv": cv2.__version__,
-                    "python": platform.python_version(),
-                },
+                "machine": {**machine_info(), "opencv": cv2.__version__},
             },
             indent=1,
         )

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import torch
+
+from segloc.engine.machine import machine_info
 
 HERE = Path(__file__).resolve().parent
 QUICK_ARGS = {
@@ -112,14 +112,7 @@ GPU_FIGURES = (*CPU_FIGURES, "_it_s", "_img_s", "pairs_per_s", "step_s", "alloca
 
 
 def machine() -> dict:
-    info = {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
-    }
+    info = machine_info()
     if torch.cuda.is_available():
         info["cuda"] = torch.version.cuda
     return info
