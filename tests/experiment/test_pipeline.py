@@ -13,6 +13,7 @@ from segloc.detection.config import FinetuneConfig
 from segloc.errors import ConfigError, SeglocError
 from segloc.experiment import ExperimentConfig, find_config, run_experiment
 from segloc.experiment.pipeline import Experiment
+from segloc.experiment.report import plateau_notes
 
 
 def _config(generated_tiny, tmp_path, tiny, methods=("segloc", "insloc")) -> ExperimentConfig:
@@ -130,4 +131,8 @@ def test_budget_series(generated_tiny, tmp_path, tiny_overrides):
     report = json.loads((run / "report.json").read_text())
     assert "figures/ap_vs_budget.png" in report["figures"]
     assert set(report["plateau"]) == {"random", "random-seed1"}
+    gaining = {"inits": {"random": {"last_gain": 0.5, "plateau": False}}, "plateau_gain": 0.1}
+    notes = plateau_notes(exp.layout, ["random", "random-seed1"], gaining)
+    assert notes["random"].startswith("not at a plateau: the longest budget adds +50% AP")
+    assert notes["random-seed1"] == notes["random"] + "; random's series, its seeds averaged"
     assert "## Box AP against fine-tuning budget" in (run / "report.md").read_text()
