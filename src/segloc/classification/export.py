@@ -10,11 +10,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from segloc import __version__
-from segloc.classification.chr import RESNETS, CHRNet
+from segloc.classification.chr import CHRNet
 from segloc.classification.data import MEAN, STD
 from segloc.classification.evaluate import load_trained
 from segloc.errors import SeglocError
 from segloc.graphs import noise_scan, trace_onnx, write_atomically
+from segloc.models.spec import RESNETS
 
 FORMATS = ("safetensors", "onnx")
 

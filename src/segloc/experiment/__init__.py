@@ -5,19 +5,8 @@ import torch."""
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from segloc.lazy import lazy_exports
 
-_EXPORTS = {
-    "ExperimentConfig": "segloc.experiment.config",
-    "run_experiment": "segloc.experiment.pipeline",
-    "find_config": "segloc.config",
-}
-
-__all__ = list(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(_EXPORTS[name]), name)
+__all__, __getattr__ = lazy_exports(
+    __name__, {".config": ("ExperimentConfig",), ".pipeline": ("run_experiment",), "segloc.config": ("find_config",)}
+)

@@ -111,14 +111,15 @@ def plateau_notes(layout: RunLayout, runs: list[str], series: dict | None) -> di
     notes = {}
     init_of = {r.row: r.init for r in layout.main_runs()}
     for run in runs:
-        entry = series["inits"].get(init_of.get(run, run)) if series else None
+        init = init_of.get(run, run)
+        entry = series["inits"].get(init) if series else None
         if entry is not None and entry["last_gain"] is not None:
             gain = entry["last_gain"]
             state = "at a plateau" if entry["plateau"] else "not at a plateau"
             notes[run] = (
                 f"{state}: the longest budget adds {gain:+.0%} AP over the one before "
                 f"(plateau: under {series['plateau_gain']:.0%})"
-                + ("" if init_of.get(run, run) == run else f"; {init_of[run]}'s series, its seeds averaged")
+                + ("" if init == run else f"; {init}'s series, its seeds averaged")
             )
             continue
         trend = loss_trend(layout.finetune_dir(run) / "metrics.csv")

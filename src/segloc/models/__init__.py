@@ -12,16 +12,16 @@ or the CLI's help does not import torch.
 
 from __future__ import annotations
 
-import importlib
+from segloc.lazy import lazy_exports
 
 _HOMES = {
-    "backbone": ("BackboneWithFPN", "ResNetTrunk", "build_backbone", "build_resnet", "trunk_channels"),
-    "fpn": ("FPN", "FPN_LEVELS", "level_stride"),
-    "heads": ("GlobalEmbeddingHead", "RoIEmbeddingHead"),
-    "norms": ("NORM_KINDS", "convert_to_syncbn", "make_norm"),
-    "sdanet": ("ContextBlock", "SDAAttention"),
-    "spec": ("BackboneSpec",),
-    "weights": (
+    ".backbone": ("BackboneWithFPN", "ResNetTrunk", "build_backbone", "build_resnet", "trunk_channels"),
+    ".fpn": ("FPN", "FPN_LEVELS", "level_stride"),
+    ".heads": ("GlobalEmbeddingHead", "RoIEmbeddingHead"),
+    ".norms": ("convert_to_syncbn", "make_norm"),
+    ".sdanet": ("ContextBlock", "SDAAttention"),
+    ".spec": ("BackboneSpec", "NORM_KINDS", "RESNETS"),
+    ".weights": (
         "LoadReport",
         "WeightsError",
         "load_backbone_weights",
@@ -33,11 +33,4 @@ _HOMES = {
         "unwrap",
     ),
 }
-_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
-__all__ = sorted(_MODULE_OF)
-
-
-def __getattr__(name: str) -> object:
-    if name not in _MODULE_OF:
-        raise AttributeError(f"module 'segloc.models' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"segloc.models.{_MODULE_OF[name]}"), name)
+__all__, __getattr__ = lazy_exports(__name__, _HOMES)

@@ -5,15 +5,6 @@ The names below load on first use, so that ``segloc --help`` does not import tor
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from segloc.lazy import lazy_exports
 
-_EXPORTS = {"make_server": "segloc.serve.server", "find_sources": "segloc.serve.sources"}
-
-__all__ = list(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(_EXPORTS[name]), name)
+__all__, __getattr__ = lazy_exports(__name__, {".server": ("make_server",), ".sources": ("find_sources",)})
