@@ -3,6 +3,8 @@ small untrained models, and the overrides that shrink an experiment's stages to 
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -133,3 +135,38 @@ def random_chr_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         run / FINAL_MODEL,
     )
     return run
+
+
+def _box_only(src: Path, images: Path, dst: Path, out_images: Path) -> None:
+    """A generated PIDray split as the real set's box-only COCO, SIXray classes only."""
+    from segloc.data.sixray import SIXRAY_CLASSES
+
+    data = json.loads(src.read_text())
+    keep = {c["id"] for c in data["categories"] if c["name"] in SIXRAY_CLASSES}
+    anns = [
+        {k: v for k, v in a.items() if k != "segmentation"} for a in data["annotations"] if a["category_id"] in keep
+    ]
+    used = {a["image_id"] for a in anns}
+    data["images"] = [r for r in data["images"] if r["id"] in used]
+    data["annotations"], data["categories"] = anns, [c for c in data["categories"] if c["id"] in keep]
+    out_images.mkdir(parents=True, exist_ok=True)
+    for record in data["images"]:
+        shutil.copy(images / record["file_name"], out_images / record["file_name"])
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_text(json.dumps(data))
+
+
+@pytest.fixture(scope="session")
+def tiny_real(generated_tiny: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real set's layout (box-only sixray-det/{train,val,test} and backgrounds/) built from the generated
+    tiny preset: a stand-in for ``../shared/real-dev`` that every test can have. Read-only."""
+    from segloc.data.sixray_det import sixray_det_split
+
+    root, real = generated_tiny[0], tmp_path_factory.mktemp("real")
+    for split, source in (("train", "train"), ("val", "easy"), ("test", "hard")):
+        name = "xray_train.json" if split == "train" else f"xray_test_{source}.json"
+        _box_only(root / "pidray" / "annotations" / name, root / "pidray" / source, *sixray_det_split(real, split))
+    (real / "backgrounds").mkdir()
+    for path in sorted((root / "sixray" / "JPEGImage").glob("N*.jpg"))[:30]:
+        shutil.copy(path, real / "backgrounds" / path.name)
+    return real

@@ -34,20 +34,24 @@ SMALLEST = {
 }
 
 
+def run_benchmark(script: str, args: list[str], cwd: Path, timeout: int = 300) -> dict:
+    """Run one benchmark on one thread; the JSON report it prints (the run must succeed)."""
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        cwd=cwd,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout[done.stdout.index("{") :])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("script", sorted(SMALLEST))
 def test_benchmark_prints_a_json_report(script, tmp_path):
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), *SMALLEST[script]],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout[done.stdout.index("{") :])
+    report = run_benchmark(script, SMALLEST[script], tmp_path)
     machine = report.get("machine") or next(v["machine"] for v in report.values() if isinstance(v, dict))
     assert machine["cpu_count"] >= 1 and machine["torch"]
 
@@ -56,15 +60,19 @@ def test_benchmark_prints_a_json_report(script, tmp_path):
 def test_inference_benchmark_times_a_run_on_scans(random_detector_runs, generated_tiny, tmp_path):
     scans = generated_tiny[0] / "pidray" / "easy"
     args = [str(random_detector_runs["cascade"]), str(scans), "--batch", "2", "--batches", "1", "--threads", "1"]
-    done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "bench_inference.py"), *args, "--proposals", "50"],
-        cwd=tmp_path,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout)
+    report = run_benchmark("bench_inference.py", [*args, "--proposals", "50"], tmp_path)
     assert report["settings"]["proposals"] == 50 and report["results"]["ratio_to_bare"] > 0
     assert 0 <= report["results"]["detections_per_img"] <= 100
+
+
+@pytest.mark.slow
+def test_sim_to_real_trains_on_generated_and_real_and_scores_real_val(tiny_real, tiny_overrides, tmp_path):
+    finetune = [*tiny_overrides["finetune"], "train.batch_size=2"]
+    args = ["--real", str(tiny_real), "--out", str(tmp_path / "run"), "--set", "data.cache_side=160"]
+    report = run_benchmark("sim_to_real.py", [*args, "--set", f"finetune.overrides={finetune}"], tmp_path, 600)
+    for source in ("generated", "real"):
+        assert 0 <= report[source]["AP50"] <= 1, report[source]
+    train = json.loads((tmp_path / "run" / "data" / "real" / "train.json").read_text())
+    generated = json.loads((tmp_path / "run" / "data" / "generated" / "train.json").read_text())
+    assert len(generated["images"]) == len(train["images"])  # the same number of scans from each source
+    assert report["budget"]["epochs"] == 1 and report["budget"]["image_size"] == 128

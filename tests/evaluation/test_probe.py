@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from segloc.data.pidray import load_pidray
 from segloc.errors import DatasetError
-from segloc.evaluation.probe import ProbeSet, box_features, hold_out, knn_predict, knn_probe, load_probe_set
+from segloc.evaluation.probe import (
+    ProbeSet,
+    box_features,
+    hold_out,
+    knn_predict,
+    knn_probe,
+    load_probe_set,
+    root_probe_sets,
+)
 from segloc.models import build_backbone
 
 
@@ -65,3 +75,19 @@ def test_probe_command_reports_val_and_test_splits(generated_tiny) -> None:
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("random: val ") and ", easy " in result.stdout
+
+
+def test_probe_command_reads_the_real_layout_and_probes_its_val_split(tiny_real) -> None:
+    from typer.testing import CliRunner
+
+    from segloc.cli.main import app
+
+    result = CliRunner().invoke(app, ["probe", "random", "--data", str(tiny_real), "--width", "96", "--k", "5"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("random: val ") and "test" not in result.stdout.splitlines()[0]
+
+
+def test_root_probe_sets_never_holds_out_of_the_real_train_split(tiny_real) -> None:
+    train, tests = root_probe_sets(tiny_real, width=96, holdout_every=2)
+    train_json = json.loads((tiny_real / "sixray-det" / "annotations" / "train.json").read_text())
+    assert set(tests) == {"val"} and len(train.images) == len(train_json["images"])

@@ -5,51 +5,16 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from segloc.config import load_config
-from segloc.data import SIXRAY_CLASSES, load_coco
+from segloc.data import load_coco
 from segloc.experiment import ExperimentConfig, find_config, run_experiment
 
 REAL_DEV = Path(__file__).resolve().parents[2].parent / "shared" / "real-dev"
-
-
-def _box_only(src: Path, images: Path, dst: Path, out_images: Path) -> None:
-    """A generated PIDray split as the real set's box-only COCO, SIXray classes only."""
-    data = json.loads(src.read_text())
-    keep = {c["id"] for c in data["categories"] if c["name"] in SIXRAY_CLASSES}
-    anns = [
-        {k: v for k, v in a.items() if k != "segmentation"} for a in data["annotations"] if a["category_id"] in keep
-    ]
-    used = {a["image_id"] for a in anns}
-    data["images"] = [r for r in data["images"] if r["id"] in used]
-    data["annotations"], data["categories"] = anns, [c for c in data["categories"] if c["id"] in keep]
-    out_images.mkdir(parents=True, exist_ok=True)
-    for record in data["images"]:
-        shutil.copy(images / record["file_name"], out_images / record["file_name"])
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    dst.write_text(json.dumps(data))
-
-
-@pytest.fixture(scope="module")
-def tiny_real(generated_tiny, tmp_path_factory) -> Path:
-    root, real = generated_tiny[0], tmp_path_factory.mktemp("real")
-    for split, source in (("train", "train"), ("val", "easy"), ("test", "hard")):
-        name = "xray_train.json" if split == "train" else f"xray_test_{source}.json"
-        _box_only(
-            root / "pidray" / "annotations" / name,
-            root / "pidray" / source,
-            real / "sixray-det" / "annotations" / f"{split}.json",
-            real / "sixray-det" / split,
-        )
-    (real / "backgrounds").mkdir()
-    for path in sorted((root / "sixray" / "JPEGImage").glob("N*.jpg"))[:30]:
-        shutil.copy(path, real / "backgrounds" / path.name)
-    return real
 
 
 def _config(real: Path, out: Path, tiny: dict[str, list[str]]) -> ExperimentConfig:

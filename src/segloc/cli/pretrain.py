@@ -72,27 +72,34 @@ def probe_cmd(
     backbones: list[str] = typer.Argument(
         ..., help="Backbone files (segloc exports, torchvision ResNets) or 'random'."
     ),
-    data: Path = typer.Option(..., "--data", help="PIDray root: its train split is indexed, the test splits probed."),
+    data: Path = typer.Option(
+        ...,
+        "--data",
+        help="PIDray root, or a folder holding the real box-only layout (sixray-det/): its train split is "
+        "indexed, the test splits probed.",
+    ),
     arch: str = typer.Option("resnet18", "--arch", help="Architecture of 'random' and of torchvision files."),
-    splits: list[str] = typer.Option(["easy", "hard", "hidden"], "--split", help="Test split(s) (repeatable)."),
+    splits: list[str] = typer.Option(
+        None, "--split", help="Split(s) to probe (repeatable; default: easy, hard, hidden, or val for sixray-det)."
+    ),
     width: int = typer.Option(320, "--width", help="Image width the boxes are pooled at."),
     k: int = typer.Option(20, "--k", help="Neighbours that vote."),
     max_images: int = typer.Option(None, "--max-images", help="Images per split (default: all)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random init."),
-    holdout_every: int = typer.Option(5, "--holdout-every", help="Every n-th train image is held out as 'val'."),
+    holdout_every: int = typer.Option(
+        5, "--holdout-every", help="Every n-th PIDray train image is held out as 'val' (sixray-det has its own)."
+    ),
 ) -> None:
     """kNN probe: class top-1 of boxes from RoI-pooled backbone features (tune on 'val', held-out train images)."""
     import json
 
     import torch
 
-    from segloc.data.pidray import load_pidray
     from segloc.detection.init import initialize_backbone
     from segloc.engine import resolve_device
-    from segloc.evaluation.probe import knn_probe, probe_sets
+    from segloc.evaluation.probe import knn_probe, root_probe_sets
 
-    coco = load_pidray(data, ("train", *splits))
-    train, tests = probe_sets(coco, splits, width, max_images, holdout_every)
+    train, tests = root_probe_sets(data, splits or None, width, max_images, holdout_every)
     device = resolve_device("auto")
     results = {}
     for name in backbones:

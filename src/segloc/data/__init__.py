@@ -17,6 +17,7 @@ from segloc.data.sixray import (
     read_voc_xml,
     write_subsets,
 )
+from segloc.data.sixray_det import SIXRAY_DET, has_sixray_det, load_sixray_det, sixray_det_split
 from segloc.data.stats import dataset_stats
 from segloc.data.voc import load_voc
 from segloc.data.yolo import load_yolo
@@ -38,6 +39,10 @@ __all__ = [
     "image_size",
     "read_rgb",
     "TEST_SPLITS",
+    "SIXRAY_DET",
+    "has_sixray_det",
+    "load_sixray_det",
+    "sixray_det_split",
     "find_pidray_splits",
     "load_pidray",
     "SIXRAY_ALL_CLASSES",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -22,6 +23,8 @@ from tqdm import tqdm
 
 from segloc.data.coco import CocoDataset
 from segloc.data.images import IMAGENET_MEAN, IMAGENET_STD, read_rgb
+from segloc.data.pidray import TEST_SPLITS, load_pidray
+from segloc.data.sixray_det import has_sixray_det, load_sixray_det
 from segloc.errors import DatasetError
 from segloc.models import BackboneWithFPN
 from segloc.synthesis.pairs import resize_to_width
@@ -90,6 +93,23 @@ def probe_sets(
         index, held["val"] = hold_out(index, holdout_every)
     present = {split: load_probe_set(coco[split], width, max_images) for split in tests if split in coco}
     return index, {**held, **present}
+
+
+def root_probe_sets(
+    root: Path | str,
+    splits: list[str] | None = None,
+    width: int = 320,
+    max_images: int | None = None,
+    holdout_every: int = 5,
+) -> tuple[ProbeSet, dict[str, ProbeSet]]:
+    """:func:`probe_sets` of a dataset root: the real box-only layout (``sixray-det``; its ``val`` split is
+    the one to tune on, so nothing is held out; default splits: val) or a PIDray root (every
+    ``holdout_every``-th train image held out as ``val``; default splits: the test splits)."""
+    if has_sixray_det(root):
+        splits = splits or ["val"]
+        return probe_sets(load_sixray_det(root, ("train", *splits)), splits, width, max_images, None)
+    splits = splits or list(TEST_SPLITS)
+    return probe_sets(load_pidray(root, ("train", *splits)), splits, width, max_images, holdout_every)
 
 
 @torch.no_grad()

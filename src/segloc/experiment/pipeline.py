@@ -19,6 +19,7 @@ from pathlib import Path
 
 from segloc.config import find_config, load_config, save_config
 from segloc.data.coco import CocoDataset, load_coco
+from segloc.data.sixray_det import sixray_det_split
 from segloc.errors import ConfigError, SeglocError
 from segloc.experiment.config import STAGES, ExperimentConfig
 from segloc.experiment.layout import FinetuneRun, RunLayout
@@ -58,10 +59,7 @@ class Experiment:
     def labelled(self) -> tuple[Path, Path]:
         """The labelled training set segments are cut from: (COCO json, image folder)."""
         if self.real:
-            return (
-                self.layout.cache / "sixray-det" / "annotations" / "train.json",
-                self.layout.cache / "sixray-det" / "train",
-            )
+            return sixray_det_split(self.layout.cache, "train")
         return self.pidray / "annotations" / "xray_train.json", self.pidray / "train"
 
     @property
@@ -71,7 +69,7 @@ class Experiment:
 
     def real_split(self, split: str) -> tuple[Path, Path]:
         """(COCO json, image folder) of a split of the real set as given (not resized)."""
-        return self.real / "sixray-det" / "annotations" / f"{split}.json", self.real / "sixray-det" / split
+        return sixray_det_split(self.real, split)
 
     def test_sets(self) -> dict[str, CocoDataset]:
         """The evaluation splits present: PIDray's test splits, or the real set's val and test."""
@@ -110,13 +108,7 @@ class Experiment:
         side, out = self.cfg.data.cache_side, {}
         for split in ("train", "val"):
             json_path, images = self.real_split(split)
-            resize_coco(
-                json_path,
-                images,
-                self.layout.cache / "sixray-det" / "annotations" / f"{split}.json",
-                self.layout.cache / "sixray-det" / split,
-                side,
-            )
+            resize_coco(json_path, images, *sixray_det_split(self.layout.cache, split), side)
             out[split] = len(load_coco(*self.real_split(split), check_images="none").images)
         out["backgrounds"] = resize_folder(
             self.real / "backgrounds", self.backgrounds, side, self.cfg.data.background_glob
@@ -281,10 +273,7 @@ class Experiment:
         images.mkdir(parents=True, exist_ok=True)
         rows: dict[str, list[str]] = {"train": [], "test": []}
         for split, csv_split in (("train", "train"), ("val", "test")):
-            coco = load_coco(
-                self.layout.cache / "sixray-det" / "annotations" / f"{split}.json",
-                self.layout.cache / "sixray-det" / split,
-            )
+            coco = load_coco(*sixray_det_split(self.layout.cache, split))
             for record in coco.images:
                 name = f"{split}-{Path(record.path).stem}"
                 _link(record.path, images / f"{name}{record.path.suffix}")
@@ -307,26 +296,14 @@ class Experiment:
             return
         import torch
 
-        from segloc.data.pidray import load_pidray
         from segloc.detection.builders import build_detector_backbone
         from segloc.detection.init import initialize_backbone
-        from segloc.evaluation.probe import knn_probe, probe_sets
+        from segloc.evaluation.probe import knn_probe, root_probe_sets
 
         with self.record.stage("probe") as out:
-            if self.real:
-                coco = {
-                    s: load_coco(
-                        self.layout.cache / "sixray-det" / "annotations" / f"{s}.json",
-                        self.layout.cache / "sixray-det" / s,
-                    )
-                    for s in ("train", "val")
-                }
-                train, tests = probe_sets(coco, ["val"], spec.width, spec.max_images, holdout_every=None)
-            else:
-                coco = load_pidray(self.pidray)
-                train, tests = probe_sets(
-                    coco, ["easy", "hard", "hidden"], spec.width, spec.max_images, spec.holdout_every
-                )
+            root = self.layout.cache if self.real else self.pidray
+            splits = ["val"] if self.real else None  # never the real test split
+            train, tests = root_probe_sets(root, splits, spec.width, spec.max_images, spec.holdout_every)
             device = "cuda" if torch.cuda.is_available() else "cpu"
             model = self._finetune_config().model
             results = {}

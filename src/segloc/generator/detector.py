@@ -9,7 +9,7 @@ import numpy as np
 
 NOISE_BANK_SIZE = 1024
 NOISE_BANK_SEED = 20210101  # fixed: the bank is the same in every process, so output stays deterministic
-EDGE_GAIN = 0.3  # scanner displays sharpen edges: outlines of objects read darker
+EDGE_GAIN = 0.8  # scanner displays sharpen edges: outlines of objects read darker (0.8: real SIXray edge density)
 PHOTON_NOISE = 0.012  # default std of the attenuation noise on the empty belt; grows as less beam gets through
 
 
