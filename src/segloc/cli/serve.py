@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import typer
@@ -30,6 +31,7 @@ def serve_cmd(
     from segloc.engine import resolve_device
     from segloc.serve import find_sources, make_server
 
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C stops it even where SIGINT was inherited ignored
     dev = resolve_device(device)
     server = make_server(
         find_sources(run, chr_run, dev), host, port, int(max_upload_mb * 2**20), int(max_megapixels * 1e6)
