@@ -92,7 +92,7 @@ def main() -> None:
         name: train_and_evaluate(name, train, resized["val"], experiment, args.out, args.seed)
         for name, train in sets.items()
     }
-    probe = load_config(
+    recipe = load_config(
         find_config(experiment.finetune.config, "finetune"), FinetuneConfig, experiment.finetune.overrides
     )
     print(
@@ -102,9 +102,9 @@ def main() -> None:
                 "machine": machine_info(),
                 "val": str(sixray_det_split(args.real, "val")[1]),
                 "budget": {
-                    "epochs": probe.train.epochs,
-                    "batch": probe.train.batch_size,
-                    "image_size": probe.model.image_size,
+                    "epochs": recipe.train.epochs,
+                    "batch": recipe.train.batch_size,
+                    "image_size": recipe.model.image_size,
                     "recipe": f"{experiment.finetune.config} + real-sixray finetune.overrides, random init",
                 },
                 **results,
