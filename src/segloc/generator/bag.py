@@ -21,10 +21,12 @@ from segloc.generator.shapes import Parts, Rng, filled, plate, ring, solid, stro
 
 BELT_MARGIN = 4  # px of empty belt kept around the bag's footprint
 # Rims, where a face turns into the walls (seen edge-on, with piping, seams and folded fabric): cm of plastic
-# with RIM_MINERAL cm of mid-Z filler per cm (edge bindings and shell edges are PVC or filled plastics, so rims
-# read green), as dark as ~4 cm of pure organic matter. Every bag reads clearly darker than the belt along
-# its outline, which SegLoc's authentic-region algorithm relies on.
-RIM, RIM_MINERAL = 1.5, 0.5
+# with RIM_MINERAL cm of mid-Z filler per cm (edge bindings and shell edges are PVC, whose effective atomic number
+# is near aluminium's, or filled plastics, so rims read green), as dark as ~5 cm of pure organic matter. Every bag
+# reads clearly darker than the belt along its outline, which SegLoc's authentic-region algorithm relies on. The
+# rim is the wall's outer skin and binding, RIM_SHARE of the wall's depth; the padding behind it shows as the
+# wall's band (real SIXray bags have thin outlines: at the full depth, rims took 0.03 of the frame's white share).
+RIM, RIM_MINERAL, RIM_SHARE = 1.5, 1.0, 0.6
 EDGE_ROUNDING = 0.15  # radius of a bag's rounded edges as a share of its height
 
 
@@ -276,7 +278,7 @@ def _walls(floor: Points, lid: Points, shell: Shell, scale: float) -> Parts:
     """Side walls in pixels: a rim round the bag's silhouette (the walls seen edge-on), and each wall's
     material spread over the band between the two outlines where that band is wider than the wall."""
     n = len(floor)
-    rim = shell.depth * scale
+    rim = shell.depth * scale * RIM_SHARE
     hull = cv2.convexHull(np.concatenate([floor, lid]).astype(np.float32))[:, 0].astype(np.float64)
     parts = filled(_closed(hull), RIM, RIM_MINERAL, "flat", rim)
     for material, cm in shell.wall:
@@ -316,11 +318,14 @@ def make_bag(rng: Rng, style: str) -> Bag:
         """Where the fan beam draws things at height z: larger and shifted the higher they are."""
         return Pose(scale * (1 + mag * z), angle, False, cx + scale * z * lift[0], cy + scale * z * lift[1])
 
-    reach = max([p.width for _, parts in layers_mm for p in parts] + [shell.depth]) / 2
-    pts = np.concatenate(
-        [project(z, 1.0, 0.0, 0.0).apply(np.concatenate([p.outline for p in parts])) for z, parts in layers_mm]
-    )
-    lo, hi = pts.min(0) - reach, pts.max(0) + reach
+    def span(z: float, outline: Points, width: float) -> Points:
+        """Lowest and highest x, y (mm) an outline drawn `width` wide at height z reaches."""
+        pts = project(z, 1.0, 0.0, 0.0).apply(outline)
+        return np.stack([pts.min(0) - width / 2, pts.max(0) + width / 2])
+
+    spans = [span(z, p.outline, p.width) for z, parts in layers_mm for p in parts]
+    spans += [span(z, shell.outline, shell.depth * RIM_SHARE) for z in (0.0, 1.0)]
+    lo, hi = np.min([s[0] for s in spans], 0), np.max([s[1] for s in spans], 0)
     if style == "pidray":
         width = int(rng.integers(*PIDRAY_SIZE["width"], endpoint=True))
         height = int(rng.integers(*PIDRAY_SIZE["height"], endpoint=True))

@@ -31,7 +31,7 @@ STYLES = {  # per dataset style: garment layers, share of empty places in a laye
         "streaks": True,
     },
     "sixray": {
-        "garment_layers": (3, 5),
+        "garment_layers": (2, 5),
         "garment_gaps": 0.1,
         "cloth_density": 1.0,
         "clutter": (6, 14),
@@ -218,7 +218,8 @@ def _add_items(
 
 def _pack_clothes(canvas: Canvas, bag: Bag, style: dict, rng: Rng) -> None:
     """Lay folded garments in layers, side by side along the bag's axes as packed clothes lie, in the room the bag
-    leaves them (cut to its shape, thinning out over its rounded edges)."""
+    leaves them (cut to its shape, thinning out over its rounded edges). A folded garment spans 0.85-1.25 of its
+    place, so stacks overlap in some bags and leave the bag's floor showing between them in others, as real ones do."""
     w, length = bag.size
     for _ in range(int(rng.integers(*style["garment_layers"], endpoint=True))):
         cols, rows = int(rng.integers(1, 4)), int(rng.integers(2, 5))
@@ -228,7 +229,7 @@ def _pack_clothes(canvas: Canvas, bag: Bag, style: dict, rng: Rng) -> None:
                 if rng.random() < style["garment_gaps"]:
                     continue
                 u, v = -w / 2 + (i + rng.uniform(0.3, 0.7)) * cw, -length / 2 + (j + rng.uniform(0.3, 0.7)) * ch
-                gw, gh = cw * rng.uniform(1.05, 1.4), ch * rng.uniform(1.05, 1.4)
+                gw, gh = cw * rng.uniform(0.85, 1.25), ch * rng.uniform(0.85, 1.25)
                 turn = rng.normal(0, 0.1) + (np.pi / 2 if rng.random() < 0.2 else 0.0)
                 if turn > 1:
                     gw, gh = gh, gw
