@@ -20,6 +20,7 @@ from segloc.generator.raster import Canvas
 from segloc.generator.shapes import Parts, Rng, filled, plate, ring, solid, stroke
 
 BELT_MARGIN = 4  # px of empty belt kept around the bag's footprint
+EDGE_SPREAD = 2  # px a drawn edge can reach past its outline (anti-aliasing, rounding to the pixel grid)
 # Rims, where a face turns into the walls (seen edge-on, with piping, seams and folded fabric): cm of plastic
 # with RIM_MINERAL cm of mid-Z filler per cm (edge bindings and shell edges are PVC, whose effective atomic number
 # is near aluminium's, or filled plastics, so rims read green), as dark as ~5 cm of pure organic matter. Every bag
@@ -78,12 +79,17 @@ def _panel(outline: Points, rng: Rng, style: str, hard: bool) -> Parts:
     return parts
 
 
-def _handle(x0: float, y0: float, x1: float, y1: float, rng: Rng) -> Parts:
-    """A carry handle: padded plastic grip with a screwed mount at each end."""
+def _handle(x0: float, y0: float, x1: float, y1: float, rng: Rng, stand_off: float = 10.0) -> Parts:
+    """A carry handle: padded plastic grip `stand_off` mm out from the shell (room for the fingers), on a screwed
+    post at each end."""
     parts = [solid(capsule(x0, y0, x1, y1, rng.uniform(8, 13)), "organic", rng.uniform(0.8, 1.5))]
     a = np.arctan2(y1 - y0, x1 - x0)
+    inward = np.array([-np.sin(a), np.cos(a)])  # towards the bag's centre, the origin
+    if np.dot(inward, [x0 + x1, y0 + y1]) > 0:
+        inward = -inward
     for x, y in ((x0, y0), (x1, y1)):
-        parts.append(plate(shift(rect(-14, -10, 14, 10), x, y), "organic", rng.uniform(0.5, 1.0)))
+        post = np.array([(x, y), (x + inward[0] * stand_off, y + inward[1] * stand_off)])
+        parts.append(stroke(post, 22, "organic", rng.uniform(0.5, 1.0), "flat"))
         parts += screw(x - 6 * np.cos(a), y - 6 * np.sin(a), a + np.pi / 2, rng) + screw(
             x + 6 * np.cos(a), y + 6 * np.sin(a), a + np.pi / 2, rng
         )
@@ -130,7 +136,7 @@ def suitcase(rng: Rng, style: str) -> Shell:
         r = rng.uniform(20, 32)  # the wheels stick out of the corners
         wheels += wheel(
             sx * (w / 2 - r * rng.uniform(0.4, 0.8)),
-            length / 2 + r * rng.uniform(-0.1, 0.3),
+            length / 2 + r * rng.uniform(0.3, 0.8),
             r,
             rng.uniform(-0.3, 0.3) + np.pi / 2,
             rng,
@@ -151,9 +157,14 @@ def suitcase(rng: Rng, style: str) -> Shell:
         )
         front += buckle(x, rng.uniform(y0, y1), np.pi / 2, rng)
     middle = zip_line(outline[::-1] * 0.995, rng, closed=True, pullers=2)
-    middle += _handle(-rng.uniform(45, 70), -length / 2 - 10, rng.uniform(45, 70), -length / 2 - 10, rng)
+    stand_off = rng.uniform(20, 35)
+    middle += _handle(
+        -rng.uniform(45, 70), -length / 2 - stand_off, rng.uniform(45, 70), -length / 2 - stand_off, rng, stand_off
+    )
     if rng.random() < 0.7:
-        middle += _handle(w / 2 + 10, -rng.uniform(50, 80), w / 2 + 10, rng.uniform(50, 80), rng)
+        middle += _handle(
+            w / 2 + stand_off, -rng.uniform(50, 80), w / 2 + stand_off, rng.uniform(50, 80), rng, stand_off
+        )
     for _ in range(int(rng.integers(2, 6))):  # feet and corner guards on the side
         middle += [plate(shift(rect(-8, -5, 8, 5), -w / 2 - 3, rng.uniform(-length / 3, length / 3)), "organic", 1.5)]
         middle += rivet(-w / 2 - 3, rng.uniform(-length / 3, length / 3), rng)
@@ -326,16 +337,17 @@ def make_bag(rng: Rng, style: str) -> Bag:
     spans = [span(z, p.outline, p.width) for z, parts in layers_mm for p in parts]
     spans += [span(z, shell.outline, shell.depth * RIM_SHARE) for z in (0.0, 1.0)]
     lo, hi = np.min([s[0] for s in spans], 0), np.max([s[1] for s in spans], 0)
+    pad = BELT_MARGIN + EDGE_SPREAD
     if style == "pidray":
         width = int(rng.integers(*PIDRAY_SIZE["width"], endpoint=True))
         height = int(rng.integers(*PIDRAY_SIZE["height"], endpoint=True))
         fill = rng.uniform(0.75, 0.95)
-        scale = fill * min((width - 2 * BELT_MARGIN) / (hi - lo)[0], (height - 2 * BELT_MARGIN) / (hi - lo)[1])
+        scale = fill * min((width - 2 * pad) / (hi - lo)[0], (height - 2 * pad) / (hi - lo)[1])
     else:
         scale = rng.uniform(*SIXRAY_PX_PER_MM)
-        width, height = (int(np.ceil(v)) for v in (hi - lo) * scale + 2 * BELT_MARGIN + rng.integers(0, 6, 2))
-    cx = rng.uniform(BELT_MARGIN - lo[0] * scale, width - BELT_MARGIN - hi[0] * scale)
-    cy = rng.uniform(BELT_MARGIN - lo[1] * scale, height - BELT_MARGIN - hi[1] * scale)
+        width, height = (int(np.ceil(v)) for v in (hi - lo) * scale + 2 * pad + rng.integers(0, 6, 2))
+    cx = rng.uniform(pad - lo[0] * scale, width - pad - hi[0] * scale)
+    cy = rng.uniform(pad - lo[1] * scale, height - pad - hi[1] * scale)
     floor_pose, lid_pose = project(0.0, scale, cx, cy), project(1.0, scale, cx, cy)
     floor, lid = floor_pose.apply(shell.outline), lid_pose.apply(shell.outline)
     layers = [(parts, project(z, scale, cx, cy)) for z, parts in layers_mm]
