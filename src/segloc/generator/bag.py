@@ -26,7 +26,7 @@ EDGE_SPREAD = 2  # px a drawn edge can reach past its outline (anti-aliasing, ro
 # is near aluminium's, or filled plastics, so rims read green), as dark as ~5 cm of pure organic matter. Every bag
 # reads clearly darker than the belt along its outline, which SegLoc's authentic-region algorithm relies on. The
 # rim is the wall's outer skin and binding, RIM_SHARE of the wall's depth; the padding behind it shows as the
-# wall's band (real SIXray bags have thin outlines: at the full depth, rims took 0.03 of the frame's white share).
+# wall's band (real SIXray bags have thin outlines; full-depth rims were the main excess of pale yellow-green).
 RIM, RIM_MINERAL, RIM_SHARE = 1.5, 1.0, 0.6
 EDGE_ROUNDING = 0.15  # radius of a bag's rounded edges as a share of its height
 
