@@ -84,6 +84,10 @@ def test_demo_pipeline_end_to_end(generated_tiny, tmp_path, tiny_overrides):
 def test_config_errors(generated_tiny, tmp_path, tiny_overrides):
     with pytest.raises(ConfigError, match="needs pretrain.methods"):
         load_config(find_config("demo"), ExperimentConfig, ["pretrain.methods=[]"])
+    with pytest.raises(ConfigError, match="finetune.seeds names 'moco'"):
+        load_config(find_config("demo"), ExperimentConfig, ["finetune.inits=[random]", "finetune.seeds={moco: [1]}"])
+    with pytest.raises(ConfigError, match="finetune.seeds.random must differ"):
+        load_config(find_config("demo"), ExperimentConfig, ["finetune.inits=[random]", "finetune.seeds={random: [0]}"])
     with pytest.raises(ConfigError, match="not found"):
         find_config("no-such-experiment")
     cfg = _config(generated_tiny, tmp_path, tiny_overrides)
@@ -103,7 +107,7 @@ def test_budget_series(generated_tiny, tmp_path, tiny_overrides):
             "data.generate=null",
             "pretrain.methods=[]",
             "finetune.inits=[random]",
-            "finetune.random_seeds=[1]",
+            "finetune.seeds={random: [1]}",
             "finetune.budgets=[2, 1]",
             f"finetune.overrides={tiny_overrides['finetune'] + ['optim.milestones=[0.5]', 'eval.splits=[easy]']}",
             "probe.enabled=false",

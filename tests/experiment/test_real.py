@@ -12,6 +12,7 @@ import yaml
 
 from segloc.config import load_config
 from segloc.data import load_coco
+from segloc.detection.config import FinetuneConfig
 from segloc.experiment import ExperimentConfig, find_config, run_experiment
 
 REAL_DEV = Path(__file__).resolve().parents[2].parent / "shared" / "real-dev"
@@ -25,6 +26,7 @@ def _config(real: Path, out: Path, tiny: dict[str, list[str]]) -> ExperimentConf
         f"pretrain.overrides={tiny['pretrain'] + ['data.canvas=96', 'data.crop_side=[48, 95]']}",
         f"chr.overrides={tiny['chr']}",
         "finetune.inits=[random, segloc, insloc, chr]",
+        "finetune.seeds={random: [1], segloc: [2]}",
         f"finetune.overrides={tiny['finetune']}",
         "report.gallery_pairs=2",
         "report.detection_images=2",
@@ -37,7 +39,7 @@ def _config(real: Path, out: Path, tiny: dict[str, list[str]]) -> ExperimentConf
 def test_real_protocol_end_to_end_and_test_split_only_evaluated(tiny_real, tmp_path, tiny_overrides):
     run = run_experiment(_config(tiny_real, tmp_path / "run", tiny_overrides))
     report = json.loads((run / "report.json").read_text())
-    runs = {"random", "random-seed1", "segloc", "insloc", "chr"}
+    runs = {"random", "random-seed1", "segloc", "segloc-seed2", "insloc", "chr"}
     assert set(report["per_split"]) == runs
     for name in runs:
         metrics = json.loads((run / "finetune" / name / "eval" / "metrics.json").read_text())
@@ -55,9 +57,19 @@ def test_real_protocol_end_to_end_and_test_split_only_evaluated(tiny_real, tmp_p
     random_runs = [report["per_split"][r]["val"]["AP50"]["value"] for r in ("random", "random-seed1")]
     assert entry["spread"] == pytest.approx(max(random_runs) - min(random_runs))
     assert entry["vs_random"] == pytest.approx(entry["value"] - sum(random_runs) / 2)
+    seeded_cfg = load_config(run / "finetune" / "segloc-seed2" / "config.yaml", FinetuneConfig)
+    assert seeded_cfg.train.seed == 2 and str(seeded_cfg.init).endswith("pretrain/segloc/backbone.safetensors")
+    segloc_runs = [report["per_split"][r]["val"]["AP50"]["value"] for r in ("segloc", "segloc-seed2")]
+    seeded = report["per_init"]["segloc"]["val"]["AP50"]
+    assert seeded["runs"] == 2 and seeded["mean"] == pytest.approx(sum(segloc_runs) / 2)
+    assert seeded["spread"] == pytest.approx(max(segloc_runs) - min(segloc_runs))
+    assert seeded["vs_random"] == pytest.approx(seeded["mean"] - sum(random_runs) / 2)
+    assert report["per_init"]["insloc"]["val"]["AP50"]["runs"] == 1
+    assert report["per_init"]["insloc"]["val"]["AP50"]["spread"] is None
     assert "figures/segments.png" in report["figures"] and "figures/pairs_segloc.png" in report["figures"]
     text = (run / "report.md").read_text()
     assert "## Box AP50 and AP per split" in text and "| chr |" in text and "Random-init seed spread" in text
+    assert "Each init over its seeds" in text and "| segloc | 2 |" in text
 
     # The test split is read by the evaluation alone: not cached, not in the probe, CHR, pretraining or training.
     test_names = {

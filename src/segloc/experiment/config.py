@@ -92,8 +92,10 @@ class FinetuneSpec(Config):
         description="random, segloc, insloc, moco, supervised, chr",
     )
     supervised: Path | None = Field(None, description="a torchvision ResNet weights file on disk")
-    random_seeds: list[int] = Field(
-        default_factory=list, description="more random-init runs with these seeds (random-seedN), for the spread"
+    seeds: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="more runs of an init with these seeds (run <init>-seedN), for its spread; "
+        "e.g. {random: [1, 2], segloc: [1, 2]}",
     )
     budgets: list[float] = Field(
         default_factory=list,
@@ -139,8 +141,9 @@ class ExperimentConfig(Config):
                 raise ValueError("finetune init 'chr' needs chr.enabled: true")
             if init not in INITS:
                 raise ValueError(f"unknown finetune init {init!r}")
-        if self.seed in self.finetune.random_seeds or len(set(self.finetune.random_seeds)) < len(
-            self.finetune.random_seeds
-        ):
-            raise ValueError("finetune.random_seeds must differ from each other and from the experiment's seed")
+        for init, seeds in self.finetune.seeds.items():
+            if init not in self.finetune.inits:
+                raise ValueError(f"finetune.seeds names {init!r}, which is not in finetune.inits")
+            if self.seed in seeds or len(set(seeds)) < len(seeds):
+                raise ValueError(f"finetune.seeds.{init} must differ from each other and from the experiment's seed")
         return self

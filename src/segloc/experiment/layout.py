@@ -24,7 +24,7 @@ BACKBONE_FILE = "backbone.safetensors"
 @dataclass(frozen=True)
 class FinetuneRun:
     """One fine-tuning run: its folder name, its row in the tables (the name without the budget, e.g.
-    ``random-seed1``), init, seed, and budget in epochs (None: the fine-tuning config's schedule)."""
+    ``segloc-seed1``), init, seed, and budget in epochs (None: the fine-tuning config's schedule)."""
 
     name: str
     row: str
@@ -100,11 +100,13 @@ class RunLayout:
         return str(self.pretrain_dir(init) / BACKBONE_FILE)
 
     def finetune_runs(self) -> list[FinetuneRun]:
-        """The main runs (each init, then random init with more seeds) at the longest budget, then the
+        """The main runs (each init, followed by its runs with more seeds) at the longest budget, then the
         shorter budgets of the AP-versus-budget series (``finetune.budgets``), shortest first."""
         spec, seed = self.cfg.finetune, self.cfg.seed
-        rows = [(init, init, seed) for init in spec.inits] + [
-            (f"random-seed{s}", "random", s) for s in spec.random_seeds
+        rows = [
+            row
+            for init in spec.inits
+            for row in [(init, init, seed)] + [(f"{init}-seed{s}", init, s) for s in spec.seeds.get(init, [])]
         ]
         if not spec.budgets:
             return [FinetuneRun(name, name, init, s) for name, init, s in rows]
@@ -117,3 +119,7 @@ class RunLayout:
     def main_runs(self) -> list[FinetuneRun]:
         """The runs of Table 1: one per init and seed, at the longest budget."""
         return [r for r in self.finetune_runs() if r.name == r.row]
+
+    def init_of(self) -> dict[str, str]:
+        """The init of each row of the tables (``segloc-seed1`` -> ``segloc``)."""
+        return {r.row: r.init for r in self.main_runs()}

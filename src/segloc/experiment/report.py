@@ -37,25 +37,48 @@ def summary(table: dict, inits: list[str], splits: tuple[str, ...] = PAPER_SPLIT
     return out
 
 
-def is_random(run: str) -> bool:
-    """Whether a run is random init (``random`` or a further seed, ``random-seedN``)."""
-    return run == "random" or run.startswith("random-seed")
-
-
-def split_summary(table: dict, runs: list[str], splits: list[str], metrics: tuple[str, ...] = ("AP50", "AP")) -> dict:
-    """Per run, split and bbox metric: the value, its difference to the mean of the random-init runs,
-    and the random runs' spread (max - min over seeds; None with one seed): the noise to read it against."""
-    out: dict = {run: {} for run in runs}
+def split_summary(
+    table: dict, init_of: dict[str, str], splits: list[str], metrics: tuple[str, ...] = ("AP50", "AP")
+) -> dict:
+    """Per run (``init_of`` maps each to its init), split and bbox metric: the value, its difference to
+    the mean of the random-init runs, and the random runs' spread (max - min over seeds; None with one
+    seed): the noise to read it against."""
+    out: dict = {run: {} for run in init_of}
     for split in splits:
         for metric in metrics:
             column = f"bbox/{split}"
-            base = [v for r in runs if is_random(r) and (v := table_value(table, r, metric, column)) is not None]
+            base = [table_value(table, r, metric, column) for r, i in init_of.items() if i == "random"]
+            base = [v for v in base if v is not None]
             mean = sum(base) / len(base) if base else None
             spread = max(base) - min(base) if len(base) > 1 else None
-            for run in runs:
+            for run, init in init_of.items():
                 value = table_value(table, run, metric, column)
-                delta = None if value is None or mean is None or is_random(run) else value - mean
+                delta = None if value is None or mean is None or init == "random" else value - mean
                 out[run].setdefault(split, {})[metric] = {"value": value, "vs_random": delta, "spread": spread}
+    return out
+
+
+def init_summary(per_split: dict, init_of: dict[str, str]) -> dict:
+    """Per init over its seeds (``finetune.seeds``), split and metric: the number of runs, their mean,
+    spread (max - min; None with one run) and the mean's difference to random init's mean."""
+    out: dict = {}
+    for init in dict.fromkeys(init_of.values()):
+        runs = [per_split[r] for r, i in init_of.items() if i == init]
+        for split, metrics in runs[0].items():
+            for metric in metrics:
+                values = [r[split][metric]["value"] for r in runs if r[split][metric]["value"] is not None]
+                out.setdefault(init, {}).setdefault(split, {})[metric] = {
+                    "runs": len(values),
+                    "mean": sum(values) / len(values) if values else None,
+                    "spread": max(values) - min(values) if len(values) > 1 else None,
+                }
+    for init, splits in out.items():
+        for split, metrics in splits.items():
+            for metric, entry in metrics.items():
+                base = out.get("random", {}).get(split, {}).get(metric, {}).get("mean")
+                entry["vs_random"] = (
+                    None if init == "random" or base is None or entry["mean"] is None else entry["mean"] - base
+                )
     return out
 
 
@@ -76,7 +99,10 @@ def probe_summary(probe: dict) -> dict:
 
 
 def _fmt(value: float | None, sign: bool = False) -> str:
-    return "-" if value is None else (f"{value:+.3f}" if sign else f"{value:.3f}")
+    if value is None:
+        return "-"
+    value = round(value, 3) + 0.0  # no "-0.000"
+    return f"{value:+.3f}" if sign else f"{value:.3f}"
 
 
 def _plot_curves(
@@ -109,7 +135,7 @@ def plateau_notes(layout: RunLayout, runs: list[str], series: dict | None) -> di
     """Per run, in words: how far its detector is from a plateau (from the budget series when there is
     one, else from the trend of its fine-tuning loss)."""
     notes = {}
-    init_of = {r.row: r.init for r in layout.main_runs()}
+    init_of = layout.init_of()
     for run in runs:
         init = init_of.get(run, run)
         entry = series["inits"].get(init) if series else None
@@ -161,16 +187,38 @@ def _budget_lines(series: dict, figure: Path | None) -> list[str]:
     return lines + [""]
 
 
+def _seed_lines(per_init: dict, splits: list[str]) -> list[str]:
+    """The table of each init's mean over its seeds, with their spread and the mean's lead over random's."""
+    lines = [
+        "Each init over its seeds (`finetune.seeds`): mean [spread], and the mean's difference to random "
+        "init's mean; a difference within the seeds' spread is not a measured effect.",
+        "",
+        "| init | runs | " + " | ".join(f"{s} {m} | vs random" for s in splits for m in ("AP50", "AP")) + " |",
+        "|---" * (2 + 4 * len(splits)) + "|",
+    ]
+    for init, entry in per_init.items():
+        cells = []
+        for s in splits:
+            for m in ("AP50", "AP"):
+                e = entry[s][m]
+                spread = "" if e["spread"] is None else f" [{e['spread']:.3f}]"
+                cells.append(f"{_fmt(e['mean'])}{spread} | {_fmt(e['vs_random'], True)}")
+        lines.append(f"| {init} | {entry[splits[0]]['AP50']['runs']} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
     """Write ``report.md`` and ``report.json`` (and figures) into the run folder from the files the
     stages wrote and their record (``stages``); return report.md."""
     cfg, run, figures = layout.cfg, layout.run, layout.figures
     figures.mkdir(parents=True, exist_ok=True)
-    runs = [r.name for r in layout.main_runs()]
+    init_of = layout.init_of()
+    runs = list(init_of)
     table = write_report([layout.finetune_dir(r) for r in runs], figures)
     splits = [c.split("/")[1] for c in table["columns"] if c.startswith("bbox/")]
     result = summary(table, runs, tuple(splits))
-    per_split = split_summary(table, runs, splits)
+    per_split = split_summary(table, init_of, splits)
+    per_init = init_summary(per_split, init_of)
     series = None
     if cfg.finetune.budgets:
         images = {
@@ -219,7 +267,7 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
     lines += ["", "How far each detector is from a plateau:", ""]
     lines += [f"- {name}: {note}" for name, note in plateau.items()]
     lines += ["", "## Box AP50 and AP per split", ""]
-    if any(is_random(r) for r in runs):
+    if "random" in init_of.values():
         lines += [
             "Differences are to the mean of the random-init runs; the random seeds' spread (max - min) is "
             "the noise to read them against.",
@@ -239,6 +287,8 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
         ]
         spreads = [f"{s} {m} {_fmt(per_split[runs[0]][s][m]['spread'])}" for s in splits for m in ("AP50", "AP")]
         lines += ["", "Random-init seed spread: " + ", ".join(spreads) + ".", ""]
+        if len(per_init) < len(runs):
+            lines += _seed_lines(per_init, splits)
     else:
         lines += [
             "No random-init run to compare against.",
@@ -308,6 +358,7 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
                 "machine": machine,
                 "summary": result,
                 "per_split": per_split,
+                "per_init": per_init,
                 "probe": probe,
                 "plateau": plateau,
                 "budgets": series,
