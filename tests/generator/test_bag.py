@@ -1,12 +1,13 @@
-"""Bags on the belt: every kind fits its belt image with a white margin, leaves room for contents inside
-its walls, and SIXray scans are cropped around the bag."""
+"""Bags on the belt: every kind fits its belt image with a white margin (SIXray: above and below only, the
+scan starting and ending with the bag), leaves room for contents inside its walls, and SIXray scans are
+cropped around the bag."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from segloc.generator.bag import BAG_KINDS, BELT_MARGIN, PIDRAY_SIZE, make_bag
+from segloc.generator.bag import BAG_KINDS, BELT_MARGIN, EDGE_SPREAD, PIDRAY_SIZE, make_bag
 from segloc.generator.detector import NOISE_BANK_SIZE
 from segloc.generator.raster import Canvas
 
@@ -26,8 +27,12 @@ def test_every_kind_fits_its_belt_image_with_a_margin(style, monkeypatch):
             bag = make_bag(np.random.default_rng([seed, 11]), style)
             path = drawn(bag)
             ys, xs = np.nonzero(path > 0)
-            margin = min(ys.min(), xs.min(), bag.height - 1 - ys.max(), bag.width - 1 - xs.max())
-            assert margin >= BELT_MARGIN - 1, (kind.__name__, margin)
+            assert min(ys.min(), bag.height - 1 - ys.max()) >= BELT_MARGIN - 1, kind.__name__
+            sides = xs.min(), bag.width - 1 - xs.max()
+            if style == "pidray":
+                assert min(sides) >= BELT_MARGIN - 1, (kind.__name__, sides)
+            else:
+                assert max(sides) <= EDGE_SPREAD, (kind.__name__, sides)
             assert max(bag.width, bag.height) <= NOISE_BANK_SIZE
             if style == "pidray":
                 assert PIDRAY_SIZE["width"][0] <= bag.width <= PIDRAY_SIZE["width"][1]

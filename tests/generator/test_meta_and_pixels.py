@@ -53,8 +53,9 @@ def test_authentic_region_matches_the_bag_and_the_margin_is_white(tiny):
     for rel, box in meta["bags"].items():
         image = read_rgb(out / rel)
         gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
-        border = np.concatenate([gray[:5].ravel(), gray[-5:].ravel(), gray[:, :5].ravel(), gray[:, -5:].ravel()])
-        borders.append(border.mean())
+        rows = [gray[:5].ravel(), gray[-5:].ravel()]  # SIXray scans start and end with the bag: no belt beside it
+        sides = [] if rel.startswith("sixray/") else [gray[:, :5].ravel(), gray[:, -5:].ravel()]
+        borders.append(np.concatenate(rows + sides).mean())
         ious.append(iou(authentic_box(image), box))
     assert min(borders) > 230, min(borders)
     # the finder's darkness threshold and 9-px erosion drop thin, faint outer rims (a wall seen edge-on, its edge
