@@ -37,6 +37,12 @@ def summary(table: dict, inits: list[str], splits: tuple[str, ...] = PAPER_SPLIT
     return out
 
 
+def _mean_spread(values: list[float]) -> tuple[float | None, float | None]:
+    """Mean and spread (max - min; None with fewer than two) of the values present."""
+    mean = sum(values) / len(values) if values else None
+    return mean, (max(values) - min(values) if len(values) > 1 else None)
+
+
 def split_summary(
     table: dict, init_of: dict[str, str], splits: list[str], metrics: tuple[str, ...] = ("AP50", "AP")
 ) -> dict:
@@ -48,9 +54,7 @@ def split_summary(
         for metric in metrics:
             column = f"bbox/{split}"
             base = [table_value(table, r, metric, column) for r, i in init_of.items() if i == "random"]
-            base = [v for v in base if v is not None]
-            mean = sum(base) / len(base) if base else None
-            spread = max(base) - min(base) if len(base) > 1 else None
+            mean, spread = _mean_spread([v for v in base if v is not None])
             for run, init in init_of.items():
                 value = table_value(table, run, metric, column)
                 delta = None if value is None or mean is None or init == "random" else value - mean
@@ -67,10 +71,11 @@ def init_summary(per_split: dict, init_of: dict[str, str]) -> dict:
         for split, metrics in runs[0].items():
             for metric in metrics:
                 values = [r[split][metric]["value"] for r in runs if r[split][metric]["value"] is not None]
+                mean, spread = _mean_spread(values)
                 out.setdefault(init, {}).setdefault(split, {})[metric] = {
                     "runs": len(values),
-                    "mean": sum(values) / len(values) if values else None,
-                    "spread": max(values) - min(values) if len(values) > 1 else None,
+                    "mean": mean,
+                    "spread": spread,
                 }
     for init, splits in out.items():
         for split, metrics in splits.items():
