@@ -66,3 +66,13 @@ def test_a_pasted_mask_covers_the_pixels_whose_centres_fall_in_its_cells() -> No
     assert pasted[~expected].max() < 0.5 and pasted[expected].min() > 0.5
     full = paste_masks(torch.ones(1, 1, 28, 28), box, 90, 120)[0, 0]
     assert full[11:65, 21:75].min() == 1.0 and full[:9].max() == 0.0 and full[:, 77:].max() == 0.0
+
+
+def test_mask_predictor_keeps_channels_last_weights_through_loading(random_detector_runs: dict[str, Path]) -> None:
+    predictor = load_detector(random_detector_runs["cascade"]).model.roi_heads.mask_predictor
+    deconv = predictor.conv5_mask
+    assert deconv.weight.is_contiguous(memory_format=torch.channels_last)
+    features = torch.randn(5, deconv.in_channels, 14, 14)
+    reference = torch.nn.functional.conv_transpose2d(features, deconv.weight.contiguous(), deconv.bias, stride=2)
+    with torch.no_grad():
+        assert torch.allclose(deconv(features), reference, atol=1e-4)

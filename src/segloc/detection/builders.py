@@ -8,6 +8,7 @@ exports load into it key for key.
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
@@ -69,10 +70,12 @@ def _transform(cfg: ModelConfig) -> GeneralizedRCNNTransform:
 
 
 def _mask_parts(channels: int, dim: int, num_classes: int) -> tuple[MultiScaleRoIAlign, nn.Module, nn.Module]:
+    # The predictor's weights are channels-last: on a CPU, PyTorch's transposed convolution takes a
+    # slow reference kernel for contiguous weights and oneDNN's for channels-last, about 5x faster.
     return (
         MultiScaleRoIAlign(ROI_LEVELS, 14, 2),
         MaskRCNNHeads(channels, [dim] * MASK_CONVS, 1),
-        MaskRCNNPredictor(dim, dim, num_classes + 1),
+        MaskRCNNPredictor(dim, dim, num_classes + 1).to(memory_format=torch.channels_last),
     )
 
 
