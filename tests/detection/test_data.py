@@ -11,7 +11,14 @@ import torch
 
 from segloc.data import load_coco, load_pidray
 from segloc.detection import CategoryMap, DetectionDataset, ImageDataset, finetune
-from segloc.detection.transforms import Compose, RandomHorizontalFlip, ResizeLongSide, training_transforms
+from segloc.detection.transforms import (
+    Compose,
+    RandomHorizontalFlip,
+    RandomVerticalFlip,
+    ResizeLongSide,
+    XrayColourJitter,
+    training_transforms,
+)
 from segloc.errors import DatasetError
 
 
@@ -63,6 +70,35 @@ def test_resize_keeps_aspect_and_flip_is_an_involution() -> None:
     flip = RandomHorizontalFlip(1.0)
     twice = Compose([flip, flip])(sample, rng)
     assert np.array_equal(twice["image"], image) and np.array_equal(twice["boxes"], sample["boxes"])
+
+
+def test_vertical_flip_moves_boxes_with_the_pixels() -> None:
+    image = np.zeros((60, 90, 3), np.uint8)
+    image[5:30, 10:40] = 255
+    masks = (image[None, ..., 0] > 0).astype(np.uint8)
+    sample = {"image": image, "boxes": np.array([[10, 5, 40, 30]], np.float32), "labels": np.array([1]), "masks": masks}
+    out = RandomVerticalFlip(1.0)(sample, np.random.default_rng(0))
+    ys, xs = np.nonzero(out["image"][..., 0])
+    assert out["boxes"].tolist() == [[10, 30, 40, 55]] == [[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]]
+    assert np.array_equal(out["masks"][0], out["image"][..., 0] > 0)
+    assert RandomVerticalFlip(0.0)(sample, np.random.default_rng(0)) is sample
+
+
+def test_xray_colour_jitter_keeps_the_belt_white_and_the_geometry() -> None:
+    rng = np.random.default_rng(0)
+    image = np.full((40, 60, 3), 255, np.uint8)
+    image[10:30, 10:50] = (230, 150, 60)  # an orange (organic) object on the empty belt
+    sample = {"image": image, "boxes": np.array([[10, 10, 50, 30]], np.float32), "labels": np.array([1])}
+    brightness = []
+    for _ in range(20):
+        out = XrayColourJitter(0.02, 0.3, 0.5)(sample, rng)
+        assert out["image"].shape == image.shape and out["image"].dtype == np.uint8
+        assert (out["image"][:5] >= 250).all()  # the belt stays (near) white
+        assert np.array_equal(out["boxes"], sample["boxes"])
+        brightness.append(float(out["image"][20, 30].mean()))
+    assert max(brightness) - min(brightness) > 20  # the object's shade varies from draw to draw
+    assert len(training_transforms(64, 0.5).transforms) == 2
+    assert len(training_transforms(64, 0.5, vflip=0.5, density=0.3).transforms) == 4
 
 
 def test_category_map_with_sparse_ids(tmp_path: Path, draw_coco) -> None:

@@ -71,6 +71,10 @@ class DataConfig(Config):
     val: LabelSource | None = Field(None, description="validation set (default: a PIDray root's val split)")
     test: dict[str, LabelSource] = Field(default_factory=dict)
     flip: float = Field(0.5, ge=0.0, le=1.0)
+    vflip: float = Field(0.0, ge=0.0, le=1.0, description="probability of a vertical flip")
+    hue: float = Field(0.0, ge=0.0, le=0.5, description="colour jitter: hue shift, share of the colour circle")
+    saturation: float = Field(0.0, ge=0.0, le=1.0, description="colour jitter: saturation scaled by 1 +- this")
+    density: float = Field(0.0, ge=0.0, le=1.0, description="colour jitter: attenuations scaled by exp(+- this)")
     workers: int = Field(2, ge=0)
     skip_bad: bool = False
     max_train_images: int | None = Field(None, gt=0, description="use only the first N training images")

@@ -119,9 +119,12 @@ class FinetuneTask(Task):
             raise DatasetError(f"{train.json_path}: model.masks is true but the training data has no masks")
         self.model = build_detector(cfg.model, self.categories.num_classes, self.masks)
         self.init = initialize_backbone(self.model.backbone, cfg.init, name=cfg.init_name)
-        transforms = training_transforms(cfg.model.image_size, cfg.data.flip)
+        data = cfg.data
+        transforms = training_transforms(
+            cfg.model.image_size, data.flip, data.vflip, data.hue, data.saturation, data.density
+        )
         self.dataset = DetectionDataset(
-            train, self.categories, transforms, self.masks, seed=cfg.train.seed, max_images=cfg.data.max_train_images
+            train, self.categories, transforms, self.masks, seed=cfg.train.seed, max_images=data.max_train_images
         )
         self.sampler = DistributedSampler(self.dataset, info.world_size, info.rank, shuffle=True, seed=cfg.train.seed)
         self.per_rank = max(1, cfg.train.batch_size // info.world_size)

@@ -1,4 +1,4 @@
-"""Joint image + target transforms for detection training (resize keeping aspect, horizontal flip).
+"""Joint image + target transforms for detection training (resize keeping aspect, flips, X-ray colour jitter).
 
 A sample is a dict: ``image`` (H, W, 3) uint8, ``boxes`` (N, 4) float32 xyxy, ``labels`` (N,)
 int64 and optionally ``masks`` (N, H, W) uint8. Random transforms take an explicit
@@ -85,9 +85,61 @@ class RandomHorizontalFlip:
         return out
 
 
-def training_transforms(image_size: int, flip: float) -> Compose:
-    """The paper's training augmentation: resize to ``image_size`` (longer side), flip with ``flip``."""
-    return Compose([ResizeLongSide(image_size), RandomHorizontalFlip(flip)])
+class RandomVerticalFlip:
+    """Mirror image, boxes and masks top-bottom with probability ``p`` (a bag has no up or down on the belt)."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        self.p = p
+
+    def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
+        if rng.random() >= self.p:
+            return sample
+        out = dict(sample)
+        height = sample["image"].shape[0]
+        out["image"] = np.ascontiguousarray(sample["image"][::-1])
+        boxes = sample["boxes"].copy()
+        boxes[:, [1, 3]] = height - sample["boxes"][:, [3, 1]]
+        out["boxes"] = boxes
+        if "masks" in sample:
+            out["masks"] = np.ascontiguousarray(sample["masks"][:, ::-1])
+        return out
+
+
+class XrayColourJitter:
+    """Pseudo-colour jitter as another scanner or a thicker bag would show it: brightness ``v`` becomes
+    ``255 (v / 255) ** k`` with ``ln k`` uniform in [-density, density] (every attenuation scaled by k, by
+    Beer-Lambert; the empty belt stays white and metal stays dark), saturation scaled by 1 +- ``saturation``,
+    hue shifted by up to ``hue`` of the colour circle (small: hue tells the material)."""
+
+    def __init__(self, hue: float, saturation: float, density: float) -> None:
+        self.hue, self.saturation, self.density = hue, saturation, density
+
+    def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
+        shift = rng.uniform(-self.hue, self.hue) * 180
+        gain = 1 + rng.uniform(-self.saturation, self.saturation)
+        power = np.exp(rng.uniform(-self.density, self.density))
+        levels = np.arange(256, dtype=np.float32)
+        luts = (
+            np.mod(levels + shift, 180),
+            np.clip(levels * gain, 0, 255),
+            255 * (levels / 255) ** power,
+        )
+        hsv = cv2.cvtColor(sample["image"], cv2.COLOR_RGB2HSV)
+        channels = [cv2.LUT(c, np.round(lut).astype(np.uint8)) for c, lut in zip(cv2.split(hsv), luts)]
+        return {**sample, "image": cv2.cvtColor(cv2.merge(channels), cv2.COLOR_HSV2RGB)}
+
+
+def training_transforms(
+    image_size: int, flip: float, vflip: float = 0.0, hue: float = 0.0, saturation: float = 0.0, density: float = 0.0
+) -> Compose:
+    """The paper's training augmentation (resize to ``image_size`` on the longer side, flip with ``flip``), plus
+    vertical flips and X-ray colour jitter where their probability or range is above zero."""
+    transforms: list[Transform] = [ResizeLongSide(image_size), RandomHorizontalFlip(flip)]
+    if vflip > 0:
+        transforms.append(RandomVerticalFlip(vflip))
+    if hue > 0 or saturation > 0 or density > 0:
+        transforms.append(XrayColourJitter(hue, saturation, density))
+    return Compose(transforms)
 
 
 def to_tensors(sample: Sample) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
