@@ -65,6 +65,20 @@ class ResizeLongSide:
         return out
 
 
+def _mirrored(sample: Sample, axis: int) -> Sample:
+    """Image, boxes and masks mirrored along image ``axis`` (0: top-bottom, 1: left-right)."""
+    out = dict(sample)
+    side = sample["image"].shape[axis]
+    out["image"] = np.ascontiguousarray(np.flip(sample["image"], axis))
+    low, high = (1, 3) if axis == 0 else (0, 2)
+    boxes = sample["boxes"].copy()
+    boxes[:, [low, high]] = side - sample["boxes"][:, [high, low]]
+    out["boxes"] = boxes
+    if "masks" in sample:
+        out["masks"] = np.ascontiguousarray(np.flip(sample["masks"], axis + 1))
+    return out
+
+
 class RandomHorizontalFlip:
     """Mirror image, boxes and masks left-right with probability ``p``."""
 
@@ -72,17 +86,7 @@ class RandomHorizontalFlip:
         self.p = p
 
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
-        if rng.random() >= self.p:
-            return sample
-        out = dict(sample)
-        width = sample["image"].shape[1]
-        out["image"] = np.ascontiguousarray(sample["image"][:, ::-1])
-        boxes = sample["boxes"].copy()
-        boxes[:, [0, 2]] = width - sample["boxes"][:, [2, 0]]
-        out["boxes"] = boxes
-        if "masks" in sample:
-            out["masks"] = np.ascontiguousarray(sample["masks"][:, :, ::-1])
-        return out
+        return _mirrored(sample, 1) if rng.random() < self.p else sample
 
 
 class RandomVerticalFlip:
@@ -92,17 +96,7 @@ class RandomVerticalFlip:
         self.p = p
 
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
-        if rng.random() >= self.p:
-            return sample
-        out = dict(sample)
-        height = sample["image"].shape[0]
-        out["image"] = np.ascontiguousarray(sample["image"][::-1])
-        boxes = sample["boxes"].copy()
-        boxes[:, [1, 3]] = height - sample["boxes"][:, [3, 1]]
-        out["boxes"] = boxes
-        if "masks" in sample:
-            out["masks"] = np.ascontiguousarray(sample["masks"][:, ::-1])
-        return out
+        return _mirrored(sample, 0) if rng.random() < self.p else sample
 
 
 class XrayColourJitter:
