@@ -68,9 +68,13 @@ def test_a_pasted_mask_covers_the_pixels_whose_centres_fall_in_its_cells() -> No
     assert full[11:65, 21:75].min() == 1.0 and full[:9].max() == 0.0 and full[:, 77:].max() == 0.0
 
 
-def test_mask_predictor_keeps_channels_last_weights_through_loading(random_detector_runs: dict[str, Path]) -> None:
-    predictor = load_detector(random_detector_runs["cascade"]).model.roi_heads.mask_predictor
-    deconv = predictor.conv5_mask
+def test_mask_head_and_predictor_keep_channels_last_weights_through_loading(
+    random_detector_runs: dict[str, Path],
+) -> None:
+    heads = load_detector(random_detector_runs["cascade"]).model.roi_heads
+    convs = [m for m in heads.mask_head.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs and all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
+    deconv = heads.mask_predictor.conv5_mask
     assert deconv.weight.is_contiguous(memory_format=torch.channels_last)
     features = torch.randn(5, deconv.in_channels, 14, 14)
     reference = torch.nn.functional.conv_transpose2d(features, deconv.weight.contiguous(), deconv.bias, stride=2)

@@ -70,11 +70,12 @@ def _transform(cfg: ModelConfig) -> GeneralizedRCNNTransform:
 
 
 def _mask_parts(channels: int, dim: int, num_classes: int) -> tuple[MultiScaleRoIAlign, nn.Module, nn.Module]:
-    # The predictor's weights are channels-last: on a CPU, PyTorch's transposed convolution takes a
-    # slow reference kernel for contiguous weights and oneDNN's for channels-last, about 5x faster.
+    # Head and predictor weights are channels-last. On a CPU, PyTorch's transposed convolution takes a
+    # slow reference kernel for contiguous weights and oneDNN's for channels-last (about 5x faster), and
+    # the head's 3x3 convolutions over 14x14 RoIs run about 1.4x faster (forward; 1.1x with backward).
     return (
         MultiScaleRoIAlign(ROI_LEVELS, 14, 2),
-        MaskRCNNHeads(channels, [dim] * MASK_CONVS, 1),
+        MaskRCNNHeads(channels, [dim] * MASK_CONVS, 1).to(memory_format=torch.channels_last),
         MaskRCNNPredictor(dim, dim, num_classes + 1).to(memory_format=torch.channels_last),
     )
 
