@@ -2,7 +2,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from segloc.cli.main import app
+from segloc.cli.main import app, one_line
 from segloc.cli.reference import BEGIN, END, _walk, command_reference
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -53,3 +53,11 @@ def test_generate_help_lists_the_presets_as_defined():
         for p in PRESETS.values()
     )
     assert f"SIXray positives/negatives): {sizes}." in PRESET_HELP
+
+
+def test_multi_line_errors_read_as_one_line():
+    from segloc.errors import ConfigError
+
+    error = ConfigError("x.yaml: invalid configuration:\n  data.density: too large\n  data.hue: too large")
+    assert one_line(error) == "x.yaml: invalid configuration: data.density: too large; data.hue: too large"
+    assert one_line(ConfigError("one\ntwo")) == "one; two"

@@ -77,7 +77,11 @@ def one_line(error: BaseException) -> str:
         text = text.strip().splitlines()[-1].split(": ", 1)[-1]
     if isinstance(error, OSError) and error.strerror:
         text = f"{error.filename}: {error.strerror}" if error.filename else error.strerror
-    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    joined = lines[0] if lines else ""
+    for line in lines[1:]:  # a heading line ("...: invalid configuration:") runs on into its first item
+        joined += (" " if joined.endswith(":") else "; ") + line
+    return joined
 
 
 def main() -> None:
