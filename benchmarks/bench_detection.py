@@ -17,8 +17,9 @@ training step of each detector is taken apart (``breakdown``): forward seconds o
 (trunk, FPN, RPN, RoI heads and, inside them, RoI pooling, each cascade stage and the mask head;
 inclusive, from module hooks), backward + update as the rest of the step, and the self time of
 the costliest operator families (convolutions, BatchNorm, RoIAlign, NMS) forward and backward,
-from torch.profiler; with ``--data`` also the seconds to load and augment one batch from a
-PIDray root. Prints one JSON object.
+from torch.profiler (on a CPU, segloc's RoIAlign runs as embedding_bag); on a CPU the training step is
+timed against itself with torchvision's RoIAlign in its place (the peer; the two alternate); with
+``--data`` also the seconds to load and augment one batch from a PIDray root. Prints one JSON object.
 
     python benchmarks/bench_detection.py [--size 320] [--batch 2] [--iters 3] [--kinds cascade mask_rcnn]
     python benchmarks/bench_detection.py --config configs/finetune/paper.yaml --device cuda --amp fp16 \\
@@ -31,17 +32,20 @@ import argparse
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import devices
 import torch
+import torchvision
 
 from segloc.config import load_config
 from segloc.detection import FinetuneConfig, ModelConfig, build_detector
 from segloc.detection.forward import run_detector
 from segloc.detection.train import train_step as detection_train_step
 from segloc.engine.machine import machine_info
+from segloc.models.roi_align import MultiScaleRoIAlign
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "finetune" / "cpu-demo.yaml"
 NUM_CLASSES = 12
@@ -109,7 +113,7 @@ def _bench_bare(
 OPERATORS = {
     "convolution": ("convolution",),
     "batch_norm": ("batch_norm",),
-    "roi_align": ("roi_align",),
+    "roi_align": ("roi_align", "embedding_bag"),
     "nms": ("nms",),
 }
 
@@ -192,6 +196,31 @@ def _data_seconds(root: Path, cfg: ModelConfig, batch: int) -> float:
     return sorted(times)[len(times) // 2]
 
 
+@contextmanager
+def _torchvision_pools(model: torch.nn.Module) -> Iterator[None]:
+    """Within the block the detector pools RoIs with torchvision's own op: the peer of segloc's CPU RoIAlign."""
+    pools = [m for m in model.modules() if isinstance(m, MultiScaleRoIAlign)]
+    for pool in pools:
+        pool.__class__ = torchvision.ops.MultiScaleRoIAlign
+    try:
+        yield
+    finally:
+        for pool in pools:
+            pool.__class__ = MultiScaleRoIAlign
+
+
+def _time_against_peer(
+    step: Callable[[], None], model: torch.nn.Module, iters: int, device: torch.device
+) -> tuple[float, float]:
+    """Median seconds of ``step()`` with segloc's and with torchvision's RoIAlign, the two alternating."""
+    ours, peer = [], []
+    for _ in range(iters):
+        ours.append(devices.timed(step, device)[0])
+        with _torchvision_pools(model):
+            peer.append(devices.timed(step, device)[0])
+    return sorted(ours)[len(ours) // 2], sorted(peer)[len(peer) // 2]
+
+
 def _bench_kind(
     cfg: ModelConfig,
     kind: str,
@@ -231,8 +260,12 @@ def _bench_kind(
             model(images)
 
     breakdown = _breakdown(model, train_step) if device.type == "cpu" else None
-    result = {
-        f"{kind}_train_it_s": 1 / _time(train_step, iters, device),
+    if device.type == "cpu":
+        ours, peer = _time_against_peer(train_step, model, iters, device)
+        result = {f"{kind}_train_it_s": 1 / ours, f"{kind}_train_it_s_torchvision_roi_align": 1 / peer}
+    else:
+        result = {f"{kind}_train_it_s": 1 / _time(train_step, iters, device)}
+    result |= {
         f"{kind}_infer_img_s": len(images) / _time(infer_step, iters, device),
         f"{kind}_forward_img_s": len(images) / _time(forward_step, iters, device),
         f"{kind}_detections_per_img": sum(len(d["boxes"]) for d in run_detector(model, images, sizes)) / len(images),
@@ -260,6 +293,9 @@ def _bench(
         result[f"{kind}_train_ratio_to_bare"] = result[f"{kind}_train_it_s"] / result["bare_train_it_s"]
         result[f"{kind}_infer_ratio_to_bare"] = result[f"{kind}_infer_img_s"] / result["bare_infer_img_s"]
         result[f"{kind}_forward_ratio_to_bare"] = result[f"{kind}_forward_img_s"] / result["bare_infer_img_s"]
+        peer = result.get(f"{kind}_train_it_s_torchvision_roi_align")
+        if peer:
+            result[f"{kind}_train_speedup_over_torchvision_roi_align"] = result[f"{kind}_train_it_s"] / peer
     return {k: round(v, 4) for k, v in result.items()}, memory, breakdowns
 
 

@@ -17,12 +17,12 @@ from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredic
 from torchvision.models.detection.roi_heads import RoIHeads
 from torchvision.models.detection.rpn import RegionProposalNetwork, RPNHead
 from torchvision.models.detection.transform import GeneralizedRCNNTransform
-from torchvision.ops import MultiScaleRoIAlign
 
 from segloc.detection.cascade import AgnosticBoxPredictor, CascadeRoIHeads, CascadeStage
 from segloc.detection.config import ModelConfig
 from segloc.detection.rpn import RPNHead as NarrowRPNHead
 from segloc.models import BackboneWithFPN, build_backbone
+from segloc.models.roi_align import MultiScaleRoIAlign
 
 PYRAMID = ("p2", "p3", "p4", "p5", "p6")
 ROI_LEVELS = ["p2", "p3", "p4", "p5"]

@@ -7,10 +7,10 @@ from collections.abc import Mapping, Sequence
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchvision.ops import roi_align
 
 from segloc.models.backbone import trunk_channels
 from segloc.models.fpn import ConvNorm, check_levels, level_stride
+from segloc.models.roi_align import roi_align
 
 
 class RoIEmbeddingHead(nn.Module):
