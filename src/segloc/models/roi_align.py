@@ -68,7 +68,8 @@ def sample_map(
 def _pooled_by_bags(
     features: Tensor, rois: Tensor, output_size: tuple[int, int], scale: float, ratio: int, aligned: bool
 ) -> Tensor:
-    """RoIAlign as one weighted ``embedding_bag`` over the input's pixels (rows of C channels)."""
+    """RoIAlign as one weighted ``embedding_bag`` over the input's pixels (rows of C channels): [R, C, h, w]
+    viewed from an [R, h, w, C] tensor (channels-last strides)."""
     index, weights = sample_map(rois, features.shape, output_size, scale, ratio, aligned)
     channels, k = features.shape[1], index.shape[-1]
     pixels = features.permute(0, 2, 3, 1).reshape(-1, channels)
@@ -130,10 +131,10 @@ class MultiScaleRoIAlign(torchvision.ops.MultiScaleRoIAlign):
         size = torch.sqrt(box_area(rois[:, 1:]))
         level = torch.floor(self.canonical_level + torch.log2(size / self.canonical_scale) + 1e-6)
         level = level.clamp(first, last).long() - first
-        result = features[0].new_zeros((rois.shape[0], features[0].shape[1], *self.output_size))
+        # Levels write rows of C channels ([R, h, w, C]), the layout the pooling produces: no transposes.
+        result = features[0].new_zeros((rois.shape[0], *self.output_size, features[0].shape[1]))
         for i, (feat, stride) in enumerate(zip(features, strides)):
             keep = torch.where(level == i)[0]
-            result[keep] = roi_align(feat, rois[keep], self.output_size, 1.0 / stride, self.sampling_ratio).to(
-                result.dtype
-            )
-        return result
+            pooled = roi_align(feat, rois[keep], self.output_size, 1.0 / stride, self.sampling_ratio)
+            result[keep] = pooled.permute(0, 2, 3, 1).to(result.dtype)
+        return result.permute(0, 3, 1, 2)
