@@ -18,7 +18,6 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torchvision.ops import roi_align
 from tqdm import tqdm
 
 from segloc.data.coco import CocoDataset
@@ -27,6 +26,7 @@ from segloc.data.pidray import TEST_SPLITS, load_pidray
 from segloc.data.sixray_det import has_sixray_det, load_sixray_det
 from segloc.errors import DatasetError
 from segloc.models import BackboneWithFPN
+from segloc.models.roi_align import roi_align
 from segloc.synthesis.pairs import resize_to_width
 
 PROBE_LEVELS = {"c4": 1 / 16, "c5": 1 / 32}
