@@ -57,6 +57,16 @@ def test_multiscale_pooler_matches_torchvision_on_fpn_levels() -> None:
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
 
 
+def test_no_boxes_pool_to_an_empty_batch_with_zero_gradient() -> None:
+    features = torch.randn(2, 4, 8, 8, requires_grad=True)
+    pooled = roi_align(features, [torch.zeros(0, 4), torch.zeros(0, 4)], 7, 0.5, 2)
+    assert pooled.shape == (0, 4, 7, 7)
+    pooled.sum().backward()
+    assert features.grad is not None and not features.grad.any()
+    levels = OrderedDict((name, torch.randn(1, 4, 16 >> i, 16 >> i)) for i, name in enumerate("0123"))
+    assert MultiScaleRoIAlign(list("0123"), 7, 2)(levels, [torch.zeros(0, 4)], [(64, 64)]).shape == (0, 4, 7, 7)
+
+
 @pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::torch.jit.TracerWarning")
 def test_tracing_and_adaptive_sampling_use_torchvisions_op() -> None:
     features = torch.randn(1, 4, 16, 16)

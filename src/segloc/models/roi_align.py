@@ -4,9 +4,9 @@ torchvision's CPU RoIAlign loops over RoIs, channels and samples one value at a 
 pass took about half of a CPU detector training step. RoIAlign is a fixed sparse linear map: each
 output bin averages ``ratio x ratio`` bilinear samples of four pixels each. Here that map's pixel
 indices and weights are built once per call and the pooling runs as ``F.embedding_bag`` in "sum" mode
-over rows of C channels (vectorised over channels forward and backward; 4x faster forward + backward,
-3x faster forward alone on the CPU detector's shapes). The values equal torchvision's up to float
-rounding. On a GPU, with an adaptive sampling ratio, and while tracing or scripting (ONNX and
+over rows of C channels, vectorised over channels forward and backward (the CPU detector's training
+step 1.1-1.3x faster, 1.5x with the paper-width heads: benchmarks/bench_detection.py). The values equal
+torchvision's up to float rounding. On a GPU, with an adaptive sampling ratio, and while tracing or scripting (ONNX and
 TorchScript export) torchvision's op runs as it is.
 """
 
