@@ -45,7 +45,6 @@ from segloc.detection import FinetuneConfig, ModelConfig, build_detector
 from segloc.detection.forward import run_detector
 from segloc.detection.train import train_step as detection_train_step
 from segloc.engine.machine import machine_info
-from segloc.models.roi_align import MultiScaleRoIAlign
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "finetune" / "cpu-demo.yaml"
 NUM_CLASSES = 12
@@ -198,15 +197,17 @@ def _data_seconds(root: Path, cfg: ModelConfig, batch: int) -> float:
 
 @contextmanager
 def _torchvision_pools(model: torch.nn.Module) -> Iterator[None]:
-    """Within the block the detector pools RoIs with torchvision's own op: the peer of segloc's CPU RoIAlign."""
-    pools = [m for m in model.modules() if isinstance(m, MultiScaleRoIAlign)]
-    for pool in pools:
-        pool.__class__ = torchvision.ops.MultiScaleRoIAlign
+    """Within the block the RoI heads pool with torchvision's own pooler: the peer of segloc's CPU RoIAlign."""
+    heads = model.roi_heads
+    ours = {name: getattr(heads, name) for name in ("box_roi_pool", "mask_roi_pool") if getattr(heads, name, None)}
+    for name, pool in ours.items():
+        peer = torchvision.ops.MultiScaleRoIAlign(pool.featmap_names, pool.output_size, pool.sampling_ratio)
+        setattr(heads, name, peer)
     try:
         yield
     finally:
-        for pool in pools:
-            pool.__class__ = MultiScaleRoIAlign
+        for name, pool in ours.items():
+            setattr(heads, name, pool)
 
 
 def _time_against_peer(
