@@ -5,9 +5,9 @@ pass took about half of a CPU detector training step. RoIAlign is a fixed sparse
 output bin averages ``ratio x ratio`` bilinear samples of four pixels each. Here that map's pixel
 indices and weights are built once per call and the pooling runs as ``F.embedding_bag`` in "sum" mode
 over rows of C channels, vectorised over channels forward and backward (the CPU detector's training
-step 1.1-1.3x faster, 1.5x with the paper-width heads: benchmarks/bench_detection.py). The values equal
-torchvision's up to float rounding. On a GPU, with an adaptive sampling ratio, and while tracing or scripting (ONNX and
-TorchScript export) torchvision's op runs as it is.
+step 1.1-1.3x faster, 1.5x with the paper-width heads: benchmarks/bench_detection.py). The values
+equal torchvision's up to float rounding. On a GPU, with an adaptive sampling ratio, and while
+tracing or scripting (ONNX and TorchScript export) torchvision's op runs as it is.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def _axis_samples(
     return low.long(), high.long(), (1 - frac) * inside, frac * inside
 
 
-def sample_map(
+def _sample_map(
     rois: Tensor, shape: torch.Size, output_size: tuple[int, int], scale: float, ratio: int, aligned: bool
 ) -> tuple[Tensor, Tensor]:
     """RoIAlign as a sparse map: for every output bin, the flat input pixels it reads and their weights.
@@ -65,18 +65,17 @@ def sample_map(
     return per_bin(index), per_bin(row_w * col_w) / (ratio * ratio)
 
 
-def _pooled_by_bags(
+def _pooled_rows(
     features: Tensor, rois: Tensor, output_size: tuple[int, int], scale: float, ratio: int, aligned: bool
 ) -> Tensor:
-    """RoIAlign as one weighted ``embedding_bag`` over the input's pixels (rows of C channels): [R, C, h, w]
-    viewed from an [R, h, w, C] tensor (channels-last strides)."""
-    index, weights = sample_map(rois, features.shape, output_size, scale, ratio, aligned)
+    """RoIAlign as one weighted ``embedding_bag`` over the input's pixels: [R, h, w, C], rows of C channels."""
+    index, weights = _sample_map(rois, features.shape, output_size, scale, ratio, aligned)
     channels, k = features.shape[1], index.shape[-1]
     pixels = features.permute(0, 2, 3, 1).reshape(-1, channels)
     pooled = F.embedding_bag(
         index.reshape(-1, k), pixels, per_sample_weights=weights.reshape(-1, k).to(pixels.dtype), mode="sum"
     )
-    return pooled.reshape(rois.shape[0], *output_size, channels).permute(0, 3, 1, 2)
+    return pooled.reshape(rois.shape[0], *output_size, channels)
 
 
 def _use_bags(features: Tensor, sampling_ratio: int) -> bool:
@@ -113,7 +112,8 @@ def roi_align(
     if not _use_bags(features, sampling_ratio):
         return torchvision.ops.roi_align(features, boxes, output_size, spatial_scale, sampling_ratio, aligned)
     rois = _rois(boxes).to(features.dtype)
-    return _pooled_by_bags(features, rois, _pair(output_size), float(spatial_scale), sampling_ratio, aligned)
+    rows = _pooled_rows(features, rois, _pair(output_size), float(spatial_scale), sampling_ratio, aligned)
+    return rows.permute(0, 3, 1, 2)
 
 
 class MultiScaleRoIAlign(torchvision.ops.MultiScaleRoIAlign):
@@ -124,7 +124,7 @@ class MultiScaleRoIAlign(torchvision.ops.MultiScaleRoIAlign):
         features = [v for k, v in x.items() if k in self.featmap_names]
         if not _use_bags(features[0], self.sampling_ratio):
             return super().forward(x, boxes, image_shapes)
-        rois = _rois(boxes)
+        rois = _rois(boxes).to(features[0].dtype)
         top = max(s[0] for s in image_shapes)
         strides = [2 ** round(torch.log2(torch.tensor(top / f.shape[-2])).item()) for f in features]
         first, last = strides[0].bit_length() - 1, strides[-1].bit_length() - 1
@@ -135,6 +135,6 @@ class MultiScaleRoIAlign(torchvision.ops.MultiScaleRoIAlign):
         result = features[0].new_zeros((rois.shape[0], *self.output_size, features[0].shape[1]))
         for i, (feat, stride) in enumerate(zip(features, strides)):
             keep = torch.where(level == i)[0]
-            pooled = roi_align(feat, rois[keep], self.output_size, 1.0 / stride, self.sampling_ratio)
-            result[keep] = pooled.permute(0, 2, 3, 1).to(result.dtype)
+            rows = _pooled_rows(feat, rois[keep], self.output_size, 1.0 / stride, self.sampling_ratio, False)
+            result[keep] = rows.to(result.dtype)
         return result.permute(0, 3, 1, 2)
