@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 from segloc.config import Config
 from segloc.engine.config import OptimConfig, TrainConfig
 from segloc.models.spec import BackboneSpec
+from segloc.synthesis.paste import PasteMode
 
 Method = Literal["segloc", "insloc", "moco"]
 METHODS: tuple[str, ...] = get_args(Method)  # the pretraining methods, in the papers' order
@@ -65,8 +66,9 @@ class DataConfig(Config):
     ``N*`` scans unless ``background_glob`` says otherwise), ``regions`` its authentic-region cache
     (default: the folder's ``regions.json`` when ``segloc regions`` wrote one); ``refine_boxes`` cuts
     box-only segments to the item's silhouette. ``shards`` replaces all of these.
-    ``target_width``: SegLoc pairs' width; ``canvas``, ``crop_side``: InsLoc pairs' square side and
-    the range of their pasted crops' sides.
+    ``target_width``: SegLoc pairs' width; ``composition``: the range the paste's composition
+    coefficient is drawn from (the paper's U(0.25, 0.65)), ``paste_mode`` how it is applied;
+    ``canvas``, ``crop_side``: InsLoc pairs' square side and the range of their pasted crops' sides.
     """
 
     source: Literal["synthesis", "shards"] = "synthesis"
@@ -81,12 +83,16 @@ class DataConfig(Config):
     shards: Path | None = None
     pairs_per_epoch: int = Field(200_000, gt=0)
     target_width: int | None = Field(500, gt=0)
+    composition: tuple[float, float] = (0.25, 0.65)
+    paste_mode: PasteMode = "blend"
     canvas: int = Field(256, gt=0)
     crop_side: tuple[int, int] = (128, 255)
     workers: int = Field(2, ge=0)
 
     @model_validator(mode="after")
     def _sources(self) -> DataConfig:
+        if not 0.0 < self.composition[0] <= self.composition[1] <= 1.0:
+            raise ValueError(f"data.composition must be (low, high) with 0 < low <= high <= 1, got {self.composition}")
         if self.source == "shards" and self.shards is None:
             raise ValueError("data.source is 'shards' but data.shards is not set")
         if self.source == "synthesis" and self.backgrounds is None:

@@ -33,7 +33,7 @@ def build_pairs(config: DataConfig, seed: int) -> tuple[Dataset, list[int]]:
             raise ConfigError(f"{config.pidray}: PIDray root has no train split")
         labelled, images = splits["train"]
     synthesis = (
-        SegLocConfig(target_width=config.target_width)
+        SegLocConfig(target_width=config.target_width, composition=config.composition, mode=config.paste_mode)
         if config.pairs == "segloc"
         else InsLocConfig(canvas=config.canvas, crop_side=config.crop_side)
     )
