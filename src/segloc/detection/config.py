@@ -76,6 +76,7 @@ class DataConfig(Config):
     saturation: float = Field(0.0, ge=0.0, le=1.0, description="colour jitter: saturation scaled by 1 +- this")
     density: float = Field(0.0, ge=0.0, le=1.0, description="colour jitter: attenuations scaled by exp(+- this)")
     workers: int = Field(2, ge=0)
+    aspect_grouping: bool = Field(True, description="batch scans that pad to the same shape together (less padding)")
     skip_bad: bool = False
     max_train_images: int | None = Field(None, gt=0, description="use only the first N training images")
 

@@ -1,6 +1,7 @@
 """Detector fine-tuning as an engine task (``segloc.engine.loop``): the detector, its data and its step.
 
-Resume is exact (the engine restores every state and RNG): the sampler permutes by (seed, epoch),
+Resume is exact (the engine restores every state and RNG): the sampler permutes by (seed, epoch), the
+batches are cut from that order (scans that pad to one shape together, ``segloc.detection.batching``),
 augmentation is seeded per sample, and the loader draws its worker seeds from its own generator,
 never from the global RNG; a checkpoint also records the (epoch, position) reached. With a val set,
 the model is scored on it every ``eval.val_every`` epochs (bbox AP, logged as ``val/*``) and the
@@ -10,7 +11,6 @@ final model is saved and evaluated on the test splits present (``eval/metrics.js
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,10 +18,11 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 from torch import Tensor
-from torch.utils.data import DataLoader, DistributedSampler, Sampler
+from torch.utils.data import DataLoader, DistributedSampler
 
 from segloc.data import CocoDataset, find_pidray_splits, load_annotations, load_pidray
 from segloc.data.coco import run_image_check
+from segloc.detection.batching import grouped_batches, padded_shape
 from segloc.detection.builders import build_detector
 from segloc.detection.config import DataConfig, FinetuneConfig, LabelSource
 from segloc.detection.data import CategoryMap, DetectionDataset, collate
@@ -35,20 +36,6 @@ from segloc.engine.runfiles import BEST_MODEL, FINAL_MODEL
 from segloc.errors import DatasetError, log
 
 __all__ = ["CONFIG_FILE", "FinetuneTask", "finetune", "train_step"]
-
-
-class SkipSampler(Sampler[int]):
-    """Yield a sampler's indices after the first ``skip`` (to resume in the middle of an epoch)."""
-
-    def __init__(self, sampler: Sampler[int], skip: int) -> None:
-        self.sampler = sampler
-        self.skip = skip
-
-    def __iter__(self) -> Iterator[int]:
-        return itertools.islice(iter(self.sampler), self.skip, None)
-
-    def __len__(self) -> int:
-        return max(0, len(self.sampler) - self.skip)
 
 
 def load_source(source: LabelSource, skip_bad: bool) -> CocoDataset:
@@ -128,6 +115,11 @@ class FinetuneTask(Task):
         )
         self.sampler = DistributedSampler(self.dataset, info.world_size, info.rank, shuffle=True, seed=cfg.train.seed)
         self.per_rank = max(1, cfg.train.batch_size // info.world_size)
+        divisor = self.model.transform.size_divisible
+        self.shapes = [
+            padded_shape(r.height, r.width, cfg.model.image_size, divisor) if data.aspect_grouping else None
+            for r in self.dataset.records
+        ]
         self.steps_per_epoch = math.ceil(len(self.sampler) / self.per_rank)
         self.val = validation_split(cfg.data) if cfg.eval.val_every else None
         if self.val is not None:
@@ -145,9 +137,8 @@ class FinetuneTask(Task):
             self.sampler.set_epoch(epoch)
             yield from DataLoader(
                 self.dataset,
-                batch_size=self.per_rank,
+                batch_sampler=grouped_batches(list(self.sampler), self.shapes, self.per_rank)[position:],
                 collate_fn=collate,
-                sampler=SkipSampler(self.sampler, position * self.per_rank),
                 num_workers=self.cfg.data.workers,
                 pin_memory=self.info.device.type == "cuda",
                 generator=torch.Generator().manual_seed(self.cfg.train.seed * 100_003 + epoch),
