@@ -84,6 +84,8 @@ def test_demo_pipeline_end_to_end(generated_tiny, tmp_path, tiny_overrides):
 def test_config_errors(generated_tiny, tmp_path, tiny_overrides):
     with pytest.raises(ConfigError, match="needs pretrain.methods"):
         load_config(find_config("demo"), ExperimentConfig, ["pretrain.methods=[]"])
+    with pytest.raises(ConfigError, match="finetune.inits: List should have at least 1 item"):
+        load_config(find_config("demo"), ExperimentConfig, ["finetune.inits=[]"])
     with pytest.raises(ConfigError, match="finetune.seeds names 'moco'"):
         load_config(find_config("demo"), ExperimentConfig, ["finetune.inits=[random]", "finetune.seeds={moco: [1]}"])
     with pytest.raises(ConfigError, match="finetune.seeds.random must differ"):

@@ -89,7 +89,8 @@ class FinetuneSpec(Config):
     config: Path
     inits: list[str] = Field(
         default_factory=lambda: ["random", *PRETRAIN_METHODS],
-        description="random, segloc, insloc, moco, supervised, chr",
+        min_length=1,
+        description="random, segloc, insloc, moco, supervised, chr (at least one: the report compares them)",
     )
     supervised: Path | None = Field(None, description="a torchvision ResNet weights file on disk")
     seeds: dict[str, list[int]] = Field(
