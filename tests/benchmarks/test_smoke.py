@@ -76,3 +76,10 @@ def test_sim_to_real_trains_on_generated_and_real_and_scores_real_val(tiny_real,
     generated = json.loads((tmp_path / "run" / "data" / "generated" / "train.json").read_text())
     assert len(generated["images"]) == len(train["images"])  # the same number of scans from each source
     assert report["budget"]["epochs"] == 1 and report["budget"]["image_size"] == 128
+
+
+def test_batching_benchmark_counts_less_padding_when_grouped(generated_tiny, tmp_path):
+    annotations = generated_tiny[0] / "pidray" / "annotations" / "xray_train.json"
+    report = run_benchmark("bench_batching.py", [str(annotations), "--size", "160", "--epochs", "3"], tmp_path)
+    assert report["scans"] == sum(report["padded_shapes"].values())
+    assert report["input_pixels_plain"] >= report["input_pixels_grouped"] >= 1.0
