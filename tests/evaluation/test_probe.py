@@ -49,6 +49,7 @@ def test_box_features_and_probe_on_generated_scans(generated_tiny) -> None:
     result = knn_probe(backbone, train, {"easy": easy}, k=5)["easy"]
     assert 0.0 <= result["top1"] <= 1.0 and result["test_boxes"] == boxes
     assert set(result["per_class"]) <= set(splits["easy"].categories.values())
+    assert result["class_mean"] == pytest.approx(sum(result["per_class"].values()) / len(result["per_class"]))
 
 
 def test_hold_out_keeps_each_image_with_its_boxes() -> None:

@@ -48,9 +48,10 @@ def test_demo_pipeline_end_to_end(generated_tiny, tmp_path, tiny_overrides):
     probe = report["probe"]
     assert set(probe) == {"random", "segloc", "insloc"} and probe["random"]["mean_vs_random"] is None
     for init, entry in probe.items():
-        assert all(0.0 <= entry[s] <= 1.0 for s in ("val", "easy", "hard", "hidden", "mean"))
+        assert all(0.0 <= entry[s] <= 1.0 for s in ("val", "easy", "hard", "hidden", "mean", "class_mean"))
         if init != "random":
             assert math.isclose(entry["mean_vs_random"], entry["mean"] - probe["random"]["mean"])
+            assert math.isclose(entry["class_mean_vs_random"], entry["class_mean"] - probe["random"]["class_mean"])
     columns = report["table1"]["columns"]
     assert columns == [f"{t}/{s}" for t in ("bbox", "segm") for s in ("easy", "hard", "hidden")]
     assert len(report["table1"]["rows"]) == 3 * 6

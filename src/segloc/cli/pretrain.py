@@ -109,7 +109,7 @@ def probe_cmd(
         results[name] = knn_probe(backbone, train, tests, k, device)
         typer.echo(
             f"{name}: "
-            + ", ".join(f"{s} {r['top1']:.3f}" for s, r in results[name].items())
+            + ", ".join(f"{s} {r['top1']:.3f} (class mean {r['class_mean']:.3f})" for s, r in results[name].items())
             + f" (chance {max(r['chance'] for r in results[name].values()):.3f})"
         )
     typer.echo(json.dumps(results, indent=1))

@@ -88,18 +88,26 @@ def init_summary(per_split: dict, init_of: dict[str, str]) -> dict:
 
 
 def probe_summary(probe: dict) -> dict:
-    """Per init: kNN top-1 per split ("val": held-out train images), the box-weighted mean over the
-    test splits and its difference to random init."""
+    """Per init: kNN top-1 per split ("val": held-out train images), the box-weighted means over the
+    test splits of top-1 and of its per-class mean, and their differences to random init."""
     out = {}
     for init, splits in probe.items():
         tests = [r for split, r in splits.items() if split != "val"] or list(splits.values())
-        boxes = sum(r["test_boxes"] for r in tests)
+        boxes = max(sum(r["test_boxes"] for r in tests), 1)
         entry = {split: r["top1"] for split, r in splits.items()}
-        entry["mean"] = sum(r["top1"] * r["test_boxes"] for r in tests) / max(boxes, 1)
+        entry["mean"] = sum(r["top1"] * r["test_boxes"] for r in tests) / boxes
+        class_means = [r.get("class_mean") for r in tests]  # absent from probes written before 2026-12-01
+        entry["class_mean"] = (
+            None if None in class_means else sum(m * r["test_boxes"] for m, r in zip(class_means, tests)) / boxes
+        )
         out[init] = entry
-    base = out.get("random", {}).get("mean")
+    base = out.get("random", {})
     for init, entry in out.items():
-        entry["mean_vs_random"] = None if base is None or init == "random" else entry["mean"] - base
+        for key in ("mean", "class_mean"):
+            floor = base.get(key)
+            entry[f"{key}_vs_random"] = (
+                None if floor is None or entry[key] is None or init == "random" else entry[key] - floor
+            )
     return out
 
 
@@ -317,7 +325,8 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
         "",
     ]
     if probe:
-        splits = [k for k in next(iter(probe.values())) if k not in ("mean", "mean_vs_random")]
+        summary_keys = ("mean", "mean_vs_random", "class_mean", "class_mean_vs_random")
+        splits = [k for k in next(iter(probe.values())) if k not in summary_keys]
         lines += [
             "## kNN probe of the backbones (before fine-tuning)",
             "",
@@ -329,15 +338,17 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
                 if real
                 else "`val` is held-out train images, the column to tune pretraining on; mean is over the test splits"
             )
-            + ").",
+            + "; class mean: the top-1 of each class, averaged over the classes, which a common class "
+            "cannot carry).",
             "",
-            "| init | " + " | ".join(splits) + " | mean | vs random |",
-            "|---" * (len(splits) + 3) + "|",
+            "| init | " + " | ".join(splits) + " | mean | vs random | class mean | vs random |",
+            "|---" * (len(splits) + 5) + "|",
         ]
         lines += [
             f"| {init} | "
             + " | ".join(_fmt(e[s]) for s in splits)
-            + f" | {_fmt(e['mean'])} | {_fmt(e['mean_vs_random'], True)} |"
+            + f" | {_fmt(e['mean'])} | {_fmt(e['mean_vs_random'], True)}"
+            + f" | {_fmt(e['class_mean'])} | {_fmt(e['class_mean_vs_random'], True)} |"
             for init, e in probe.items()
         ]
         lines.append("")
