@@ -71,6 +71,8 @@ def test_demo_pipeline_end_to_end(generated_tiny, tmp_path, tiny_overrides):
     )
     text = (run / "report.md").read_text()
     assert "| segloc |" in text and "## Table 1" in text and "## kNN probe" in text and "Total wall time" in text
+    assert "## Box AP50 per class" in text and report["per_class"]
+    assert all(set(entry) == {"random", "segloc", "insloc"} for entry in report["per_class"].values())
     assert (run / "pretrain" / "segloc" / "backbone.safetensors").is_file()
 
     before = (run / "stages.json").read_text()

@@ -1,10 +1,11 @@
-"""The experiment report's probe summary: box-weighted means, class means, differences to random init."""
+"""The experiment report's summaries: probe (box-weighted means, class means) and box AP50 per class,
+each with its difference to random init."""
 
 from __future__ import annotations
 
 import pytest
 
-from segloc.experiment.report import probe_summary
+from segloc.experiment.report import class_summary, probe_summary
 
 
 def _split(top1: float, class_mean: float | None, boxes: int) -> dict:
@@ -28,3 +29,31 @@ def test_a_probe_written_without_class_means_still_summarises() -> None:
     out = probe_summary({"random": {"val": _split(0.6, None, 20)}, "segloc": {"val": _split(0.7, 0.7, 20)}})
     assert out["random"]["class_mean"] is None and out["segloc"]["class_mean_vs_random"] is None
     assert out["segloc"]["mean_vs_random"] == pytest.approx(0.1)
+
+
+def _splits(**per_split: dict[str, float | None]) -> dict:
+    return {
+        split: {"per_class": {"bbox": {name: {"AP50": ap} for name, ap in classes.items()}}}
+        for split, classes in per_split.items()
+    }
+
+
+def test_class_summary_averages_splits_then_runs_and_compares_to_random() -> None:
+    runs = {
+        "random": _splits(easy={"Gun": 0.6, "Knife": 0.1}, hard={"Gun": 0.4, "Knife": None}),
+        "random-seed1": _splits(easy={"Gun": 0.4, "Knife": 0.2}, hard={"Gun": 0.2, "Knife": 0.2}),
+        "segloc": _splits(easy={"Gun": 0.5, "Knife": 0.4}, hard={"Gun": 0.5, "Knife": 0.2}),
+    }
+    init_of = {"random": "random", "random-seed1": "random", "segloc": "segloc"}
+    out = class_summary(runs, init_of, ["easy", "hard"])
+    assert list(out) == ["Gun", "Knife"] and list(out["Gun"]) == ["random", "segloc"]
+    gun, knife = out["Gun"], out["Knife"]
+    assert gun["random"]["runs"] == 2 and gun["random"]["mean"] == pytest.approx(0.4)
+    assert gun["random"]["spread"] == pytest.approx(0.2) and gun["random"]["vs_random"] is None
+    assert knife["random"]["mean"] == pytest.approx(0.15)  # a class absent from a split is left out, not zero
+    assert knife["segloc"]["vs_random"] == pytest.approx(0.3 - 0.15) and knife["segloc"]["spread"] is None
+
+
+def test_class_summary_without_random_init_gives_no_difference() -> None:
+    out = class_summary({"segloc": _splits(val={"Gun": 0.5})}, {"segloc": "segloc"}, ["val"])
+    assert out == {"Gun": {"segloc": {"runs": 1, "mean": 0.5, "spread": None, "vs_random": None}}}

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from segloc.engine.logger import read_metrics
-from segloc.evaluation.report import PAPER_SPLITS, to_markdown, write_report
+from segloc.evaluation.report import PAPER_SPLITS, read_run, to_markdown, write_report
 from segloc.experiment.budget import budget_series, loss_trend, plot_budget_series
 from segloc.experiment.layout import RunLayout
 
@@ -85,6 +85,55 @@ def init_summary(per_split: dict, init_of: dict[str, str]) -> dict:
                     None if init == "random" or base is None or entry["mean"] is None else entry["mean"] - base
                 )
     return out
+
+
+def class_summary(run_splits: dict[str, dict], init_of: dict[str, str], splits: list[str]) -> dict:
+    """Per class and init: box AP50 averaged over ``splits`` (where the class is present), then over the
+    init's runs, with the runs' count and spread and the mean's difference to random init's mean. A mean
+    over classes can hide where an init gains: a rare class may move while a common one carries the
+    seeds' noise. ``run_splits``: each run's ``splits`` from its metrics file."""
+    per_run: dict[str, dict[str, float]] = {}
+    for run, data in run_splits.items():
+        values: dict[str, list[float]] = {}
+        for split in splits:
+            for name, entry in data.get(split, {}).get("per_class", {}).get("bbox", {}).items():
+                if entry.get("AP50") is not None:
+                    values.setdefault(name, []).append(entry["AP50"])
+        per_run[run] = {name: sum(v) / len(v) for name, v in values.items()}
+    out: dict = {}
+    for name in dict.fromkeys(c for classes in per_run.values() for c in classes):
+        for init in dict.fromkeys(init_of.values()):
+            values = [per_run[r][name] for r, i in init_of.items() if i == init and name in per_run.get(r, {})]
+            mean, spread = _mean_spread(values)
+            out.setdefault(name, {})[init] = {"runs": len(values), "mean": mean, "spread": spread}
+        base = out[name].get("random", {}).get("mean")
+        for init, entry in out[name].items():
+            known = base is not None and entry["mean"] is not None and init != "random"
+            entry["vs_random"] = entry["mean"] - base if known else None
+    return out
+
+
+def _class_lines(per_class: dict, splits: list[str]) -> list[str]:
+    """The per-class AP50 table: one row per class, one column per init (mean [spread] and vs random)."""
+    inits = list(next(iter(per_class.values())))
+    lines = [
+        "## Box AP50 per class",
+        "",
+        f"AP50 of each class averaged over {' / '.join(splits)}, then over each init's runs: mean [spread "
+        "of its runs] (difference to random init's mean).",
+        "",
+        "| class | " + " | ".join(inits) + " |",
+        "|---" * (1 + len(inits)) + "|",
+    ]
+    for name, entries in per_class.items():
+        cells = []
+        for init in inits:
+            e = entries[init]
+            spread = "" if e["spread"] is None else f" [{e['spread']:.3f}]"
+            delta = "" if e["vs_random"] is None else f" ({_fmt(e['vs_random'], True)})"
+            cells.append(f"{_fmt(e['mean'])}{spread}{delta}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 def probe_summary(probe: dict) -> dict:
@@ -232,6 +281,7 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
     result = summary(table, runs, tuple(splits))
     per_split = split_summary(table, init_of, splits)
     per_init = init_summary(per_split, init_of)
+    per_class = class_summary({r: read_run(layout.finetune_dir(r)).splits for r in runs}, init_of, splits)
     series = None
     if cfg.finetune.budgets:
         images = {
@@ -316,6 +366,8 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
         lines.append("")
     if series is not None:
         lines += _budget_lines(series, budget_png)
+    if per_class:
+        lines += _class_lines(per_class, splits)
     lines += [
         "",
         "## Table 1 (layout of the paper; differences to random init in parentheses)",
@@ -375,6 +427,7 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
                 "summary": result,
                 "per_split": per_split,
                 "per_init": per_init,
+                "per_class": per_class,
                 "probe": probe,
                 "plateau": plateau,
                 "budgets": series,
