@@ -92,6 +92,8 @@ def load_detector(path: Path | str, device: str | torch.device = "cpu") -> Detec
     model.load_state_dict(state["model"])
     device = torch.device(device)
     model.to(device).eval()
+    if device.type == "cpu":
+        model.to(memory_format=torch.channels_last)  # oneDNN's CPU convolutions run faster on NHWC
     return Detector(model, categories, state["masks"], cfg, state.get("init_name", "unknown"), device)
 
 
