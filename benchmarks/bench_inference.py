@@ -7,7 +7,8 @@
 (``detection.forward.run_detector``: batched backbone, RPN, cascade, masks pasted at scan size),
 both on scans already decoded and resized (as the loader's workers hand them over). ``--score-thr``
 runs the path as ``segloc detect --score-thr`` does (the mask head only on detections above it);
-``--proposals`` sets the RPN's proposals per scan at test (``model.rpn_post_nms_test``).
+``--proposals`` sets the RPN's proposals per scan at test (``model.rpn_post_nms_test``); ``--contiguous``
+times a CPU detector with NCHW weights instead of the channels-last ones segloc loads it with.
 Prints one JSON object: images/s of both, their ratio, detections per scan.
 
     python benchmarks/bench_inference.py RUN SCANS_DIR [--batch 8] [--batches 3] [--threads 1]
@@ -45,6 +46,9 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=3, help="timed batches (distinct scans), after one warm-up")
     parser.add_argument("--score-thr", type=float, default=0.0, help="masks only above this score (segloc detect)")
     parser.add_argument("--proposals", type=int, default=None, help="RPN proposals per scan at test (default: run)")
+    parser.add_argument(
+        "--contiguous", action="store_true", help="NCHW weights on a CPU (segloc loads CPU detectors channels-last)"
+    )
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = parser.parse_args()
@@ -53,6 +57,8 @@ def main() -> None:
     device = devices.pick(args.device)
     detector = load_detector(args.run, device)
     model, side = detector.model, detector.model.transform.max_size
+    if args.contiguous:
+        model.to(memory_format=torch.contiguous_format)
     if args.proposals:
         model.rpn._post_nms_top_n["testing"] = args.proposals
     scans = _scans(args.scans, args.batch * (args.batches + 1))
@@ -91,6 +97,7 @@ def main() -> None:
             "batches": args.batches,
             "score_thr": args.score_thr,
             "proposals": model.rpn._post_nms_top_n["testing"],
+            "channels_last": device.type == "cpu" and not args.contiguous,
         },
         "results": {
             "bare_infer_img_s": round(images_timed / bare_s, 3),
