@@ -15,11 +15,12 @@ U(0.25, 0.65)):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from segloc.synthesis.region import Box
+if TYPE_CHECKING:  # region.py loads OpenCV; configs import PasteMode from here without it
+    from segloc.synthesis.region import Box
 
 PasteMode = Literal["blend", "multiply"]
 
