@@ -12,6 +12,11 @@ from segloc.experiment.budget import budget_series, loss_trend, plot_budget_seri
 from segloc.experiment.layout import RunLayout
 
 
+def _vs_random(value: float | None, base: float | None, init: str) -> float | None:
+    """``value - base`` (random init's figure), None for random init itself or when either is missing."""
+    return None if init == "random" or value is None or base is None else value - base
+
+
 def table_value(table: dict, init: str, metric: str, column: str) -> float | None:
     """One cell of Table 1 (e.g. ``"AP50"``, ``"bbox/val"``), None when absent."""
     row = next((r for r in table["rows"] if r["init"] == init and r["metric"] == metric), None)
@@ -32,7 +37,7 @@ def summary(table: dict, inits: list[str], splits: tuple[str, ...] = PAPER_SPLIT
         for task in ("bbox", "segm"):
             value, base = mean_ap(table, init, task, splits), mean_ap(table, "random", task, splits)
             entry[task] = value
-            entry[f"{task}_vs_random"] = None if value is None or base is None or init == "random" else value - base
+            entry[f"{task}_vs_random"] = _vs_random(value, base, init)
         out[init] = entry
     return out
 
@@ -57,7 +62,7 @@ def split_summary(
             mean, spread = _mean_spread([v for v in base if v is not None])
             for run, init in init_of.items():
                 value = table_value(table, run, metric, column)
-                delta = None if value is None or mean is None or init == "random" else value - mean
+                delta = _vs_random(value, mean, init)
                 out[run].setdefault(split, {})[metric] = {"value": value, "vs_random": delta, "spread": spread}
     return out
 
@@ -81,9 +86,7 @@ def init_summary(per_split: dict, init_of: dict[str, str]) -> dict:
         for split, metrics in splits.items():
             for metric, entry in metrics.items():
                 base = out.get("random", {}).get(split, {}).get(metric, {}).get("mean")
-                entry["vs_random"] = (
-                    None if init == "random" or base is None or entry["mean"] is None else entry["mean"] - base
-                )
+                entry["vs_random"] = _vs_random(entry["mean"], base, init)
     return out
 
 
@@ -108,8 +111,7 @@ def class_summary(run_splits: dict[str, dict], init_of: dict[str, str], splits: 
             out.setdefault(name, {})[init] = {"runs": len(values), "mean": mean, "spread": spread}
         base = out[name].get("random", {}).get("mean")
         for init, entry in out[name].items():
-            known = base is not None and entry["mean"] is not None and init != "random"
-            entry["vs_random"] = entry["mean"] - base if known else None
+            entry["vs_random"] = _vs_random(entry["mean"], base, init)
     return out
 
 
@@ -153,10 +155,7 @@ def probe_summary(probe: dict) -> dict:
     base = out.get("random", {})
     for init, entry in out.items():
         for key in ("mean", "class_mean"):
-            floor = base.get(key)
-            entry[f"{key}_vs_random"] = (
-                None if floor is None or entry[key] is None or init == "random" else entry[key] - floor
-            )
+            entry[f"{key}_vs_random"] = _vs_random(entry[key], base.get(key), init)
     return out
 
 
