@@ -30,6 +30,7 @@ SMALLEST = {
         "--threads",
         "1",
     ],
+    "bench_parallel.py": ["--size", "96", "--batch", "1", "--steps", "1", "--rounds", "1", "--threads", "2"],
     "bench_synthesis.py": ["--pairs", "4", "--repeats", "1"],
 }
 

@@ -78,6 +78,9 @@ def test_demo_pipeline_end_to_end(generated_tiny, tmp_path, tiny_overrides):
     before = (run / "stages.json").read_text()
     run_experiment(cfg)  # everything done: nothing re-runs
     assert (run / "stages.json").read_text() == before
+    more_at_once = cfg.model_copy(update={"finetune": cfg.finetune.model_copy(update={"parallel": 2})})
+    run_experiment(more_at_once)  # how many runs share the machine is not part of the results
+    assert (run / "stages.json").read_text() == before
 
     changed = cfg.model_copy(update={"seed": 1})
     with pytest.raises(SeglocError, match="different config"):
@@ -101,8 +104,9 @@ def test_config_errors(generated_tiny, tmp_path, tiny_overrides):
 
 
 def test_budget_series(generated_tiny, tmp_path, tiny_overrides):
-    """Two budgets x two random seeds through fine-tuning, evaluation and report: separate schedules,
-    a well-formed curve (json + figure) and a plateau note per run."""
+    """Two budgets x two random seeds, fine-tuned two at a time in worker processes, through evaluation
+    and report: separate schedules, every run recorded, a well-formed curve (json + figure) and a
+    plateau note per run."""
     cfg = _config(generated_tiny, tmp_path, tiny_overrides, methods=())
     cfg = load_config(
         find_config("demo"),
@@ -114,6 +118,7 @@ def test_budget_series(generated_tiny, tmp_path, tiny_overrides):
             "finetune.inits=[random]",
             "finetune.seeds={random: [1]}",
             "finetune.budgets=[2, 1]",
+            "finetune.parallel=2",
             f"finetune.overrides={tiny_overrides['finetune'] + ['optim.milestones=[0.5]', 'eval.splits=[easy]']}",
             "probe.enabled=false",
             "report.detection_images=0",
@@ -124,7 +129,11 @@ def test_budget_series(generated_tiny, tmp_path, tiny_overrides):
     for stage in ("finetune", "evaluate", "report"):
         getattr(exp, stage)()
     run = exp.run
-    assert {p.name for p in (run / "finetune").iterdir()} == {"random", "random-seed1", "random-e1", "random-seed1-e1"}
+    names = {"random", "random-seed1", "random-e1", "random-seed1-e1"}
+    assert {p.name for p in (run / "finetune").iterdir()} == names
+    for name in names:
+        assert exp.record.done(f"finetune/{name}") and exp.record.data[f"finetune/{name}"]["seconds"] > 0
+        assert exp.record.outputs(f"finetune/{name}")["images_seen"] == (8 if name in ("random", "random-seed1") else 4)
     short = load_config(run / "finetune" / "random-e1" / "config.yaml", FinetuneConfig)
     longest = load_config(run / "finetune" / "random" / "config.yaml", FinetuneConfig)
     assert (short.train.epochs, short.optim.milestones) == (1, [0.5])

@@ -317,19 +317,18 @@ class Experiment:
             out["probe"] = path
 
     def finetune(self) -> None:
-        """Fine-tune the detector from every init with the same recipe, at each budget of the series."""
-        from segloc.detection.train import finetune
+        """Fine-tune the detector from every init with the same recipe, at each budget of the series
+        (``finetune.parallel`` runs at once)."""
+        from segloc.experiment.parallel import run_finetunes
 
         runs = self.layout.finetune_runs()
         n_train = len(load_coco(*self.labelled, check_images="none").images)
-        for run in runs:
-            key = f"finetune/{run.name}"
-            if self.record.done(key):
-                continue
-            config = self._finetune_config(run)
-            with self.record.stage(key) as out:
-                out["run"] = finetune(config, self.layout.finetune_dir(run.name), resume=True)
-                out["images_seen"] = round(config.train.epochs * min(n_train, config.data.max_train_images or n_train))
+        configs = {run.name: self._finetune_config(run) for run in runs if not self.record.done(f"finetune/{run.name}")}
+        jobs = [(name, config, self.layout.finetune_dir(name)) for name, config in configs.items()]
+        for name, folder, seconds in run_finetunes(jobs, self.cfg.finetune.parallel):
+            config = configs[name]
+            seen = round(config.train.epochs * min(n_train, config.data.max_train_images or n_train))
+            self.record.mark(f"finetune/{name}", seconds, {"run": folder, "images_seen": seen})
         with self.record.stage("finetune") as out:
             out["runs"] = [run.name for run in runs]
 
@@ -393,7 +392,9 @@ def run_experiment(config: ExperimentConfig, run_dir: Path | str | None = None, 
     saved = RunLayout(run, config).config_file
     if saved.is_file() and from_stage is None:
         previous = load_config(saved, ExperimentConfig)
-        if previous != config:
+        # finetune.parallel only says how the runs share the machine: a resume may change it
+        how_many_at_once = {"finetune": previous.finetune.model_copy(update={"parallel": config.finetune.parallel})}
+        if previous.model_copy(update=how_many_at_once) != config:
             raise SeglocError(
                 f"{run}: holds an experiment with a different config ({saved}); "
                 "use another --out, or --from a stage to redo it with this config"

@@ -42,9 +42,13 @@ class StageRecord:
         outputs: dict = {}
         start = time.perf_counter()
         yield outputs
+        self.mark(name, time.perf_counter() - start, outputs)
+
+    def mark(self, name: str, seconds: float, outputs: dict) -> None:
+        """Mark ``name`` done after ``seconds`` of work (timed elsewhere, e.g. in a worker process)."""
         self.data[name] = {
             "done": True,
-            "seconds": round(time.perf_counter() - start, 2),
+            "seconds": round(seconds, 2),
             "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
             "machine": machine_info(),
             "outputs": {k: str(v) if isinstance(v, Path) else v for k, v in outputs.items()},
