@@ -44,7 +44,7 @@ class LineTask(Task):
         self.steps_per_epoch = 4
 
     def batches(self, engine: Engine):
-        for _ in range(engine.step, engine.end):
+        while True:  # endless, as the real tasks' batches: the engine stops at its last step
             x = torch.randn(engine.per_rank, 1)
             yield {"x": x, "y": 3 * x - 1 + 0.1 * torch.randn_like(x)}
 
@@ -83,6 +83,8 @@ def test_resume_continues_exactly_with_one_naming_and_pruning_rule(tmp_path: Pat
     assert [s for s, _ in read_metrics(tmp_path / "resumed" / "metrics.csv")["loss"]] == list(range(1, 9))
     state = load_checkpoint(second.checkpoint)
     assert state["step"] == 8 and isinstance(state["rng"], list) and len(state["rng"]) == 1
+    finished = run(tmp_path / "resumed", "train.checkpoint_every=3", resume=True)  # nothing left to train
+    assert finished.step == 8 and weights(finished) == weights(straight) and not finished.history
 
 
 def test_accumulation_takes_the_same_steps_as_one_batch(tmp_path: Path) -> None:

@@ -191,7 +191,7 @@ class Engine:
         )
         tick, tick_step = time.perf_counter(), self.step
         try:
-            for batch in self.task.batches(self):
+            for batch in self.task.batches(self) if self.step < self.end else ():
                 lr = self.scheduler.get_last_lr()[0]
                 stats = self.train_step(batch)
                 self.step += 1
