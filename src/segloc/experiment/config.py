@@ -107,7 +107,7 @@ class FinetuneSpec(Config):
         1,
         ge=1,
         description="fine-tuning runs at once, each in its own process with an equal share of the torch "
-        "threads (on 2 CPU cores, 2 runs of one thread train 1.5x faster than one of two; on one GPU keep 1)",
+        "threads (on 2 CPU cores, 2 runs of one thread train 1.2-1.4x faster than one of two; on one GPU keep 1)",
     )
     overrides: list[str] = Field(default_factory=list)
 

@@ -1,9 +1,10 @@
 """Fine-tuning runs side by side (``finetune.parallel``).
 
-On a CPU, a detector step is many small operations that spread badly over threads: two one-thread
-cascade fine-tunes on 2 cores make 1.5x the steps per second of one two-thread run (cpu-small recipe,
-2026-12-01). Each run gets its own spawned process and an equal share of torch's threads; the runs
-resume from their own checkpoints, so an interrupted experiment loses nothing that finished.
+On a CPU, a detector step is many small operations that spread badly over threads: on 2 cores, two
+one-thread cascade fine-tunes make 1.2-1.4x the steps per second of one two-thread run
+(benchmarks/bench_parallel.py, 2026-12-01; 1.2x in a cpu-small experiment with its data loaders). Each
+run gets its own spawned process and an equal share of torch's threads; the runs resume from their own
+checkpoints, so an interrupted experiment loses nothing that finished.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ def _finetune(config: FinetuneConfig, folder: Path) -> tuple[Path, float]:
     """One fine-tuning run in a worker process, without a progress bar (the parent draws one)."""
     from segloc.detection.train import finetune
 
+    for handler in logging.getLogger().handlers:  # the runs' lines interleave on the console
+        handler.setFormatter(logging.Formatter(f"%(levelname)s [{folder.name}] %(message)s"))
     log.info("finetune %s: started", folder.name)
     start = time.perf_counter()
     out = finetune(config, folder, resume=True, progress=False)
