@@ -29,19 +29,18 @@ FinetuneJob = tuple[str, FinetuneConfig, Path]
 def run_finetunes(jobs: list[FinetuneJob], parallel: int = 1) -> Iterator[tuple[str, Path, float]]:
     """Fine-tune every job (name, config, run folder), ``parallel`` at a time; yield (name, run folder,
     seconds) as each one finishes."""
-    from segloc.detection.train import finetune
-
     if parallel <= 1 or len(jobs) <= 1:
         for name, config, folder in jobs:
-            start = time.perf_counter()
-            yield name, finetune(config, folder, resume=True), time.perf_counter() - start
+            yield name, *_timed_finetune(config, folder, progress=True)
         return
     workers = min(parallel, len(jobs))
     threads = max(1, torch.get_num_threads() // workers)
     log.info("fine-tuning %d runs, %d at once with %d torch thread(s) each", len(jobs), workers, threads)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(threads,)) as pool:
-        pending: dict[Future, str] = {pool.submit(_finetune, config, folder): name for name, config, folder in jobs}
+        pending: dict[Future, str] = {
+            pool.submit(_finetune_in_worker, config, folder): name for name, config, folder in jobs
+        }
         try:
             with tqdm(total=len(jobs), desc="finetune runs", unit="run", dynamic_ncols=True) as bar:
                 while pending:
@@ -63,13 +62,18 @@ def _init_worker(threads: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
 
 
-def _finetune(config: FinetuneConfig, folder: Path) -> tuple[Path, float]:
+def _finetune_in_worker(config: FinetuneConfig, folder: Path) -> tuple[Path, float]:
     """One fine-tuning run in a worker process, without a progress bar (the parent draws one)."""
-    from segloc.detection.train import finetune
-
     for handler in logging.getLogger().handlers:  # the runs' lines interleave on the console
         handler.setFormatter(logging.Formatter(f"%(levelname)s [{folder.name}] %(message)s"))
     log.info("finetune %s: started", folder.name)
+    return _timed_finetune(config, folder, progress=False)
+
+
+def _timed_finetune(config: FinetuneConfig, folder: Path, progress: bool) -> tuple[Path, float]:
+    """Fine-tune (resuming what the folder holds); the run folder and the seconds it took."""
+    from segloc.detection.train import finetune
+
     start = time.perf_counter()
-    out = finetune(config, folder, resume=True, progress=False)
+    out = finetune(config, folder, resume=True, progress=progress)
     return out, time.perf_counter() - start
