@@ -1,9 +1,9 @@
 """Detector builders: (Cascade) Mask R-CNN and their box-only variants on segloc's ResNet+FPN(+SDANet).
 
-Every detector is a torchvision ``GeneralizedRCNN``: segloc backbone (P2-P6), torchvision RPN,
-RoIAlign on P2-P5 (7x7 boxes, 14x14 masks), and either torchvision's ``RoIHeads`` (Mask / Faster
-R-CNN) or :class:`CascadeRoIHeads`. The ``backbone`` attribute is the pretraining network, so
-exports load into it key for key.
+Every detector is a torchvision ``GeneralizedRCNN``: segloc backbone (P2-P6), torchvision's RPN
+with segloc's proposal filtering, RoIAlign on P2-P5 (7x7 boxes, 14x14 masks), and either
+torchvision's ``RoIHeads`` (Mask / Faster R-CNN) or :class:`CascadeRoIHeads`. The ``backbone``
+attribute is the pretraining network, so exports load into it key for key.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHe
 from torchvision.models.detection.generalized_rcnn import GeneralizedRCNN
 from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredictor
 from torchvision.models.detection.roi_heads import RoIHeads
-from torchvision.models.detection.rpn import RegionProposalNetwork, RPNHead
+from torchvision.models.detection.rpn import RPNHead
 from torchvision.models.detection.transform import GeneralizedRCNNTransform
 
 from segloc.detection.cascade import AgnosticBoxPredictor, CascadeRoIHeads, CascadeStage
 from segloc.detection.config import ModelConfig
+from segloc.detection.rpn import RegionProposalNetwork
 from segloc.detection.rpn import RPNHead as NarrowRPNHead
 from segloc.models import BackboneWithFPN, build_backbone
 from segloc.models.roi_align import MultiScaleRoIAlign
