@@ -11,13 +11,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 from torchvision.models.detection.anchor_utils import AnchorGenerator
-from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
+from torchvision.models.detection.faster_rcnn import FastRCNNPredictor
 from torchvision.models.detection.generalized_rcnn import GeneralizedRCNN
 from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredictor
 from torchvision.models.detection.roi_heads import RoIHeads
 from torchvision.models.detection.rpn import RPNHead
 from torchvision.models.detection.transform import GeneralizedRCNNTransform
 
+from segloc.detection.box_head import BoxHead
 from segloc.detection.cascade import AgnosticBoxPredictor, CascadeRoIHeads, CascadeStage
 from segloc.detection.config import ModelConfig
 from segloc.detection.rpn import RegionProposalNetwork
@@ -89,7 +90,7 @@ def maskrcnn(num_classes: int, cfg: ModelConfig | None = None, masks: bool = Tru
     mask_pool, mask_head, mask_predictor = _mask_parts(ch, cfg.mask_head_dim, num_classes) if masks else (None,) * 3
     heads = RoIHeads(
         MultiScaleRoIAlign(ROI_LEVELS, 7, 2),
-        TwoMLPHead(ch * 7 * 7, cfg.box_head_dim),
+        BoxHead(ch * 7 * 7, cfg.box_head_dim),
         FastRCNNPredictor(cfg.box_head_dim, num_classes + 1),
         fg_iou_thresh=0.5,
         bg_iou_thresh=0.5,
@@ -113,7 +114,7 @@ def cascade_maskrcnn(num_classes: int, cfg: ModelConfig | None = None, masks: bo
     ch = backbone.out_channels
     stages = [
         CascadeStage(
-            TwoMLPHead(ch * 7 * 7, cfg.box_head_dim),
+            BoxHead(ch * 7 * 7, cfg.box_head_dim),
             AgnosticBoxPredictor(cfg.box_head_dim, num_classes),
             iou,
             stds,
