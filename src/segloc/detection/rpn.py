@@ -67,9 +67,8 @@ class RegionProposalNetwork(rpn.RegionProposalNetwork):
             return super().filter_proposals(proposals, objectness, image_shapes, num_anchors_per_level)
         num_images, device = proposals.shape[0], proposals.device
         objectness = objectness.detach().reshape(num_images, -1)
-        levels = torch.repeat_interleave(
-            torch.arange(len(num_anchors_per_level), device=device),
-            torch.tensor(num_anchors_per_level, device=device),
+        levels = torch.cat(
+            [torch.full((n,), i, dtype=torch.int64, device=device) for i, n in enumerate(num_anchors_per_level)]
         )
         top = self._get_top_n_idx(objectness, num_anchors_per_level)
         rows = torch.arange(num_images, device=device)[:, None]
