@@ -107,7 +107,8 @@ class FinetuneSpec(Config):
         1,
         ge=1,
         description="fine-tuning runs at once, each in its own process with an equal share of the torch "
-        "threads (on 2 CPU cores, 2 runs of one thread train 1.2-1.4x faster than one of two; on one GPU keep 1)",
+        "threads (on 2 CPU cores, 2 runs of one thread train 1.2-1.4x faster than one of two; on a GPU the "
+        "runs share it: worth it only for small detectors that leave it idle)",
     )
     overrides: list[str] = Field(default_factory=list)
 

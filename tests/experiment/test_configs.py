@@ -1,0 +1,50 @@
+"""Every shipped experiment config, and each stage config its overrides make, loads and validates: a
+typo in an override key of a config no test runs (the GPU ones) fails here, not on the user's GPU."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from segloc.classification.config import ChrConfig
+from segloc.config import CONFIG_ROOTS, find_config, load_config
+from segloc.detection.config import FinetuneConfig
+from segloc.experiment import ExperimentConfig
+from segloc.pretrain.config import PretrainConfig
+
+EXPERIMENTS = sorted({p.stem for root in CONFIG_ROOTS for p in (root / "experiment").glob("*.yaml")})
+
+
+def _experiment(name: str) -> ExperimentConfig:
+    """The config as a user runs it: real-scan configs need the folder of the real set."""
+    overrides = ["data.real=/data/real-sixray"] if name.startswith("real-") else []
+    return load_config(find_config(name), ExperimentConfig, overrides)
+
+
+def test_every_experiment_config_is_tested():
+    assert {"demo", "cpu-small", "real-sixray", "real-sixray-gpu"} <= set(EXPERIMENTS)
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_experiment_config_and_its_stage_configs_validate(name: str):
+    cfg = _experiment(name)
+    for method in cfg.pretrain.methods:
+        pretrain = load_config(
+            find_config(cfg.pretrain.configs[method], "pretrain"), PretrainConfig, cfg.pretrain.overrides
+        )
+        assert pretrain.method == method
+    finetune = load_config(find_config(cfg.finetune.config, "finetune"), FinetuneConfig, cfg.finetune.overrides)
+    assert finetune.train.epochs > 0
+    if cfg.chr.enabled:
+        assert isinstance(load_config(find_config(cfg.chr.config, "chr"), ChrConfig, cfg.chr.overrides), ChrConfig)
+
+
+def test_real_sixray_gpu_fine_tunes_with_the_recipe_that_works_on_real_scans():
+    """The GPU config's detectors use the recipe measured to work on real scans on 2 CPU cores (12 epochs
+    at 384 px, batch 4, lr x0.1 after 10): benchmarks/results/real-sixray-cpu-2core/finetune-384-12ep/."""
+    cfg = _experiment("real-sixray-gpu")
+    finetune = load_config(find_config(cfg.finetune.config, "finetune"), FinetuneConfig, cfg.finetune.overrides)
+    assert (finetune.model.image_size, finetune.train.epochs, finetune.train.batch_size) == (384, 12, 4)
+    assert finetune.optim.milestones == [10]
+    assert Path(find_config(cfg.finetune.config, "finetune")).name == "cpu-demo.yaml"
