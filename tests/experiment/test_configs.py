@@ -3,8 +3,6 @@ typo in an override key of a config no test runs (the GPU ones) fails here, not 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from segloc.classification.config import ChrConfig
@@ -22,6 +20,11 @@ def _experiment(name: str) -> ExperimentConfig:
     return load_config(find_config(name), ExperimentConfig, overrides)
 
 
+def _finetune(cfg: ExperimentConfig) -> FinetuneConfig:
+    """The detector config an experiment's fine-tuning runs start from."""
+    return load_config(find_config(cfg.finetune.config, "finetune"), FinetuneConfig, cfg.finetune.overrides)
+
+
 def test_the_shipped_experiment_configs_are_found():
     """Guards the parametrised test below against an empty glob."""
     assert {"demo", "cpu-small", "real-sixray", "real-sixray-gpu"} <= set(EXPERIMENTS)
@@ -35,8 +38,7 @@ def test_experiment_config_and_its_stage_configs_validate(name: str):
             find_config(cfg.pretrain.configs[method], "pretrain"), PretrainConfig, cfg.pretrain.overrides
         )
         assert pretrain.method == method
-    finetune = load_config(find_config(cfg.finetune.config, "finetune"), FinetuneConfig, cfg.finetune.overrides)
-    assert finetune.train.epochs > 0
+    assert _finetune(cfg).train.epochs > 0
     if cfg.chr.enabled:
         assert isinstance(load_config(find_config(cfg.chr.config, "chr"), ChrConfig, cfg.chr.overrides), ChrConfig)
 
@@ -45,7 +47,7 @@ def test_real_sixray_gpu_fine_tunes_with_the_recipe_that_works_on_real_scans():
     """The GPU config's detectors use the recipe measured to work on real scans on 2 CPU cores (12 epochs
     at 384 px, batch 4, lr x0.1 after 10): benchmarks/results/real-sixray-cpu-2core/finetune-384-12ep/."""
     cfg = _experiment("real-sixray-gpu")
-    finetune = load_config(find_config(cfg.finetune.config, "finetune"), FinetuneConfig, cfg.finetune.overrides)
+    finetune = _finetune(cfg)
     assert (finetune.model.image_size, finetune.train.epochs, finetune.train.batch_size) == (384, 12, 4)
     assert finetune.optim.milestones == [10]
-    assert Path(find_config(cfg.finetune.config, "finetune")).name == "cpu-demo.yaml"
+    assert find_config(cfg.finetune.config, "finetune").name == "cpu-demo.yaml"
