@@ -4,11 +4,13 @@ pixels). Target: 1,000 scans in under a minute on 2 cores (>= ~8.5 scans/s/core)
 
 Realism (when ../shared/real-dev/backgrounds and ../shared/tools/realism.py exist beside the repository):
 the tool's figures for real SIXray negatives against generated ones, next to the goals of the realism
-pass. The generated ones are the first --realism-n negatives of ``segloc generate --preset small --seed
---realism-seed`` (rendered here exactly as that command renders them), or the N*.jpg of an existing
-``segloc generate`` output given with --generated. Prints one JSON.
+pass, twice: against all real negatives, and against the held-out half that the colour calibration
+(``python -m segloc.generator.calibrate``) never reads. The generated ones are the first --realism-n
+negatives of ``segloc generate --preset small --seed --realism-seed`` (rendered here exactly as that
+command renders them), or the N*.jpg of an existing ``segloc generate`` output given with --generated.
+Prints one JSON.
 
-    python benchmarks/bench_generator.py [--scans 60] [--seed 0] [--realism-seed 7079] [--realism-runs 3]
+    python benchmarks/bench_generator.py [--scans 60] [--seed 0] [--realism-seed 7079] [--realism-runs 6]
                                          [--generated OUT] [--skip-realism]
 """
 
@@ -27,6 +29,7 @@ import cv2
 import numpy as np
 
 from segloc.engine.machine import machine_info
+from segloc.generator.calibrate import IMAGE_SUFFIXES, fitting_half
 from segloc.generator.pipeline import run_tasks
 from segloc.generator.plan import balanced, sixray_tasks
 from segloc.generator.presets import PRESETS
@@ -80,12 +83,24 @@ def small_negatives(out: Path, seed: int, n: int) -> Path:
     return out / "sixray" / "JPEGImage"
 
 
-def realism(images: Path, n: int, runs: int) -> dict:
-    """The realism tool's figures for real negatives vs the generated N*.jpg in `images` (n per side). Its
-    classifier draws its augmentation at random, so it runs `runs` times (one thread each, side by side):
-    its accuracy is their mean, every draw listed; the other figures are the same in every run."""
+def held_out_half(out: Path) -> Path:
+    """A folder under `out` linking the real negatives the colour calibration does not fit on."""
+    out.mkdir(parents=True)
+    seen = set(fitting_half(sorted(REAL_BACKGROUNDS.iterdir())))
+    for path in sorted(REAL_BACKGROUNDS.iterdir()):
+        if path.suffix.lower() in IMAGE_SUFFIXES and path not in seen:
+            (out / path.name).symlink_to(path.resolve())
+    return out
+
+
+def realism(real: Path, images: Path, n: int, runs: int) -> dict:
+    """The realism tool's figures for the real negatives in `real` vs the generated N*.jpg in `images`, as many
+    per side (n, or fewer real ones). Its classifier draws its augmentation at random, so it runs `runs` times
+    (one thread each, side by side): its accuracy is their mean, every draw listed; the other figures are the
+    same in every run."""
     start = time.perf_counter()
-    command = [sys.executable, str(REALISM_TOOL), str(REAL_BACKGROUNDS), str(images), "--glob", "N*.jpg"]
+    n = min(n, sum(1 for p in real.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES))  # as many per side
+    command = [sys.executable, str(REALISM_TOOL), str(real), str(images), "--glob", "N*.jpg"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     procs = [
         subprocess.Popen([*command, "--n", str(n), "--json"], stdout=subprocess.PIPE, text=True, env=env)
@@ -99,7 +114,8 @@ def realism(images: Path, n: int, runs: int) -> dict:
         draws.append(json.loads(out.strip().splitlines()[-1]))
     res = {**draws[0], "clf_acc": round(float(np.mean([d["clf_acc"] for d in draws])), 3)}
     return {
-        "real": str(REAL_BACKGROUNDS),
+        "real": str(real),
+        "scans_per_side": n,
         **res,
         "clf_acc_draws": [d["clf_acc"] for d in draws],
         "goals_met": realism_goals(res),
@@ -115,7 +131,7 @@ def main() -> None:
         "--realism-seed", type=int, default=REALISM_SEED, help="seed of the generated scans the realism tool sees"
     )
     parser.add_argument("--realism-n", type=int, default=400, help="scans per side for the realism tool")
-    parser.add_argument("--realism-runs", type=int, default=3, help="runs of the tool's classifier, averaged")
+    parser.add_argument("--realism-runs", type=int, default=6, help="runs of the tool's classifier, averaged")
     parser.add_argument("--generated", type=Path, help="an existing `segloc generate` output to measure instead")
     parser.add_argument("--skip-realism", action="store_true")
     args = parser.parse_args()
@@ -147,17 +163,19 @@ def main() -> None:
             realism_figures = {
                 "skipped": "--skip-realism" if args.skip_realism else f"needs {REAL_BACKGROUNDS} and {REALISM_TOOL}"
             }
-        elif args.generated:
-            realism_figures = {
-                "generated": str(args.generated),
-                **realism(args.generated / "sixray" / "JPEGImage", args.realism_n, args.realism_runs),
-            }
         else:
-            negatives = small_negatives(root / "realism", args.realism_seed, args.realism_n)
+            if args.generated:
+                negatives, generated = args.generated / "sixray" / "JPEGImage", str(args.generated)
+            else:
+                negatives = small_negatives(root / "realism", args.realism_seed, args.realism_n)
+                generated = (
+                    f"segloc generate --preset small --seed {args.realism_seed} (its first {args.realism_n} negatives)"
+                )
+            held_out = held_out_half(root / "held-out")
             realism_figures = {
-                "generated": f"segloc generate --preset small --seed {args.realism_seed} "
-                f"(its first {args.realism_n} negatives)",
-                **realism(negatives, args.realism_n, args.realism_runs),
+                "generated": generated,
+                "all_real": realism(REAL_BACKGROUNDS, negatives, args.realism_n, args.realism_runs),
+                "held_out_real": realism(held_out, negatives, args.realism_n, args.realism_runs),
             }
     n = len(plans)
     mean_pixels = float(np.mean([im.shape[0] * im.shape[1] for im in images]))

@@ -49,19 +49,24 @@ def test_meta_lists_every_image_with_its_bag_box(tiny):
 def test_authentic_region_matches_the_bag_and_the_margin_is_white(tiny):
     out, _ = tiny
     meta = json.loads((out / "generator_meta.json").read_text())
-    ious, borders = [], []
+    ious, borders = {"pidray": [], "sixray": []}, []
     for rel, box in meta["bags"].items():
         image = read_rgb(out / rel)
         gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
         rows = [gray[:5].ravel(), gray[-5:].ravel()]  # SIXray scans start and end with the bag: no belt beside it
         sides = [] if rel.startswith("sixray/") else [gray[:, :5].ravel(), gray[:, -5:].ravel()]
         borders.append(np.concatenate(rows + sides).mean())
-        ious.append(iou(authentic_box(image), box))
+        ious[rel.split("/")[0]].append(iou(authentic_box(image), box))
     assert min(borders) > 230, min(borders)
     # the finder's darkness threshold and 9-px erosion drop thin, faint outer rims (a wall seen edge-on, its edge
     # lightened by the display's sharpening), and with it an empty corner of the odd bag, so a few boxes fall short
-    ious = np.array(ious)
-    assert ious.mean() >= 0.9 and (ious < 0.75).mean() <= 0.03 and ious.min() >= 0.5, (ious.min(), ious.mean())
+    pidray = np.array(ious["pidray"])
+    assert pidray.mean() >= 0.9 and (pidray < 0.75).mean() <= 0.03 and pidray.min() >= 0.5, pidray
+    # SIXray bags have thin, pale outlines as real ones do: on the 420 real SIXray negatives of real-dev shrunk to
+    # 400 px (generated SIXray scans are 230-480 px), the finder's box covers 0.78 of the frame on average (5th
+    # percentile 0.57, lowest 0.24), and real frames hold little besides the bag
+    sixray = np.array(ious["sixray"])
+    assert sixray.mean() >= 0.7 and np.quantile(sixray, 0.05) >= 0.5 and sixray.min() >= 0.3, sixray
 
 
 def hue_of(material: str, thickness: float, style: str = "pidray", mineral: float = 0.0) -> float:

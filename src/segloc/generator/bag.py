@@ -23,11 +23,14 @@ BELT_MARGIN = 4  # px of empty belt kept around the bag's footprint
 EDGE_SPREAD = 2  # px a drawn edge can reach past its outline (anti-aliasing, rounding to the pixel grid)
 # Rims, where a face turns into the walls (seen edge-on, with piping, seams and folded fabric): cm of plastic
 # with RIM_MINERAL cm of mid-Z filler per cm (edge bindings and shell edges are PVC, whose effective atomic number
-# is near aluminium's, or filled plastics, so rims read green), as dark as ~5 cm of pure organic matter. Every bag
-# reads clearly darker than the belt along its outline, which SegLoc's authentic-region algorithm relies on. The
-# rim is the wall's outer skin and binding, RIM_SHARE of the wall's depth; the padding behind it shows as the
-# wall's band (real SIXray bags have thin outlines; full-depth rims were the main excess of pale yellow-green).
-RIM, RIM_MINERAL, RIM_SHARE = 1.5, 1.0, 0.6
+# is near aluminium's, or filled plastics, so rims read green), per style. Every bag reads darker than the belt
+# along its outline, which SegLoc's authentic-region algorithm relies on. SIXray's are as dark as ~1.3 cm of pure
+# organic matter, no darker than real SIXray outlines (at 1.5 cm, generated outlines held 3x the strong edges of
+# real ones); PIDray's keep 1.5 cm. The rim is the wall's outer skin and binding, RIM_SHARE of the wall's depth;
+# the padding behind it shows as the wall's band (real SIXray bags have thin outlines; full-depth rims were the
+# main excess of pale yellow-green). RIB: cm range of the moulded ribs and lining edges, per style.
+RIM, RIM_MINERAL, RIM_SHARE = {"pidray": 1.5, "sixray": 0.4}, 1.0, 0.6
+RIB = {"pidray": (0.6, 1.6), "sixray": (0.2, 0.5)}
 EDGE_ROUNDING = 0.15  # radius of a bag's rounded edges as a share of its height
 
 
@@ -286,13 +289,13 @@ def _angle(rng: Rng, style: str) -> float:
     return turn + rng.choice([-1, 1]) * rng.uniform(0.05, 0.6)
 
 
-def _walls(floor: Points, lid: Points, shell: Shell, scale: float) -> Parts:
+def _walls(floor: Points, lid: Points, shell: Shell, scale: float, style: str) -> Parts:
     """Side walls in pixels: a rim round the bag's silhouette (the walls seen edge-on), and each wall's
     material spread over the band between the two outlines where that band is wider than the wall."""
     n = len(floor)
     rim = shell.depth * scale * RIM_SHARE
     hull = cv2.convexHull(np.concatenate([floor, lid]).astype(np.float32))[:, 0].astype(np.float64)
-    parts = filled(_closed(hull), RIM, RIM_MINERAL, "flat", rim)
+    parts = filled(_closed(hull), RIM[style], RIM_MINERAL, "flat", rim)
     for material, cm in shell.wall:
         for i in range(n):
             j = (i + 1) % n
@@ -306,12 +309,12 @@ def _walls(floor: Points, lid: Points, shell: Shell, scale: float) -> Parts:
     return parts
 
 
-def _ribs(shell: Shell, rng: Rng) -> list[tuple[float, Parts]]:
+def _ribs(shell: Shell, rng: Rng, style: str) -> list[tuple[float, Parts]]:
     """Outlines at several heights between the faces: moulded ribs of a shell, lining and fabric edges, all
     seen edge-on (thin lines, green where the shell is filled plastic)."""
     mineral = RIM_MINERAL if rng.random() < 0.6 else 0.0
     return [
-        (float(z), filled(_closed(shell.outline), rng.uniform(0.6, 1.6), mineral, "flat", rng.uniform(1.5, 3.0)))
+        (float(z), filled(_closed(shell.outline), rng.uniform(*RIB[style]), mineral, "flat", rng.uniform(1.5, 3.0)))
         for z in rng.uniform(0.05, 0.95, int(rng.integers(3, 10)))
     ]
 
@@ -320,7 +323,7 @@ def make_bag(rng: Rng, style: str) -> Bag:
     """Lay one bag on the belt: pick its kind, angle, scale and the belt image around it."""
     kinds, probs = BAG_KINDS[style]
     shell = kinds[int(rng.choice(len(kinds), p=probs))](rng, style)
-    layers_mm = shell.layers + _ribs(shell, rng)
+    layers_mm = shell.layers + _ribs(shell, rng, style)
     angle = _angle(rng, style)
     mag = rng.uniform(-0.06, 0.08)
     lift = rng.normal(0, 1, 2)
@@ -355,7 +358,7 @@ def make_bag(rng: Rng, style: str) -> Bag:
     floor_pose, lid_pose = project(0.0, scale, cx, cy), project(1.0, scale, cx, cy)
     floor, lid = floor_pose.apply(shell.outline), lid_pose.apply(shell.outline)
     layers = [(parts, project(z, scale, cx, cy)) for z, parts in layers_mm]
-    layers.append((_walls(floor, lid, shell, scale), Pose(1.0)))
+    layers.append((_walls(floor, lid, shell, scale, style), Pose(1.0)))
     size = np.ptp(shell.outline, axis=0)
     room = _room(floor, lid, shell, scale, height, width)
     interior = cv2.erode((room > 0).astype(np.uint8), np.ones((15, 15), np.uint8))

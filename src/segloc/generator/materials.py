@@ -27,9 +27,8 @@ LINEAR_MU = np.array([[MASS_ATTENUATION[m][e] * DENSITY[m] for m in MATERIALS] f
 # it with a colour ramp picked by the low/high attenuation ratio: pure organic matter (plastics, fibres), organic
 # matter with a few % mineral content (paper, food, leather, most cotton), mixed and metal.
 RESPONSE = {"pidray": 0.5, "sixray": 0.45}
-# Ramps: (brightness knots, RGB of each ramp at each knot). SIXray: from 420 real SIXray negatives, the median
-# colour at each brightness of the redder and the yellower half of the orange pixels and of the most common
-# green and blue hues; PIDray: sampled by eye (one organic ramp).
+# PIDray's colour ramps: (brightness knots, RGB of each ramp at each knot), sampled by eye (one organic ramp).
+# SIXray's colours are calibrated on real scans instead (colours.py).
 _PIDRAY_ORGANIC = (
     (255, 255, 255),
     (246, 232, 208),
@@ -57,90 +56,14 @@ PALETTES = {
             ((255, 255, 255), (196, 212, 240), (112, 150, 214), (42, 82, 162), (14, 44, 108), (5, 24, 66), (2, 8, 24)),
         ),
     ),
-    "sixray": (
-        (255, 244, 228, 212, 196, 180, 164, 148, 132, 116, 100, 84, 68, 52, 36, 0),
-        (
-            (
-                (255, 255, 255),
-                (252, 238, 222),
-                (248, 225, 195),
-                (244, 207, 159),
-                (238, 189, 122),
-                (231, 172, 87),
-                (223, 157, 58),
-                (210, 141, 39),
-                (194, 127, 25),
-                (168, 111, 23),
-                (127, 96, 56),
-                (102, 82, 59),
-                (80, 68, 50),
-                (60, 52, 40),
-                (40, 35, 32),
-                (20, 18, 16),
-            ),
-            (
-                (255, 255, 255),
-                (249, 241, 223),
-                (242, 228, 195),
-                (234, 211, 160),
-                (226, 194, 125),
-                (218, 178, 91),
-                (208, 163, 62),
-                (192, 147, 42),
-                (173, 133, 27),
-                (151, 121, 17),
-                (130, 106, 17),
-                (101, 87, 42),
-                (80, 70, 38),
-                (60, 54, 35),
-                (39, 37, 31),
-                (20, 18, 16),
-            ),
-            (
-                (255, 255, 255),
-                (244, 246, 229),
-                (228, 233, 203),
-                (201, 223, 175),
-                (182, 212, 147),
-                (168, 198, 117),
-                (150, 185, 89),
-                (133, 172, 65),
-                (119, 155, 45),
-                (93, 144, 34),
-                (80, 127, 24),
-                (38, 114, 59),
-                (38, 89, 52),
-                (34, 70, 43),
-                (34, 38, 34),
-                (17, 19, 17),
-            ),
-            (
-                (255, 255, 255),
-                (245, 252, 252),
-                (210, 234, 244),
-                (186, 220, 237),
-                (163, 205, 231),
-                (137, 191, 231),
-                (105, 176, 240),
-                (76, 163, 242),
-                (55, 149, 240),
-                (40, 133, 223),
-                (26, 117, 199),
-                (16, 99, 173),
-                (14, 84, 145),
-                (18, 65, 106),
-                (31, 41, 50),
-                (16, 20, 25),
-            ),
-        ),
-    ),
 }
-# Low/high attenuation ratio: the span of the lookup table, and knots where one ramp applies fully (pure
-# organic 1.59 up to 1.62, organic with ~5% mineral 1.8, mixed from 2.3, metal from 4.3; blended between).
-RATIO_RANGE = np.log(np.array([1.45, 8.0]))
+# Low/high attenuation ratio: the span of the lookup table (down to the noisy ratios of faint matter), and
+# PIDray's knots where one ramp applies fully (pure organic 1.59 up to 1.62, organic with ~5% mineral 1.8,
+# mixed from 2.3, metal from 4.3; blended between).
+RATIO_RANGE = np.log(np.array([0.75, 8.0]))
 RATIO_KNOTS = np.log(np.array([1.62, 1.8, 2.1, 2.3, 3.7, 4.3]))
 RAMP_AT_KNOT = (0, 1, 1, 2, 2, 3)
-RATIO_BINS, DENSITY_BINS, MAX_DENSITY = 64, 256, 7.0
+RATIO_BINS, DENSITY_BINS, MAX_DENSITY = 256, 256, 7.0
 BELT_RATIO = 1.6  # the ratio an empty belt (no attenuation) reads as: pure organic, shown white
 AIR = 0.015  # the scanner is calibrated on air: high-energy attenuations below this show as empty belt
 
@@ -161,29 +84,49 @@ def transmission(a: np.ndarray) -> np.ndarray:
     return np.exp(-a)
 
 
+def observed_density(a_high: np.ndarray) -> np.ndarray:
+    """The density the display shades by: high-energy attenuation above the air calibration, capped."""
+    return np.clip(a_high - np.float32(AIR), 0, np.float32(MAX_DENSITY))
+
+
+def shade(density: np.ndarray, style: str) -> np.ndarray:
+    """Display brightness 0-255 of a density (0: air, white)."""
+    return 255 * np.exp(-RESPONSE[style] * density)
+
+
+def lut_grid(style: str) -> tuple[np.ndarray, np.ndarray]:
+    """The log ratio of each ratio bin and the display brightness of each density bin of the lookup table."""
+    density = (np.arange(DENSITY_BINS) / (DENSITY_BINS - 1)) ** 2 * MAX_DENSITY
+    return np.linspace(*RATIO_RANGE, RATIO_BINS), shade(density, style)
+
+
 def build_palette(style: str) -> np.ndarray:
-    """Colour lookup table (RATIO_BINS * DENSITY_BINS, 3) uint8 indexed by ratio and density bins."""
+    """Colour lookup table (RATIO_BINS * DENSITY_BINS, 3) uint8 from a style's ramps, indexed by ratio and
+    density bins."""
     knots, rows = PALETTES[style]
     rows = np.asarray(rows, dtype=np.float32)  # (ramps, knots, 3)
-    density = (np.arange(DENSITY_BINS) / (DENSITY_BINS - 1)) ** 2 * MAX_DENSITY
-    brightness = 255 * np.exp(-RESPONSE[style] * density)
+    log_ratio, shade = lut_grid(style)
     order = np.argsort(knots)
     ramps = np.stack(
-        [np.stack([np.interp(brightness, np.asarray(knots)[order], r[order, c]) for c in range(3)], -1) for r in rows]
+        [np.stack([np.interp(shade, np.asarray(knots)[order], r[order, c]) for c in range(3)], -1) for r in rows]
     )  # (ramps, DENSITY_BINS, 3)
-    log_ratio = np.linspace(*RATIO_RANGE, RATIO_BINS)
     weights = np.stack([np.interp(log_ratio, RATIO_KNOTS, np.equal(RAMP_AT_KNOT, k)) for k in range(len(rows))], -1)
     lut = np.einsum("rk,kdc->rdc", weights, ramps)
     return np.clip(np.round(lut), 0, 255).astype(np.uint8).reshape(-1, 3)
 
 
+def log_ratio(a_low: np.ndarray, a_high: np.ndarray) -> np.ndarray:
+    """log(a_low / a_high) of float32 attenuations, steadied near zero so that air reads BELT_RATIO."""
+    eps = np.float32(0.02)
+    return cv2.log(a_low + np.float32(BELT_RATIO) * eps) - cv2.log(a_high + eps)
+
+
 def colourise(a_low: np.ndarray, a_high: np.ndarray, palette: np.ndarray) -> np.ndarray:
     """RGB image from observed attenuations: hue from the ratio a_low/a_high, shade from a_high."""
-    eps = np.float32(0.02)
-    log_ratio = cv2.log(a_low + np.float32(BELT_RATIO) * eps) - cv2.log(a_high + eps)
     lo, hi = RATIO_RANGE
-    r_bin = np.clip((log_ratio - np.float32(lo)) * np.float32((RATIO_BINS - 1) / (hi - lo)), 0, RATIO_BINS - 1)
-    density = np.clip(a_high - np.float32(AIR), 0, np.float32(MAX_DENSITY))
-    d_bin = cv2.sqrt(density * np.float32(1 / MAX_DENSITY)) * np.float32(DENSITY_BINS - 1)
+    r_bin = np.clip(
+        (log_ratio(a_low, a_high) - np.float32(lo)) * np.float32((RATIO_BINS - 1) / (hi - lo)), 0, RATIO_BINS - 1
+    )
+    d_bin = cv2.sqrt(observed_density(a_high) * np.float32(1 / MAX_DENSITY)) * np.float32(DENSITY_BINS - 1)
     index = r_bin.astype(np.int32) * DENSITY_BINS + (d_bin + np.float32(0.5)).astype(np.int32)
     return np.take(palette, index, axis=0)

@@ -13,9 +13,10 @@ import numpy as np
 from segloc.data.masks import rle_area, rle_box, to_rle
 from segloc.generator.bag import Bag, make_bag
 from segloc.generator.clutter import cover_pile, draw_clutter, garment, trinket, wire_wrap
+from segloc.generator.colours import colour_table, load_calibration
 from segloc.generator.detector import observe
 from segloc.generator.geometry import Part, Pose
-from segloc.generator.materials import attenuation, build_palette, colourise
+from segloc.generator.materials import attenuation, build_palette, colourise, lut_grid
 from segloc.generator.raster import Canvas
 from segloc.generator.shapes import SIZE_BOOST, Parts, Rng, draw_item
 
@@ -33,7 +34,7 @@ STYLES = {  # per dataset style: garment layers, share of empty places in a laye
     "sixray": {
         "garment_layers": (2, 5),
         "garment_gaps": 0.1,
-        "cloth_density": 1.0,
+        "cloth_density": 1.4,
         "clutter": (6, 14),
         "trinkets": (8, 24),
         "noise": 0.012,
@@ -72,9 +73,22 @@ class Scan:
     bag_box: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
+@dataclass
+class Exposure:
+    """What the scanner measured for one scan: observed low and high energy attenuations, the prohibited items
+    (class, model, mask) and the bag's footprint (where anything attenuates)."""
+
+    a_low: np.ndarray
+    a_high: np.ndarray
+    items: list[tuple[str, str, np.ndarray]]
+    footprint: np.ndarray
+
+
 @cache
 def palette(style: str) -> np.ndarray:
-    """The colour table of a dataset style, built once per process."""
+    """The colour table of a dataset style, built once per process: SIXray's calibrated on real scans."""
+    if style == "sixray":
+        return colour_table(load_calibration(), *lut_grid(style))
     return build_palette(style)
 
 
@@ -252,8 +266,8 @@ def _pack(canvas: Canvas, bag: Bag, spots: np.ndarray, style: dict, rng: Rng) ->
             canvas.draw(parts, pose)
 
 
-def render_scan(plan: ScanPlan, rng: Rng) -> Scan:
-    """Render one scan for `plan`, fully determined by `rng`."""
+def expose(plan: ScanPlan, rng: Rng) -> Exposure:
+    """Pack and scan one bag for `plan`: what the detector measures, before the display colours it."""
     style = STYLES[plan.style]
     bag = make_bag(rng, plan.style)
     canvas = Canvas(bag.height, bag.width)
@@ -263,11 +277,19 @@ def render_scan(plan: ScanPlan, rng: Rng) -> Scan:
     _pack(canvas, bag, spots, style, rng)
     a_low, a_high = attenuation(canvas.thickness)
     footprint = a_high > 0
-    image = colourise(*observe(a_low, a_high, rng, style["noise"], style["streaks"]), palette(plan.style))
+    a_low, a_high = observe(a_low, a_high, rng, style["noise"], style["streaks"])
+    return Exposure(a_low, a_high, items, footprint)
+
+
+def render_scan(plan: ScanPlan, rng: Rng) -> Scan:
+    """Render one scan for `plan`, fully determined by `rng`."""
+    exposure = expose(plan, rng)
+    image = colourise(exposure.a_low, exposure.a_high, palette(plan.style))
     objects = []
-    for class_name, model, mask in items:
+    for class_name, model, mask in exposure.items:
         ann = annotate(mask)
         if ann is not None:
             objects.append(ScanObject(class_name, model, *ann))
+    footprint = exposure.footprint
     ys, xs = np.nonzero(footprint.any(axis=1))[0], np.nonzero(footprint.any(axis=0))[0]
     return Scan(image, objects, (int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1))
