@@ -28,8 +28,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from segloc.data.images import IMAGE_SUFFIXES
 from segloc.engine.machine import machine_info
-from segloc.generator.calibrate import IMAGE_SUFFIXES, fitting_half
+from segloc.generator.calibrate import fitting_half
 from segloc.generator.pipeline import run_tasks
 from segloc.generator.plan import balanced, sixray_tasks
 from segloc.generator.presets import PRESETS
@@ -86,10 +87,9 @@ def small_negatives(out: Path, seed: int, n: int) -> Path:
 def held_out_half(out: Path) -> Path:
     """A folder under `out` linking the real negatives the colour calibration does not fit on."""
     out.mkdir(parents=True)
-    seen = set(fitting_half(sorted(REAL_BACKGROUNDS.iterdir())))
-    for path in sorted(REAL_BACKGROUNDS.iterdir()):
-        if path.suffix.lower() in IMAGE_SUFFIXES and path not in seen:
-            (out / path.name).symlink_to(path.resolve())
+    scans = [p for p in sorted(REAL_BACKGROUNDS.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+    for path in set(scans) - set(fitting_half(scans)):
+        (out / path.name).symlink_to(path.resolve())
     return out
 
 

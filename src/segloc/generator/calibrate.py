@@ -15,13 +15,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from segloc.data.images import IMAGE_SUFFIXES, read_rgb
+from segloc.data.resize import resized_shape
 from segloc.generator.colours import CALIBRATION, OBJECT_LUMA, fit, object_pixels
 from segloc.generator.materials import log_ratio, observed_density, shade
 from segloc.generator.scan import ScanPlan, expose
 
 SIDE = 384  # real and generated scans are compared at this longest side, as the realism measure does
 PIXEL_STRIDE = 3  # every third object pixel is enough for medians and quantiles
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
 def fitting_half(paths: list[Path]) -> list[Path]:
@@ -33,12 +34,9 @@ def real_pixels(paths: list[Path]) -> np.ndarray:
     """Object pixels (N, 3) RGB of real scans, each shrunk to SIDE px on its longest side."""
     out = []
     for path in paths:
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise ValueError(f"{path}: not a readable image")
-        scale = SIDE / max(bgr.shape[:2])
-        size = (max(1, round(bgr.shape[1] * scale)), max(1, round(bgr.shape[0] * scale)))
-        rgb = cv2.cvtColor(cv2.resize(bgr, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
+        image = read_rgb(path)
+        size = resized_shape(image.shape[1], image.shape[0], SIDE)
+        rgb = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         out.append(object_pixels(rgb)[::PIXEL_STRIDE])
     return np.concatenate(out)
 
