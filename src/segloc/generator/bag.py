@@ -374,4 +374,4 @@ def _room(floor: Points, lid: Points, shell: Shell, scale: float, height: int, w
     cv2.fillPoly(lid_inside, [np.round(lid * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
     depth = cv2.distanceTransform(inside & lid_inside, cv2.DIST_L2, 3)
     x = 1 - np.clip(depth / (EDGE_ROUNDING * shell.height * scale), 0, 1)
-    return np.sqrt(1 - x * x)
+    return np.sqrt(1 - x * x).astype(np.float32)

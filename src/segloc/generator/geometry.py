@@ -6,6 +6,7 @@ Every object of a scan is built from these: closed outlines (filled) and open pa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache, cached_property
 
 import numpy as np
 
@@ -29,17 +30,17 @@ def ellipse(cx: float, cy: float, rx: float, ry: float, n: int = 28, a0: float =
     return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], axis=1)
 
 
+@cache
+def _corner_arcs(n: int) -> Points:
+    """Unit-radius quarter circles (n points each) of the four corners of a rounded rectangle, (4, n, 2)."""
+    return np.stack([ellipse(0, 0, 1, 1, n, a, a + 0.5 * np.pi) for a in (0.0, 0.5 * np.pi, np.pi, 1.5 * np.pi)])
+
+
 def rounded_rect(x0: float, y0: float, x1: float, y1: float, r: float, n: int = 5) -> Points:
     """Rectangle with quarter-circle corners of radius r."""
     r = min(r, (x1 - x0) / 2, (y1 - y0) / 2)
-    corners = (
-        (x1 - r, y1 - r, 0.0),
-        (x0 + r, y1 - r, 0.5 * np.pi),
-        (x0 + r, y0 + r, np.pi),
-        (x1 - r, y0 + r, 1.5 * np.pi),
-    )
-    pts = [ellipse(cx, cy, r, r, n, a, a + 0.5 * np.pi) for cx, cy, a in corners]
-    return np.concatenate(pts)
+    centres = np.array([[x1 - r, y1 - r], [x0 + r, y1 - r], [x0 + r, y0 + r], [x1 - r, y0 + r]])
+    return (centres[:, None, :] + r * _corner_arcs(n)).reshape(-1, 2)
 
 
 def capsule(x0: float, y0: float, x1: float, y1: float, r: float, n: int = 8) -> Points:
@@ -147,7 +148,14 @@ class Pose:
     cx: float = 0.0
     cy: float = 0.0
 
+    @cached_property
+    def _affine(self) -> tuple[np.ndarray, np.ndarray]:
+        """The pose as (2x2 matrix, offset) acting on row vectors, built once: poses map hundreds of outlines."""
+        c, s = np.cos(self.angle) * self.scale, np.sin(self.angle) * self.scale
+        flip = -1.0 if self.flip else 1.0
+        return np.array([[c, s], [-s * flip, c * flip]]), np.array([self.cx, self.cy])
+
     def apply(self, points: Points) -> Points:
         """Pixel coordinates of item-local points."""
-        pts = mirror_y(points) if self.flip else points
-        return rotate(pts, self.angle) * self.scale + np.array([self.cx, self.cy])
+        matrix, offset = self._affine
+        return points @ matrix + offset

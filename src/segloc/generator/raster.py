@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import cv2
@@ -52,14 +53,13 @@ def _profile(cover: np.ndarray, kind: str, y0: int, x0: int) -> np.ndarray:
     raise ValueError(f"unknown part profile {kind!r}; expected flat, cloth, rod or shell")
 
 
-def rasterise(part: Part, pose: Pose, height: int, width: int) -> tuple[int, int, np.ndarray, np.ndarray] | None:
-    """(y0, x0, local path-length map in cm, local coverage uint8) of one posed part, None if off-image."""
+def _shape(part: Part, pose: Pose, height: int, width: int) -> tuple[int, int, np.ndarray, np.ndarray] | None:
+    """(y0, x0, local relative path length, local coverage uint8) of one posed part, None if off-image."""
     pts = pose.apply(part.outline)
     pad = part.width * pose.scale / 2 + 2 + (CLOTH_EDGE // 2 if part.profile == "cloth" else 0)
-    x0 = max(int(np.floor(pts[:, 0].min() - pad)), 0)
-    y0 = max(int(np.floor(pts[:, 1].min() - pad)), 0)
-    x1 = min(int(np.ceil(pts[:, 0].max() + pad)) + 1, width)
-    y1 = min(int(np.ceil(pts[:, 1].max() + pad)) + 1, height)
+    (lo_x, lo_y), (hi_x, hi_y) = (pts.min(0) - pad).tolist(), (pts.max(0) + pad).tolist()
+    x0, y0 = max(math.floor(lo_x), 0), max(math.floor(lo_y), 0)
+    x1, y1 = min(math.ceil(hi_x) + 1, width), min(math.ceil(hi_y) + 1, height)
     if x1 <= x0 or y1 <= y0:
         return None
     cover = np.zeros((y1 - y0, x1 - x0), np.uint8)
@@ -73,7 +73,21 @@ def rasterise(part: Part, pose: Pose, height: int, width: int) -> tuple[int, int
     for hole in part.holes:
         hole_px = np.round((pose.apply(hole) - (x0, y0)) * unit).astype(np.int32)
         cv2.fillPoly(cover, [hole_px], 0, cv2.LINE_8, shift=SUBPIXEL_BITS)
-    return y0, x0, _profile(cover, part.profile, y0, x0) * np.float32(part.thickness), cover
+    return y0, x0, _profile(cover, part.profile, y0, x0), cover
+
+
+def _same_shape(a: Part, b: Part) -> bool:
+    """Whether two parts cover the same pixels the same way (the organic and mineral twins of ``filled``)."""
+    return a.outline is b.outline and a.profile == b.profile and a.width == b.width and a.holes is b.holes
+
+
+def rasterise(part: Part, pose: Pose, height: int, width: int) -> tuple[int, int, np.ndarray, np.ndarray] | None:
+    """(y0, x0, local path-length map in cm, local coverage uint8) of one posed part, None if off-image."""
+    out = _shape(part, pose, height, width)
+    if out is None:
+        return None
+    y0, x0, relative, cover = out
+    return y0, x0, relative * np.float32(part.thickness), cover
 
 
 class Canvas:
@@ -86,15 +100,26 @@ class Canvas:
     def draw(
         self, parts: list[Part], pose: Pose, mask: np.ndarray | None = None, clip: np.ndarray | None = None
     ) -> None:
-        """Add the parts' path lengths, only where `clip` is set if given; mark coverage in `mask` if given."""
+        """Add the parts' path lengths, only where `clip` is set if given; mark coverage in `mask` if given.
+
+        Parts of no thickness only mark the mask, and a part shaped like the one before it reuses its raster."""
+        last: Part | None = None
+        out = None
         for part in parts:
-            out = rasterise(part, pose, self.height, self.width)
+            if part.thickness == 0 and mask is None:
+                continue
+            if last is None or not _same_shape(part, last):
+                out = _shape(part, pose, self.height, self.width)
+                if out is not None and clip is not None:
+                    y0, x0, relative, cover = out
+                    h, w = cover.shape
+                    out = y0, x0, relative * clip[y0 : y0 + h, x0 : x0 + w], cover
+            last = part
             if out is None:
                 continue
-            y0, x0, local, cover = out
+            y0, x0, relative, cover = out
             h, w = cover.shape
-            if clip is not None:
-                local *= clip[y0 : y0 + h, x0 : x0 + w]
-            self.thickness[MATERIAL_INDEX[part.material], y0 : y0 + h, x0 : x0 + w] += local
+            view = self.thickness[MATERIAL_INDEX[part.material], y0 : y0 + h, x0 : x0 + w]
+            cv2.scaleAdd(relative, part.thickness, view, dst=view)  # in place, without numpy's temporary
             if mask is not None:
                 mask[y0 : y0 + h, x0 : x0 + w] |= cover

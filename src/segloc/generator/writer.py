@@ -23,7 +23,7 @@ PIDRAY_ANNOTATION_FILES = {
     "hidden": "xray_test_hidden.json",
 }
 JPEG_QUALITY = 90
-PNG_COMPRESSION = 3
+PNG_COMPRESSION = 1
 
 
 @dataclass
