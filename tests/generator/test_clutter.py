@@ -8,7 +8,7 @@ import pytest
 from segloc.generator.clutter import CLUTTER, cover_pile, garment, trinket, wire_wrap
 from segloc.generator.fittings import buckle, chain, screw, tube, wheel, zip_line
 from segloc.generator.geometry import Pose, along, rect
-from segloc.generator.raster import Canvas, rasterise
+from segloc.generator.raster import MATERIAL_INDEX, Canvas, rasterise
 from segloc.generator.scan import centred
 from segloc.generator.shapes import filled
 
@@ -68,3 +68,19 @@ def test_a_tube_is_pale_on_its_axis_and_dark_along_its_walls():
     inside = across[cover[:, 60 - x0] > 0]
     assert inside.max() > 2.5 * inside[len(inside) // 2]
     assert inside[len(inside) // 2] == pytest.approx(0.3, rel=0.2)  # two walls' worth on the axis
+
+
+def test_a_canvas_adds_up_its_parts_one_by_one():
+    parts, _, _ = centred(garment(np.random.default_rng(4), 300, 220) + filled(rect(0, 0, 40, 30), 1.0, 0.0))
+    pose = Pose(0.5, 0.3, True, 120, 110)
+    room = np.random.default_rng(5).uniform(0.2, 1.0, (240, 260)).astype(np.float32)
+    canvas, mask = Canvas(240, 260), np.zeros((240, 260), np.uint8)
+    canvas.draw(parts, pose, mask, clip=room)
+    expected, covered = np.zeros_like(canvas.thickness), np.zeros_like(mask)
+    for part in parts:
+        y0, x0, local, cover = rasterise(part, pose, 240, 260)
+        h, w = cover.shape
+        expected[MATERIAL_INDEX[part.material], y0 : y0 + h, x0 : x0 + w] += local * room[y0 : y0 + h, x0 : x0 + w]
+        covered[y0 : y0 + h, x0 : x0 + w] |= cover
+    assert np.allclose(canvas.thickness, expected, atol=1e-5)
+    assert np.array_equal(mask, covered)
