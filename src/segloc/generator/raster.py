@@ -113,7 +113,7 @@ class Canvas:
                 if out is not None and clip is not None:
                     y0, x0, relative, cover = out
                     h, w = cover.shape
-                    out = y0, x0, relative * clip[y0 : y0 + h, x0 : x0 + w], cover
+                    out = y0, x0, np.multiply(relative, clip[y0 : y0 + h, x0 : x0 + w], dtype=np.float32), cover
             last = part
             if out is None:
                 continue
