@@ -95,23 +95,16 @@ def held_out_half(out: Path) -> Path:
 
 def realism(real: Path, images: Path, n: int, runs: int) -> dict:
     """The realism tool's figures for the real negatives in `real` vs the generated N*.jpg in `images`, as many
-    per side (n, or fewer real ones). Its classifier draws its augmentation at random, so it runs `runs` times
-    (one thread each, side by side): its accuracy is their mean, every draw listed; the other figures are the
-    same in every run."""
+    per side (n, or fewer real ones). Its classifier draws its augmentation at random, so it runs `runs` times,
+    one after another (the tool sets two torch threads itself; runs side by side would oversubscribe the cores):
+    its accuracy is their mean, every draw listed; the other figures are the same in every run."""
     start = time.perf_counter()
     n = min(n, sum(1 for p in real.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES))  # as many per side
-    command = [sys.executable, str(REALISM_TOOL), str(real), str(images), "--glob", "N*.jpg"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    procs = [
-        subprocess.Popen([*command, "--n", str(n), "--json"], stdout=subprocess.PIPE, text=True, env=env)
+    command = [sys.executable, str(REALISM_TOOL), str(real), str(images), "--glob", "N*.jpg", "--n", str(n), "--json"]
+    draws = [
+        json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
         for _ in range(runs)
     ]
-    draws = []
-    for proc in procs:
-        out, _ = proc.communicate()
-        if proc.returncode:
-            raise subprocess.CalledProcessError(proc.returncode, command)
-        draws.append(json.loads(out.strip().splitlines()[-1]))
     res = {**draws[0], "clf_acc": round(float(np.mean([d["clf_acc"] for d in draws])), 3)}
     return {
         "real": str(real),

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
@@ -84,3 +85,18 @@ def test_batching_benchmark_counts_less_padding_when_grouped(generated_tiny, tmp
     report = run_benchmark("bench_batching.py", [str(annotations), "--size", "160", "--epochs", "3"], tmp_path)
     assert report["scans"] == sum(report["padded_shapes"].values())
     assert report["input_pixels_plain"] >= report["input_pixels_grouped"] >= 1.0
+
+
+@pytest.mark.slow
+def test_realism_evidence_separates_two_kinds_of_scans_and_draws_their_decisive_patches(generated_tiny, tmp_path):
+    root = generated_tiny[0]
+    pidray, sixray = root / "pidray" / "train", root / "sixray" / "JPEGImage"
+    args = [str(pidray), str(sixray), "--n", "24", "--epochs", "15", "--patches", "5", "--out", str(tmp_path / "ev")]
+    report = run_benchmark("realism_evidence.py", args, tmp_path)
+    assert report["scans"] == {"real": 24, "generated": 24}
+    assert report["train_accuracy"] >= 0.8  # grey-belt PIDray scans and white SIXray ones differ at a glance
+    assert len(report["most_real_patches"]) == len(report["most_generated_patches"]) == 5
+    assert all(p["evidence"] < 0 for p in report["most_real_patches"])
+    assert all(p["evidence"] > 0 for p in report["most_generated_patches"])
+    sheet = cv2.imread(report["sheet"])
+    assert sheet.shape == (2 * 96 + 6, 12 * 96, 3)
