@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from segloc.data.images import IMAGE_SUFFIXES, read_rgb
+from segloc.data.resize import resized_shape
 from segloc.engine.machine import machine_info
 
 SIDE = 96  # thumbnail side the realism tool's classifier sees
@@ -45,9 +46,7 @@ def scan_paths(folder: Path, pattern: str, n: int) -> list[Path]:
 def thumbnail(path: Path) -> np.ndarray:
     """The scan shrunk to SIDE px on its longest side, at the top left of a white SIDE x SIDE canvas."""
     image = read_rgb(path)
-    h, w = image.shape[:2]
-    s = SIDE / max(h, w)
-    small = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(image, resized_shape(image.shape[1], image.shape[0], SIDE), interpolation=cv2.INTER_AREA)
     canvas = np.full((SIDE, SIDE, 3), 255, np.uint8)
     canvas[: small.shape[0], : small.shape[1]] = small
     return canvas
@@ -143,13 +142,11 @@ def main() -> None:
     with torch.no_grad():
         evidence = net(x)[:, 0].numpy()
     accuracy = float(((evidence.mean((1, 2)) > 0) == y.numpy().astype(bool)).mean())
-    sides = {"real": (slice(0, len(real)), -1.0), "generated": (slice(len(real), len(paths)), 1.0)}
     report: dict = {"benchmark": "realism_evidence", "scans": {"real": len(real), "generated": len(generated)}}
     report["train_accuracy"] = round(accuracy, 3)
     rows = []
-    for name, (span, sign) in sides.items():
-        offset = span.start
-        picks = decisive(evidence[span], sign, args.patches)
+    for name, offset, end, sign in (("real", 0, len(real), -1.0), ("generated", len(real), len(paths), 1.0)):
+        picks = decisive(evidence[offset:end], sign, args.patches)
         rows.append([patch(thumbs[offset + i], r, c) for i, r, c, _ in picks])
         report[f"most_{name}_patches"] = [
             {"scan": paths[offset + i].name, "cell": [r, c], "evidence": round(sign * s, 2)} for i, r, c, s in picks
