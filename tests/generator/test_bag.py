@@ -62,5 +62,17 @@ def test_room_for_contents_is_inside_the_walls_and_rises_inward():
 def test_bag_frame_maps_its_millimetres_to_pixels():
     bag = make_bag(np.random.default_rng(5), "sixray")
     w, length = bag.size
-    corners = bag.frame.apply(np.array([[-w / 2, -length / 2], [w / 2, length / 2]]))
+    corners = bag.level(0.0).apply(np.array([[-w / 2, -length / 2], [w / 2, length / 2]]))
     assert np.hypot(*(corners[1] - corners[0])) == pytest.approx(np.hypot(w, length) * bag.scale)
+
+
+def test_fan_beam_draws_the_top_of_a_bag_nearer_the_source_axis_along_the_height_only():
+    for seed in range(5):
+        bag = make_bag(np.random.default_rng([seed, 14]), "sixray")
+        w, length = bag.size
+        corners = np.array([[-w / 2, -length / 2], [w / 2, -length / 2], [w / 2, length / 2], [-w / 2, length / 2]])
+        floor, lid = bag.level(0.0).apply(corners), bag.level(1.0).apply(corners)
+        assert lid[:, 0] == pytest.approx(floor[:, 0])  # the belt's direction is a parallel projection
+        axis = bag.level(1.0).fan
+        assert (np.abs(lid[:, 1] - axis) < np.abs(floor[:, 1] - axis) + 1e-9).all()
+        assert 0.65 < np.ptp(lid[:, 1]) / np.ptp(floor[:, 1]) < 0.95  # a 12-30 cm bag, the source 0.6-1.5 m away

@@ -1,15 +1,19 @@
 """Bags: the shell (suitcase, duffel, backpack, tote) with its hardware, laid on the belt and seen in 3-D.
 
 A bag is built in millimetres as layers at heights z in [0, 1] (0: the side lying on the belt, 1: the
-top side). The scanner's fan beam projects higher layers slightly larger and shifted, so a box reads
-as two outlines joined by its side walls. A wall's material is spread over the band between the two
-outlines: narrow bands (walls seen nearly edge-on) read dark, the thin panels read pale.
+top side). A line scanner draws one image column per step of the belt (a parallel projection along the
+image width), while along the image height the beam fans out from a point source under the belt: a
+point h above the belt, where the source is d away, is drawn d / (d + h) as far from the source's axis
+as it would be on the belt. So the top side reads narrower along the height than the side on the belt,
+and a box reads as two outlines joined by its side walls. A wall's material is spread over the band
+between the two outlines: narrow bands (walls seen nearly edge-on) read dark, wide ones pale.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import cv2
 import numpy as np
@@ -32,6 +36,11 @@ EDGE_SPREAD = 2  # px a drawn edge can reach past its outline (anti-aliasing, ro
 RIM, RIM_MINERAL, RIM_SHARE = {"pidray": 1.5, "sixray": 0.4}, 1.0, 0.6
 RIB = {"pidray": (0.6, 1.6), "sixray": (0.2, 0.5)}
 EDGE_ROUNDING = 0.15  # radius of a bag's rounded edges as a share of its height
+SOURCE_TO_BELT = (600.0, 1500.0)  # mm from the X-ray source to the belt: d in the fan beam's d / (d + h)
+# Where the source's axis crosses the image height, in bag lengths either side of the bag's centre: the source
+# sits at a corner of the tunnel, the bag anywhere across the belt.
+FAN_AXIS = 0.8
+ROOM_LEVELS = 5  # heights at which the room the bag leaves its contents is read
 
 
 @dataclass
@@ -49,7 +58,7 @@ class Shell:
 @dataclass
 class Bag:
     """A bag laid on a width x height belt image: posed layers, base outline and room for contents in pixels,
-    the (eroded) interior where objects go, px/mm, and the bag's own frame and size."""
+    the (eroded) interior where objects go, px/mm, the pose of the bag's millimetres at each height, and its size."""
 
     layers: list[tuple[Parts, Pose]]
     outline: Points
@@ -58,7 +67,7 @@ class Bag:
     scale: float
     width: int
     height: int
-    frame: Pose  # bag millimetres (origin at the bag's centre, long axis along y) to pixels
+    level: Callable[[float], Pose]  # bag mm (origin at its centre, long axis along y) at height z to pixels
     size: tuple[float, float]  # width and length of the bag in mm
 
     def draw(self, canvas: Canvas) -> None:
@@ -310,12 +319,13 @@ def _walls(floor: Points, lid: Points, shell: Shell, scale: float, style: str) -
 
 
 def _ribs(shell: Shell, rng: Rng, style: str) -> list[tuple[float, Parts]]:
-    """Outlines at several heights between the faces: moulded ribs of a shell, lining and fabric edges, all
-    seen edge-on (thin lines, green where the shell is filled plastic)."""
+    """Outlines at a few heights between the faces: moulded ribs of a shell, lining and fabric edges, all
+    seen edge-on (thin lines, green where the shell is filled plastic). The fan beam draws each at its own
+    size, so many of them would read as nested outlines, which real bags do not show."""
     mineral = RIM_MINERAL if rng.random() < 0.6 else 0.0
     return [
         (float(z), filled(_closed(shell.outline), rng.uniform(*RIB[style]), mineral, "flat", rng.uniform(1.5, 3.0)))
-        for z in rng.uniform(0.05, 0.95, int(rng.integers(3, 10)))
+        for z in rng.uniform(0.05, 0.95, int(rng.integers(1, 4)))
     ]
 
 
@@ -325,13 +335,13 @@ def make_bag(rng: Rng, style: str) -> Bag:
     shell = kinds[int(rng.choice(len(kinds), p=probs))](rng, style)
     layers_mm = shell.layers + _ribs(shell, rng, style)
     angle = _angle(rng, style)
-    mag = rng.uniform(-0.06, 0.08)
-    lift = rng.normal(0, 1, 2)
-    lift *= rng.uniform(0.03, 0.1) * np.ptp(shell.outline, axis=0).max() / np.hypot(*lift)
+    source = rng.uniform(*SOURCE_TO_BELT)
+    axis = rng.uniform(-FAN_AXIS, FAN_AXIS) * np.ptp(shell.outline, axis=0).max()
 
     def project(z: float, scale: float, cx: float, cy: float) -> Pose:
-        """Where the fan beam draws things at height z: larger and shifted the higher they are."""
-        return Pose(scale * (1 + mag * z), angle, False, cx + scale * z * lift[0], cy + scale * z * lift[1])
+        """Where the fan beam draws things at height z: nearer the source's axis along the image height."""
+        stretch = source / (source + z * shell.height)
+        return Pose(scale, angle, False, cx, cy, stretch, cy + scale * axis)
 
     def span(z: float, outline: Points, width: float) -> Points:
         """Lowest and highest x, y (mm) an outline drawn `width` wide at height z reaches."""
@@ -355,23 +365,25 @@ def make_bag(rng: Rng, style: str) -> Bag:
         pad_x = 0
     cx = rng.uniform(pad_x - lo[0] * scale, width - pad_x - hi[0] * scale)
     cy = rng.uniform(pad - lo[1] * scale, height - pad - hi[1] * scale)
-    floor_pose, lid_pose = project(0.0, scale, cx, cy), project(1.0, scale, cx, cy)
-    floor, lid = floor_pose.apply(shell.outline), lid_pose.apply(shell.outline)
-    layers = [(parts, project(z, scale, cx, cy)) for z, parts in layers_mm]
+    level = partial(project, scale=scale, cx=cx, cy=cy)
+    floor, lid = level(0.0).apply(shell.outline), level(1.0).apply(shell.outline)
+    layers = [(parts, level(z)) for z, parts in layers_mm]
     layers.append((_walls(floor, lid, shell, scale, style), Pose(1.0)))
     size = np.ptp(shell.outline, axis=0)
-    room = _room(floor, lid, shell, scale, height, width)
+    room = _room([level(z).apply(shell.outline) for z in np.linspace(0, 1, ROOM_LEVELS)], shell, scale, height, width)
     interior = cv2.erode((room > 0).astype(np.uint8), np.ones((15, 15), np.uint8))
-    return Bag(layers, floor, room, interior, scale, width, height, floor_pose, (float(size[0]), float(size[1])))
+    return Bag(layers, floor, room, interior, scale, width, height, level, (float(size[0]), float(size[1])))
 
 
-def _room(floor: Points, lid: Points, shell: Shell, scale: float, height: int, width: int) -> np.ndarray:
-    """Share of the bag's depth open to contents at each pixel: none outside the walls, rising over the bag's
-    rounded edges (a quarter circle of EDGE_ROUNDING of its height) to all of it."""
-    inside = np.zeros((height, width), np.uint8)
-    lid_inside = np.zeros_like(inside)
-    cv2.fillPoly(inside, [np.round(floor * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
-    cv2.fillPoly(lid_inside, [np.round(lid * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
-    depth = cv2.distanceTransform(inside & lid_inside, cv2.DIST_L2, 3)
+def _room(outlines: list[Points], shell: Shell, scale: float, height: int, width: int) -> np.ndarray:
+    """Share of the bag's depth open to contents at each pixel: the share of heights whose outline holds the pixel
+    (contents fill the bag at every height, each drawn where the fan beam puts that height), thinning out over
+    the bag's rounded edges (a quarter circle of EDGE_ROUNDING of its height)."""
+    share = np.zeros((height, width), np.float32)
+    for outline in outlines:
+        inside = np.zeros((height, width), np.uint8)
+        cv2.fillPoly(inside, [np.round(outline * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
+        share += inside / np.float32(len(outlines))
+    depth = cv2.distanceTransform((share > 0).astype(np.uint8), cv2.DIST_L2, 3)
     x = 1 - np.clip(depth / (EDGE_ROUNDING * shell.height * scale), 0, 1)
-    return np.sqrt(1 - x * x).astype(np.float32)
+    return share * np.sqrt(1 - x * x).astype(np.float32)

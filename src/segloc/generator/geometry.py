@@ -140,20 +140,24 @@ class Part:
 
 @dataclass(frozen=True)
 class Pose:
-    """Maps item millimetres to image pixels: optional mirror, rotation, scale (px/mm), then centre."""
+    """Maps item millimetres to image pixels: optional mirror, rotation, scale (px/mm), then centre; then,
+    for things drawn by a fan beam, a stretch along the image height about row `fan`."""
 
     scale: float
     angle: float = 0.0
     flip: bool = False
     cx: float = 0.0
     cy: float = 0.0
+    stretch: float = 1.0
+    fan: float = 0.0
 
     @cached_property
     def _affine(self) -> tuple[np.ndarray, np.ndarray]:
         """The pose as (2x2 matrix, offset) acting on row vectors, built once: poses map hundreds of outlines."""
         c, s = np.cos(self.angle) * self.scale, np.sin(self.angle) * self.scale
         flip = -1.0 if self.flip else 1.0
-        return np.array([[c, s], [-s * flip, c * flip]]), np.array([self.cx, self.cy])
+        matrix = np.array([[c, s * self.stretch], [-s * flip, c * flip * self.stretch]])
+        return matrix, np.array([self.cx, self.fan + (self.cy - self.fan) * self.stretch])
 
     def apply(self, points: Points) -> Points:
         """Pixel coordinates of item-local points."""

@@ -235,7 +235,9 @@ def _pack_clothes(canvas: Canvas, bag: Bag, style: dict, rng: Rng) -> None:
     leaves them (cut to its shape, thinning out over its rounded edges). A folded garment spans 0.85-1.25 of its
     place, so stacks overlap in some bags and leave the bag's floor showing between them in others, as real ones do."""
     w, length = bag.size
-    for _ in range(int(rng.integers(*style["garment_layers"], endpoint=True))):
+    count = int(rng.integers(*style["garment_layers"], endpoint=True))
+    for k in range(count):
+        frame = bag.level((k + 0.5) / count)
         cols, rows = int(rng.integers(1, 4)), int(rng.integers(2, 5))
         cw, ch = w / cols, length / rows
         for i in range(cols):
@@ -247,8 +249,8 @@ def _pack_clothes(canvas: Canvas, bag: Bag, style: dict, rng: Rng) -> None:
                 turn = rng.normal(0, 0.1) + (np.pi / 2 if rng.random() < 0.2 else 0.0)
                 if turn > 1:
                     gw, gh = gh, gw
-                x, y = bag.frame.apply(np.array([[u, v]]))[0]
-                pose = Pose(bag.scale, bag.frame.angle + turn, False, float(x), float(y))
+                x, y = frame.apply(np.array([[u, v]]))[0]
+                pose = Pose(bag.scale, frame.angle + turn, False, float(x), float(y), frame.stretch, frame.fan)
                 canvas.draw(centred(garment(rng, gw, gh, style["cloth_density"]))[0], pose, clip=bag.room)
 
 
