@@ -4,7 +4,7 @@ research and must not be committed or shipped, so the committed sheet in docs/ h
 The generated scans are the first negatives of ``segloc generate --preset small --seed SEED``; the real ones
 are spread evenly over the sorted files of --real.
 
-    python benchmarks/preview_realism.py [--seed 7079] [--count 4] [--rows 2]   # -> docs/generated-scans.png
+    python benchmarks/preview_realism.py [--seed 8191] [--count 4] [--rows 2]   # -> docs/generated-scans.png
     python benchmarks/preview_realism.py --real ../shared/real-dev/backgrounds  # -> runs/preview/real-vs-generated.png
 """
 
@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 import cv2
-from bench_generator import REALISM_SEED
+from bench_generator import REALISM_SEEDS
 
 from segloc.data.images import read_rgb
 from segloc.generator.plan import sixray_tasks
@@ -39,7 +39,7 @@ def real_tiles(folder: Path, count: int) -> list:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", type=Path, help="folder of real scans to show in a row above the generated ones")
-    parser.add_argument("--seed", type=int, default=REALISM_SEED)
+    parser.add_argument("--seed", type=int, default=REALISM_SEEDS[0])
     parser.add_argument("--count", type=int, default=4, help="scans per row")
     parser.add_argument("--rows", type=int, default=2, help="rows of generated scans")
     parser.add_argument(
