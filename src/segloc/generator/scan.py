@@ -231,9 +231,10 @@ def _add_items(
 
 
 def _pack_clothes(canvas: Canvas, bag: Bag, style: dict, rng: Rng) -> None:
-    """Lay folded garments in layers, side by side along the bag's axes as packed clothes lie, in the room the bag
-    leaves them (cut to its shape, thinning out over its rounded edges). A folded garment spans 0.85-1.25 of its
-    place, so stacks overlap in some bags and leave the bag's floor showing between them in others, as real ones do."""
+    """Lay folded garments in layers, side by side along the bag's axes as packed clothes lie, each layer drawn where
+    the fan beam puts its height, in the room the bag leaves them (cut to its shape, thinning out over its edges).
+    A folded garment spans 0.85-1.25 of its place, so stacks overlap in some bags and leave the bag's floor showing
+    between them in others, as real ones do."""
     w, length = bag.size
     count = int(rng.integers(*style["garment_layers"], endpoint=True))
     for k in range(count):
