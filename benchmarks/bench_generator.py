@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -110,24 +111,22 @@ def realism(real: Path, images: Path, n: int, runs: int) -> list[dict]:
     n = min(n, sum(1 for p in real.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES))  # as many per side
     command = [sys.executable, "-c", ONE_THREAD, str(REALISM_TOOL), str(real), str(images), "--glob", "N*.jpg"]
     command += ["--n", str(n), "--json"]
-    draws: list[dict] = []
-    for start in range(0, runs, os.cpu_count() or 1):
-        batch = [
-            subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-            for _ in range(min(os.cpu_count() or 1, runs - start))
-        ]
-        for proc in batch:
-            out, _ = proc.communicate()
-            if proc.returncode:
-                raise RuntimeError(f"{REALISM_TOOL} failed on {images} (exit {proc.returncode})")
-            draws.append({**json.loads(out.strip().splitlines()[-1]), "scans_per_side": n})
-    return draws
+
+    def draw(_: int) -> dict:
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        return json.loads(out.strip().splitlines()[-1])
+
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        return list(pool.map(draw, range(runs)))
 
 
-def pooled(draws_by_seed: dict[str, list[dict]], real: Path, seconds: float) -> dict:
-    """The realism figures over every seed: each figure's mean, the classifier's over every draw with its standard
-    error and per-seed means, and whether each goal is met."""
-    draws = [d for ds in draws_by_seed.values() for d in ds]
+def measure_realism(sets: dict[str, Path], real: Path, n: int, runs: int) -> dict:
+    """Realism figures of the generated sets (name -> folder of N*.jpg) against the real negatives, pooled over
+    the sets: each figure's mean, the classifier's over every draw with its standard error and per-set means, and
+    whether each goal is met."""
+    start = time.perf_counter()
+    by_set = {name: realism(real, images, n, runs) for name, images in sets.items()}
+    draws = [d for ds in by_set.values() for d in ds]
     accs = np.array([d["clf_acc"] for d in draws])
 
     def mean(key: str) -> list[float]:
@@ -143,23 +142,16 @@ def pooled(draws_by_seed: dict[str, list[dict]], real: Path, seconds: float) -> 
     }
     return {
         "real": str(real),
-        "scans_per_side": draws[0]["scans_per_side"],
+        "scans_per_side": res["n"],
         **res,
         "clf_acc_standard_error": round(float(accs.std(ddof=1) / np.sqrt(len(accs))), 3) if len(accs) > 1 else None,
         "clf_acc_by_seed": {
-            seed: {"mean": round(float(np.mean([d["clf_acc"] for d in ds])), 3), "draws": [d["clf_acc"] for d in ds]}
-            for seed, ds in draws_by_seed.items()
+            name: {"mean": round(float(np.mean([d["clf_acc"] for d in ds])), 3), "draws": [d["clf_acc"] for d in ds]}
+            for name, ds in by_set.items()
         },
         "goals_met": realism_goals(res),
-        "tool_seconds": round(seconds, 1),
+        "tool_seconds": round(time.perf_counter() - start, 1),
     }
-
-
-def measure_realism(sets: dict[str, Path], real: Path, n: int, runs: int) -> dict:
-    """Pooled realism figures of the generated sets (name -> folder of N*.jpg) against the real negatives."""
-    start = time.perf_counter()
-    draws = {name: realism(real, images, n, runs) for name, images in sets.items()}
-    return pooled(draws, real, time.perf_counter() - start)
 
 
 def main() -> None:
