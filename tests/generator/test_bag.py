@@ -76,3 +76,15 @@ def test_fan_beam_draws_the_top_of_a_bag_nearer_the_source_axis_along_the_height
         axis = bag.level(1.0).fan
         assert (np.abs(lid[:, 1] - axis) < np.abs(floor[:, 1] - axis) + 1e-9).all()
         assert 0.65 < np.ptp(lid[:, 1]) / np.ptp(floor[:, 1]) < 0.95  # a 12-30 cm bag, the source 0.6-1.5 m away
+
+
+def test_sixray_bags_lie_at_every_slant_as_real_ones_do():
+    offs = []
+    for seed in range(200):
+        turned = make_bag(np.random.default_rng([seed, 15]), "sixray").level(0.0).angle % np.pi
+        offs.append(np.degrees(min(turned, np.pi - turned)))  # long axis off upright, 0-90 degrees
+    offs = np.array(offs)
+    # real SIXray negatives: ~40 % within 15 degrees of upright, ~4 % across the belt, ~30 % at 35-75 degrees
+    assert 0.25 < (offs < 15).mean() < 0.55
+    assert 0.2 < ((offs > 35) & (offs < 75)).mean() < 0.45
+    assert (offs > 85).mean() > 0.01

@@ -285,6 +285,10 @@ BAG_KINDS: dict[str, tuple[tuple[Callable[[Rng, str], Shell], ...], tuple[float,
 # negatives have no empty column there) with a little belt above and below.
 PIDRAY_SIZE = {"width": (440, 560), "height": (340, 460)}
 SIXRAY_PX_PER_MM = (0.62, 0.8)
+# SIXray bags' long axes, as the real negatives' outlines lie: 30 % upright, 5 % across the belt, the rest at any
+# slant in between (about 8 % per 10 degrees from 5 to 85 degrees off upright).
+SIXRAY_UPRIGHT, SIXRAY_LYING = 0.3, 0.05
+SQUARE_SPREAD = 0.09  # radians (5 degrees): how far a bag laid square to the belt still turns
 
 
 def _angle(rng: Rng, style: str) -> float:
@@ -293,9 +297,11 @@ def _angle(rng: Rng, style: str) -> float:
     if style == "pidray":
         return turn + np.pi / 2 + rng.normal(0, 0.06)
     u = rng.random()
-    if u < 0.35:  # as the real SIXray negatives' outlines: a third square to the belt, the rest slanted (median 14 deg)
-        return turn + rng.normal(0, 0.06) + (np.pi / 2 if rng.random() < 0.25 else 0.0)
-    return turn + rng.choice([-1, 1]) * rng.uniform(0.05, 0.6)
+    if u < SIXRAY_UPRIGHT:
+        return turn + rng.normal(0, SQUARE_SPREAD)
+    if u < SIXRAY_UPRIGHT + SIXRAY_LYING:
+        return turn + np.pi / 2 + rng.normal(0, SQUARE_SPREAD)
+    return turn + rng.choice([-1, 1]) * rng.uniform(SQUARE_SPREAD, np.pi / 2 - SQUARE_SPREAD)
 
 
 def _walls(floor: Points, lid: Points, shell: Shell, scale: float, style: str) -> Parts:
