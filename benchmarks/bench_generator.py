@@ -8,9 +8,9 @@ pass, twice: against all real negatives, and against the held-out half that the 
 (``python -m segloc.generator.calibrate``) never reads. The generated ones are the first --realism-n
 negatives of ``segloc generate --preset small --seed S`` for each S of --realism-seeds (rendered here exactly
 as that command renders them), or the N*.jpg of an existing ``segloc generate`` output given with
---generated. The tool's classifier reads one set of 400 generated scans differently from the next (by up
-to 0.16 between seeds of one generator, more than between its own draws on one set), so its figure pools
-draws over several seeds.
+--generated. The tool's classifier reads one set of 400 generated scans differently from the next (per-seed
+means of one generator 0.69-0.89) and its own draws on one set spread widely too (up to 0.3 apart), so its
+figure pools draws over several seeds.
 Prints one JSON.
 
     python benchmarks/bench_generator.py [--scans 60] [--seed 0] [--realism-seeds 8191 9377 10531]
