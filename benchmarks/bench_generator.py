@@ -14,7 +14,7 @@ figure pools draws over several seeds.
 Prints one JSON.
 
     python benchmarks/bench_generator.py [--scans 60] [--seed 0] [--realism-seeds 8191 9377 10531]
-                                         [--realism-runs 4] [--generated OUT] [--skip-realism]
+                                         [--realism-runs 12] [--generated OUT] [--skip-realism]
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def main() -> None:
         help="seeds of the generated scans the realism tool sees",
     )
     parser.add_argument("--realism-n", type=int, default=400, help="scans per side for the realism tool")
-    parser.add_argument("--realism-runs", type=int, default=4, help="runs of the tool's classifier per seed")
+    parser.add_argument("--realism-runs", type=int, default=12, help="runs of the tool's classifier per seed")
     parser.add_argument("--generated", type=Path, help="an existing `segloc generate` output to measure instead")
     parser.add_argument("--skip-realism", action="store_true")
     args = parser.parse_args()
