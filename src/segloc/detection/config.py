@@ -95,6 +95,13 @@ class FinetuneOptim(OptimConfig):
     milestones: list[float] = Field(default_factory=lambda: [8, 11])
     warmup_steps: int = Field(500, ge=0)
     grad_clip: float | None = Field(35.0, gt=0.0)
+    backbone_lr_factor: float = Field(
+        1.0,
+        gt=0.0,
+        le=1.0,
+        description="the backbone's lr (trunk + FPN: what an init file loads) as a share of the heads' lr; "
+        "below 1 a pretrained backbone moves less from its init",
+    )
 
 
 class FinetuneTrain(TrainConfig):

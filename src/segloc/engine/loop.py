@@ -85,6 +85,10 @@ class Task:
         """The parameters the optimizer trains."""
         return [p for p in self.model.parameters() if p.requires_grad]
 
+    def param_groups(self) -> list[tuple[list[torch.nn.Parameter], float]]:
+        """The trained parameters in groups, each with its lr factor (the first group's lr is the one logged)."""
+        return [(self.parameters(), 1.0)]
+
     def batches(self, engine: Engine) -> Iterable[Any]:
         """This rank's batches of steps ``engine.step + 1`` to ``engine.end``, one per optimizer step."""
         raise NotImplementedError
@@ -136,8 +140,11 @@ class Engine:
         task.model.to(info.device)
         if self.train_cfg.channels_last:
             task.model.to(memory_format=torch.channels_last)
-        self.params = task.parameters()
-        self.optimizer = _optimizer(self.params, self.lr, self.optim_cfg)
+        groups = [(params, factor) for params, factor in task.param_groups() if params]
+        self.params = [p for params, _ in groups for p in params]
+        self.optimizer = _optimizer(
+            [{"params": params, "lr": self.lr * factor} for params, factor in groups], self.lr, self.optim_cfg
+        )
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, self.optim_cfg.lr_factor(self.total, task.steps_per_epoch)
         )
@@ -311,7 +318,7 @@ class Engine:
         log.info("resumed from %s at step %d", path, self.step)
 
 
-def _optimizer(params: list[torch.nn.Parameter], lr: float, cfg: Any) -> torch.optim.Optimizer:
+def _optimizer(params: list[dict], lr: float, cfg: Any) -> torch.optim.Optimizer:
     """SGD with momentum or AdamW (``optim.name``), fused into one kernel where this torch supports it
     (several times faster on CPU than the per-tensor loop), else the default implementation."""
     if cfg.name == "adamw":
