@@ -57,3 +57,11 @@ def test_worker_error_is_one_line_and_skip_bad_trains_on(cli, pidray: Path, tmp_
     assert result.code == 0, result.err
     init = json.loads((run / "init_report.json").read_text())
     assert init["name"] == "random" and (run / "model_final.pt").is_file()
+
+
+def test_init_on_the_command_line_renames_the_run_unless_a_name_is_set(cli, pidray: Path, tmp_path: Path) -> None:
+    config = finetune_config(tmp_path / "ft.yaml", pidray, init_name="segloc")  # a config saved by a SegLoc run
+    for name, extra in (("random", []), ("mine", ["--set", "init_name=mine"])):
+        run = tmp_path / name
+        assert cli("finetune", "--config", config, "--out", run, "--init", "random", *extra).code == 0
+        assert json.loads((run / "init_report.json").read_text())["name"] == name

@@ -19,7 +19,7 @@ def finetune_cmd(
         None,
         "--init",
         help="'random' or a weights file: segloc export (.safetensors) or "
-        "torchvision ResNet file. Overrides the config's init.",
+        "torchvision ResNet file. Overrides the config's init (and its init_name, unless set).",
     ),
     overrides: list[str] = typer.Option([], "--set", help="Override a config key, e.g. --set train.epochs=2."),
     out: Path = typer.Option(None, "--out", help="Run folder (default: runs/finetune/<config name>-<init name>)."),
@@ -35,7 +35,10 @@ def finetune_cmd(
     if config is None and not (resume and out is not None and (out / CONFIG_FILE).is_file()):
         raise typer.BadParameter("--config is required (or --resume --out RUN with a saved config.yaml)")
     source = find_config(config, "finetune") if config is not None else out / CONFIG_FILE
-    extra = ([f"init={init}"] if init is not None else []) + (["data.skip_bad=true"] if skip_bad else [])
+    extra = ["data.skip_bad=true"] if skip_bad else []
+    if init is not None:  # a config's init_name belongs to its init: a new init is named from its file
+        named = any(o.split("=", 1)[0].strip() == "init_name" for o in overrides)
+        extra += [f"init={init}"] + ([] if named else ["init_name=null"])
     cfg = load_config(source, FinetuneConfig, list(overrides) + extra)
     if out is None:
         init_label = "random" if cfg.init == "random" else Path(cfg.init).stem
