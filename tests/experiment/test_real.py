@@ -28,6 +28,7 @@ def _config(real: Path, out: Path, tiny: dict[str, list[str]]) -> ExperimentConf
         "finetune.inits=[random, segloc, insloc, chr]",
         "finetune.seeds={random: [1], segloc: [2]}",
         f"finetune.overrides={tiny['finetune']}",
+        "finetune.pretrained_overrides=[optim.backbone_lr_factor=0.5]",
         "report.gallery_pairs=2",
         "report.detection_images=2",
         "probe.width=96",
@@ -88,6 +89,7 @@ def test_real_protocol_end_to_end_and_test_split_only_evaluated(tiny_real, tmp_p
     for name in runs:
         saved = yaml.safe_load((run / "finetune" / name / "config.yaml").read_text())
         assert saved["data"]["train"]["labels"] == train_json
+        assert saved["optim"]["backbone_lr_factor"] == (1.0 if name.startswith("random") else 0.5)
     for method in ("segloc", "insloc"):
         saved = yaml.safe_load((run / "pretrain" / method / "config.yaml").read_text())
         assert saved["data"]["labelled"] == train_json and saved["data"]["refine_boxes"] is True

@@ -111,6 +111,11 @@ class FinetuneSpec(Config):
         "runs share it: worth it only for small detectors that leave it idle)",
     )
     overrides: list[str] = Field(default_factory=list)
+    pretrained_overrides: list[str] = Field(
+        default_factory=list,
+        description="further overrides for the runs from a pretrained backbone (every init but random), "
+        "e.g. [optim.backbone_lr_factor=0.1]: a random backbone has nothing to keep",
+    )
 
     @model_validator(mode="after")
     def _budgets_valid(self) -> FinetuneSpec:

@@ -226,6 +226,7 @@ class Experiment:
             *data,
             f"train.seed={run.seed}",
             *spec.overrides,
+            *(spec.pretrained_overrides if run.init != "random" else []),
         ]
         config = load_config(find_config(spec.config, "finetune"), FinetuneConfig, overrides)
         if run.epochs is None:
