@@ -20,9 +20,10 @@ def _experiment(name: str) -> ExperimentConfig:
     return load_config(find_config(name), ExperimentConfig, overrides)
 
 
-def _finetune(cfg: ExperimentConfig) -> FinetuneConfig:
-    """The detector config an experiment's fine-tuning runs start from."""
-    return load_config(find_config(cfg.finetune.config, "finetune"), FinetuneConfig, cfg.finetune.overrides)
+def _finetune(cfg: ExperimentConfig, pretrained: bool = False) -> FinetuneConfig:
+    """The detector config an experiment's fine-tuning runs start from (from random or a pretrained backbone)."""
+    overrides = cfg.finetune.overrides + (cfg.finetune.pretrained_overrides if pretrained else [])
+    return load_config(find_config(cfg.finetune.config, "finetune"), FinetuneConfig, overrides)
 
 
 def test_the_shipped_experiment_configs_are_found():
@@ -38,7 +39,7 @@ def test_experiment_config_and_its_stage_configs_validate(name: str):
             find_config(cfg.pretrain.configs[method], "pretrain"), PretrainConfig, cfg.pretrain.overrides
         )
         assert pretrain.method == method
-    assert _finetune(cfg).train.epochs > 0
+    assert _finetune(cfg).train.epochs > 0 and _finetune(cfg, pretrained=True).train.epochs > 0
     if cfg.chr.enabled:
         assert isinstance(load_config(find_config(cfg.chr.config, "chr"), ChrConfig, cfg.chr.overrides), ChrConfig)
 
