@@ -35,11 +35,10 @@ def finetune_cmd(
     if config is None and not (resume and out is not None and (out / CONFIG_FILE).is_file()):
         raise typer.BadParameter("--config is required (or --resume --out RUN with a saved config.yaml)")
     source = find_config(config, "finetune") if config is not None else out / CONFIG_FILE
-    extra = ["data.skip_bad=true"] if skip_bad else []
-    if init is not None:  # a config's init_name belongs to its init: a new init is named from its file
-        named = any(o.split("=", 1)[0].strip() == "init_name" for o in overrides)
-        extra += [f"init={init}"] + ([] if named else ["init_name=null"])
-    cfg = load_config(source, FinetuneConfig, list(overrides) + extra)
+    # A config's init_name belongs to its init: a new init is named from its file unless --set names it.
+    renamed = ["init_name=null"] if init is not None else []
+    extra = ([f"init={init}"] if init is not None else []) + (["data.skip_bad=true"] if skip_bad else [])
+    cfg = load_config(source, FinetuneConfig, renamed + list(overrides) + extra)
     if out is None:
         init_label = "random" if cfg.init == "random" else Path(cfg.init).stem
         out = Path("runs") / "finetune" / f"{Path(source).stem}-{init_label}"

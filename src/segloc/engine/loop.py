@@ -318,7 +318,7 @@ class Engine:
         log.info("resumed from %s at step %d", path, self.step)
 
 
-def _optimizer(params: list[dict], lr: float, cfg: Any) -> torch.optim.Optimizer:
+def _optimizer(groups: list[dict], lr: float, cfg: Any) -> torch.optim.Optimizer:
     """SGD with momentum or AdamW (``optim.name``), fused into one kernel where this torch supports it
     (several times faster on CPU than the per-tensor loop), else the default implementation."""
     if cfg.name == "adamw":
@@ -327,9 +327,9 @@ def _optimizer(params: list[dict], lr: float, cfg: Any) -> torch.optim.Optimizer
         make = torch.optim.SGD
         kwargs = dict(lr=lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.nesterov)
     try:
-        return make(params, fused=True, **kwargs)
+        return make(groups, fused=True, **kwargs)
     except (RuntimeError, TypeError):
-        return make(params, **kwargs)
+        return make(groups, **kwargs)
 
 
 def _wrap_ddp(model: torch.nn.Module, device: torch.device, sync_buffers: bool) -> DistributedDataParallel:
