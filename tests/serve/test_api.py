@@ -17,7 +17,7 @@ from PIL import Image
 from segloc.detection.inference import detect, open_detector
 from segloc.errors import SeglocError
 from segloc.serve import api, find_sources, make_server
-from segloc.serve.server import ViewerServer
+from segloc.serve.server import ViewerHandler, ViewerServer
 
 
 def request(
@@ -124,6 +124,17 @@ def test_a_request_without_content_length_is_refused(served: ViewerServer) -> No
         reply = sock.makefile("rb").read().decode()
     assert reply.startswith("HTTP/1.0 411") and "Content-Length is required" in reply
     assert "Traceback" not in reply
+
+
+def test_a_stalled_upload_is_closed_after_the_idle_timeout(
+    served: ViewerServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ViewerHandler, "timeout", 0.5)
+    host, port = served.server_address[:2]
+    with socket.create_connection((host, port), timeout=30) as sock:
+        sock.sendall(b"POST /api/detect HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 1000\r\n\r\n")
+        sock.sendall(b"\x89PNG")  # then nothing more: the server gives up on it instead of holding a thread
+        assert sock.makefile("rb").read() == b""
 
 
 def test_an_unexpected_failure_is_a_500_without_traceback(

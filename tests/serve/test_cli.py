@@ -1,12 +1,15 @@
-"""`segloc serve` as a user starts it: prints its URL, answers, stops on Ctrl-C; a bad RUN is one line."""
+"""`segloc serve` as a user starts it: prints its URL, answers, stops on Ctrl-C (after answering the
+requests in progress); a bad RUN is one line."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -35,6 +38,32 @@ def test_serve_prints_its_url_answers_and_stops(random_detector_runs: dict[str, 
     finally:
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
+    assert process.returncode == 0 and "stopped" in out, out + err
+
+
+def test_ctrl_c_answers_the_request_in_progress_then_stops(
+    random_detector_runs: dict[str, Path], scan_png: Path
+) -> None:
+    process = _segloc("serve", str(random_detector_runs["cascade"]), "--port", "0", "--device", "cpu")
+    try:
+        url = process.stdout.readline().split()[3]
+        host, port = url.removeprefix("http://").rstrip("/").split(":")
+        body = scan_png.read_bytes()
+        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        connection.putrequest("POST", "/api/detect")
+        connection.putheader("Content-Type", "image/png")
+        connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body[: len(body) // 2])
+        time.sleep(1.0)  # the server has taken the connection and waits for the rest of the upload
+        process.send_signal(signal.SIGINT)
+        connection.send(body[len(body) // 2 :])
+        response = connection.getresponse()
+        assert response.status == 200
+        assert "detections" in json.loads(response.read())
+    except BaseException:
+        process.kill()
+        raise
+    out, err = process.communicate(timeout=60)
     assert process.returncode == 0 and "stopped" in out, out + err
 
 

@@ -40,6 +40,7 @@ def serve_cmd(
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        typer.echo("stopped")
+        pass  # Ctrl-C is how the viewer stops
     finally:
-        server.server_close()
+        server.server_close()  # answers the requests in progress first
+    typer.echo("stopped")

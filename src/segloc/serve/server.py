@@ -10,7 +10,9 @@
 A scan is the request body (``curl --data-binary @scan.png -H 'Content-Type: image/png'``).
 Refusals are JSON ``{"error": ...}`` with a 4xx status; an unexpected failure is a 500 with one
 line (its traceback goes to the server's log, never to the client). The server binds to
-127.0.0.1 unless told otherwise, runs one inference at a time, and writes no file.
+127.0.0.1 unless told otherwise, runs one inference at a time, and writes no file. Closing it
+waits for the requests in progress: a request thread killed at exit inside a torch call aborts
+the whole process (pytorch/pytorch#38228).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from importlib import resources
 from urllib.parse import parse_qs, urlsplit
 
 from segloc.serve import api
-from segloc.serve.limits import DEFAULT_HOST, DEFAULT_PORT, MAX_PIXELS, MAX_UPLOAD_BYTES
+from segloc.serve.limits import DEFAULT_HOST, DEFAULT_PORT, IDLE_TIMEOUT_S, MAX_PIXELS, MAX_UPLOAD_BYTES
 from segloc.serve.sources import Sources
 from segloc.serve.uploads import RequestError, decode_scan, read_body
 
@@ -43,7 +45,7 @@ PAIR_ROUTE = re.compile(r"/api/pairs/(\d+)\.png")
 class ViewerServer(ThreadingHTTPServer):
     """The HTTP server with what it serves, its upload limits and the lock inference runs under."""
 
-    daemon_threads = True
+    daemon_threads = False  # server_close() joins the request threads (block_on_close)
 
     def __init__(
         self,
@@ -73,6 +75,7 @@ class ViewerHandler(BaseHTTPRequestHandler):
     server_version = "segloc-serve"
     error_content_type = "application/json"
     error_message_format = '{"error": "%(code)d %(message)s"}'
+    timeout = IDLE_TIMEOUT_S
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
         log.info("%s %s", self.address_string(), format % args)
@@ -99,7 +102,7 @@ class ViewerHandler(BaseHTTPRequestHandler):
             if self.command == "POST":
                 self.close_connection = True  # its body may be unread
             self._json(exc.status, {"error": exc.message})
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
             self.close_connection = True
         except Exception:  # the last line of defence: the client gets no traceback
             log.error("%s %s failed:\n%s", self.command, self.path, traceback.format_exc())
