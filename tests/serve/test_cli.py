@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -46,10 +47,9 @@ def test_ctrl_c_answers_the_request_in_progress_then_stops(
 ) -> None:
     process = _segloc("serve", str(random_detector_runs["cascade"]), "--port", "0", "--device", "cpu")
     try:
-        url = process.stdout.readline().split()[3]
-        host, port = url.removeprefix("http://").rstrip("/").split(":")
+        url = urlsplit(process.stdout.readline().split()[3])
         body = scan_png.read_bytes()
-        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
         connection.putrequest("POST", "/api/detect")
         connection.putheader("Content-Type", "image/png")
         connection.putheader("Content-Length", str(len(body)))
