@@ -91,6 +91,7 @@ def test_cli_evaluate_writes_reports_and_cam_picture(sixray_tiny, straight_run, 
 
 
 def test_export_loads_into_the_detector_backbone(straight_run, tmp_path):
+    from segloc.detection.init import init_name
     from segloc.models.backbone import build_backbone
     from segloc.models.weights import load_backbone_weights, read_metadata
 
@@ -99,6 +100,7 @@ def test_export_loads_into_the_detector_backbone(straight_run, tmp_path):
     assert result.exit_code == 0, result.output
     meta = read_metadata(out)
     assert meta["format"] == "segloc" and meta["arch"] == "resnet18" and meta["source"] == "chr"
+    assert init_name(out) == "chr"
     detector = build_backbone("resnet18")
     report = load_backbone_weights(detector, out)
     assert report.trunk_fraction == pytest.approx(1.0)

@@ -68,5 +68,3 @@ def test_random_init_and_names(tmp_path: Path) -> None:
     path = save_backbone(build_backbone("resnet18"), tmp_path / "x.safetensors", meta={"method": "insloc"})
     assert init_name(path) == "insloc"
     assert init_name(save_backbone(build_backbone("resnet18"), tmp_path / "y.safetensors")) == "ssl"
-    chr_trunk = save_backbone(build_backbone("resnet18"), tmp_path / "z.safetensors", meta={"source": "chr"})
-    assert init_name(chr_trunk) == "chr"

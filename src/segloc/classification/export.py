@@ -24,8 +24,9 @@ def export_backbone(path: Path | str, out: Path | str) -> Path:
     """Write the trunk of the CHR run/checkpoint ``path`` to safetensors ``out``.
 
     Keys are ``body.`` + torchvision ResNet names (``body.conv1.weight``, ``body.layer1.0...``),
-    metadata format="segloc", arch, norm="bn", source="chr", variant, subset: the layout of a
-    pretraining export, read by ``segloc.models.weights.load_backbone_weights``.
+    metadata format="segloc", arch, norm="bn", method="chr" (the init's name in reports, as a pretraining
+    export's method), source="chr", variant, subset: the layout of a pretraining export, read by
+    ``segloc.models.weights.load_backbone_weights``.
     """
     from segloc.models.weights import save_backbone
 
@@ -35,7 +36,7 @@ def export_backbone(path: Path | str, out: Path | str) -> Path:
     holder = nn.Module()
     holder.body = model.trunk.body
     holder.config = {"arch": config.model.arch, "norm": "bn"}
-    meta = {"source": "chr", "variant": config.model.variant, "subset": config.data.subset}
+    meta = {"method": "chr", "source": "chr", "variant": config.model.variant, "subset": config.data.subset}
     return save_backbone(holder, out, meta)
 
 

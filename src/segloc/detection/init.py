@@ -32,14 +32,14 @@ class InitResult:
 
 
 def init_name(path: str | Path) -> str:
-    """Report name of an init file: the export's method (segloc, insloc, moco...) or source (chr), or "supervised"."""
+    """Report name of an init file: the export's recorded method (segloc, insloc, moco, chr...) or "supervised"."""
     path = Path(path)
     if path.suffix != ".safetensors":
         return "supervised"
     meta = read_metadata(path)
     if meta.get("format") != FORMAT:
         return "supervised"
-    return meta.get("method") or meta.get("source") or "ssl"
+    return meta.get("method", "ssl")
 
 
 def initialize_backbone(
