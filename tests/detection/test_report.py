@@ -92,3 +92,39 @@ def test_ap_axis_scales_to_the_data() -> None:
     assert axis_top(0.0) == AXIS_FLOOR
     assert axis_top(0.05) == pytest.approx(0.06)
     assert axis_top(0.95) == 1.0
+
+
+def _ap50_run(folder: Path, init: str, ap50: float) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "metrics.json").write_text(json.dumps({"init": init, "splits": {"val": {"bbox": {"AP50": ap50}}}}))
+    return folder
+
+
+def test_several_seeds_per_init_are_averaged_and_compared_to_randoms_mean(tmp_path: Path) -> None:
+    runs = [
+        _ap50_run(tmp_path / "random", "random", 0.50),
+        _ap50_run(tmp_path / "random-seed1", "random", 0.52),  # a standalone seed: same init name
+        _ap50_run(tmp_path / "segloc", "segloc", 0.56),
+        _ap50_run(tmp_path / "segloc-seed4", "segloc-seed4", 0.60),  # an experiment's extra seed
+        _ap50_run(tmp_path / "insloc", "insloc", 0.55),
+    ]
+    table = write_report(runs, tmp_path / "out")
+    per_init = {init: by_column["bbox/val"]["AP50"] for init, by_column in table["per_init"].items()}
+    assert list(per_init) == ["random", "segloc", "insloc"]
+    assert per_init["random"]["runs"] == 2 and per_init["random"]["vs_random"] is None
+    assert per_init["random"]["mean"] == pytest.approx(0.51) and per_init["random"]["spread"] == pytest.approx(0.02)
+    assert per_init["segloc"]["mean"] == pytest.approx(0.58) and per_init["segloc"]["vs_random"] == pytest.approx(0.07)
+    assert per_init["insloc"]["runs"] == 1 and per_init["insloc"]["spread"] is None
+    assert table["per_init"]["insloc"]["bbox/val"]["AP"] == {"runs": 0, "mean": None, "spread": None, "vs_random": None}
+    deltas = {r["init"]: r["delta_vs_random"] for r in table["rows"] if r["metric"] == "AP50"}
+    assert deltas["random (random)"] == {} and deltas["random (random-seed1)"] == {}
+    assert deltas["segloc-seed4"]["bbox/val"] == pytest.approx(0.09)  # to the mean of both random runs
+    md = (tmp_path / "out" / "table1.md").read_text()
+    assert "| segloc | 2 | AP @ [IoU = 0.50 maxDets = 100] | 0.580 [0.040] (+0.070) |" in md
+    assert "| insloc | 1 | AP @ [IoU = 0.50 maxDets = 100] | 0.550 (+0.040) |" in md
+
+
+def test_one_run_per_init_has_no_table_of_means(tmp_path: Path) -> None:
+    runs = [_ap50_run(tmp_path / "a", "random", 0.5), _ap50_run(tmp_path / "b", "segloc", 0.6)]
+    table = write_report(runs, tmp_path / "out")
+    assert "Each init over its runs" not in to_markdown(table)

@@ -2,13 +2,15 @@
 
 Reads each run's ``eval/metrics.json`` (written by fine-tuning or ``segloc evaluate``), lays the
 runs side by side (named by their init: random, supervised, insloc, segloc...), adds the
-difference to the random-init run when there is one, and writes Markdown, JSON and a bar chart;
-AP per class follows the table when the metrics hold it.
+difference to random init (the mean of its runs, when there are several seeds), and writes Markdown,
+JSON and a bar chart. When an init has several runs, a second table gives each init's mean over them
+with their spread, the noise to read a difference against; AP per class follows.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,7 @@ TASKS = {"bbox": "Detection", "segm": "Segmentation"}
 PAPER_SPLITS = ("easy", "hard", "hidden")
 BASELINE = "random"
 AXIS_FLOOR = 0.01  # the AP axis spans at least this, so all-zero bars still show a scale
+SEED_SUFFIX = re.compile(r"-seed\d+$")  # an experiment names a further seed of init X "X-seedN"
 
 
 @dataclass
@@ -54,6 +57,38 @@ def read_run(path: Path | str) -> RunMetrics:
         raise SeglocError(f"{found}: not a segloc metrics file ({exc})") from exc
 
 
+def init_group(name: str) -> str:
+    """The init a run counts for when runs are averaged: ``random-seed1`` -> ``random``."""
+    return SEED_SUFFIX.sub("", name)
+
+
+def mean_spread(values: list[float]) -> tuple[float | None, float | None]:
+    """Mean and spread (max - min; None with fewer than two) of the values present."""
+    mean = sum(values) / len(values) if values else None
+    return mean, (max(values) - min(values) if len(values) > 1 else None)
+
+
+def init_summary(runs: list[RunMetrics], columns: list[tuple[str, str]]) -> dict:
+    """Per init over its runs, column and metric: the number of runs, their mean, spread and the mean's
+    difference to random init's mean (None for random init, or without it)."""
+    out: dict = {}
+    for group in dict.fromkeys(init_group(r.name) for r in runs):
+        members = [r for r in runs if init_group(r.name) == group]
+        for task, split in columns:
+            for metric in METRIC_LABELS:
+                cells = [r.splits.get(split, {}).get(task, {}).get(metric) for r in members]
+                mean, spread = mean_spread([v for v in cells if v is not None])
+                entry = {"runs": sum(v is not None for v in cells), "mean": mean, "spread": spread}
+                out.setdefault(group, {}).setdefault(f"{task}/{split}", {})[metric] = entry
+    for group, by_column in out.items():
+        for column, metrics in by_column.items():
+            for metric, entry in metrics.items():
+                base = out.get(BASELINE, {}).get(column, {}).get(metric, {}).get("mean")
+                known = group != BASELINE and entry["mean"] is not None and base is not None
+                entry["vs_random"] = entry["mean"] - base if known else None
+    return out
+
+
 def _unique_names(runs: list[RunMetrics]) -> list[str]:
     names = [r.name for r in runs]
     return [
@@ -73,27 +108,30 @@ def _columns(runs: list[RunMetrics]) -> list[tuple[str, str]]:
 
 
 def build_table(runs: list[RunMetrics]) -> dict:
-    """Table 1 as data: columns (task, split), rows (init, metric) with values and deltas to random."""
+    """Table 1 as data: columns (task, split), rows (run, metric) with values and differences to random
+    init's mean, and ``per_init``: each init's mean over its runs (``init_summary``)."""
     if not runs:
         raise SeglocError("no runs to report")
     columns = _columns(runs)
     names = _unique_names(runs)
-    baseline = next((r for r, n in zip(runs, names) if n == BASELINE), None)
+    per_init = init_summary(runs, columns)
     rows = []
     for run, name in zip(runs, names):
         for metric in METRIC_LABELS:
             values, deltas = {}, {}
             for task, split in columns:
+                column = f"{task}/{split}"
                 value = run.splits.get(split, {}).get(task, {}).get(metric)
-                values[f"{task}/{split}"] = value
-                base = baseline.splits.get(split, {}).get(task, {}).get(metric) if baseline else None
-                if run is not baseline and value is not None and base is not None:
-                    deltas[f"{task}/{split}"] = value - base
+                values[column] = value
+                base = per_init.get(BASELINE, {}).get(column, {}).get(metric, {}).get("mean")
+                if init_group(run.name) != BASELINE and value is not None and base is not None:
+                    deltas[column] = value - base
             rows.append({"init": name, "metric": metric, "values": values, "delta_vs_random": deltas})
     return {
         "columns": [f"{t}/{s}" for t, s in columns],
         "runs": {n: str(r.source) for r, n in zip(runs, names)},
         "rows": rows,
+        "per_init": per_init,
         "per_class": per_class_ap(runs, names, columns),
     }
 
@@ -111,8 +149,33 @@ def per_class_ap(runs: list[RunMetrics], names: list[str], columns: list[tuple[s
     return out
 
 
+def _per_init_lines(table: dict) -> list[str]:
+    """Each init's mean over its runs, in Table 1's layout: mean [spread] (difference to random's mean)."""
+    cols = table["columns"]
+    lines = [
+        "",
+        "Each init over its runs (`X-seedN` runs count as init X): mean [spread, max - min] (difference "
+        "to random init's mean); a difference within the spread of the runs is not a measured effect.",
+        "",
+        "| Init | Runs | Metric | " + " | ".join(f"{TASKS[c.split('/')[0]]} {c.split('/')[1]}" for c in cols) + " |",
+        "|" + "---|" * (len(cols) + 3),
+    ]
+    for init, by_column in table["per_init"].items():
+        runs = max(e["runs"] for c in cols for e in by_column[c].values())
+        for metric, label in METRIC_LABELS.items():
+            cells = []
+            for c in cols:
+                e = by_column[c][metric]
+                spread = "" if e["spread"] is None else f" [{e['spread']:.3f}]"
+                delta = "" if e["vs_random"] is None else f" ({e['vs_random']:+.3f})"
+                cells.append("-" if e["mean"] is None else f"{e['mean']:.3f}{spread}{delta}")
+            lines.append(f"| {init} | {runs} | {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def to_markdown(table: dict) -> str:
-    """Markdown in the layout of the paper's Table 1 (deltas to random init in parentheses)."""
+    """Markdown in the layout of the paper's Table 1 (differences to random init's mean in parentheses),
+    then each init's mean over its runs when one has several."""
     cols = table["columns"]
     head1 = "| Init | Metric | " + " | ".join(f"{TASKS[c.split('/')[0]]} {c.split('/')[1]}" for c in cols) + " |"
     lines = [head1, "|" + "---|" * (len(cols) + 2)]
@@ -123,6 +186,8 @@ def to_markdown(table: dict) -> str:
             d = row["delta_vs_random"].get(c)
             cells.append("-" if v is None else f"{v:.3f}" + (f" ({d:+.3f})" if d is not None else ""))
         lines.append(f"| {row['init']} | {METRIC_LABELS[row['metric']]} | " + " | ".join(cells) + " |")
+    if len(table["per_init"]) < len(table["runs"]):
+        lines += _per_init_lines(table)
     inits = list(table["runs"])
     for column, classes in table.get("per_class", {}).items():
         task, split = column.split("/")

@@ -7,14 +7,22 @@ import json
 from pathlib import Path
 
 from segloc.engine.logger import read_metrics
-from segloc.evaluation.report import PAPER_SPLITS, read_run, to_markdown, write_report
+from segloc.evaluation.report import (
+    BASELINE,
+    PAPER_SPLITS,
+    init_group,
+    mean_spread,
+    read_run,
+    to_markdown,
+    write_report,
+)
 from segloc.experiment.budget import budget_series, loss_trend, plot_budget_series
 from segloc.experiment.layout import RunLayout
 
 
 def _vs_random(value: float | None, base: float | None, init: str) -> float | None:
-    """``value - base`` (random init's figure), None for random init itself or when either is missing."""
-    return None if init == "random" or value is None or base is None else value - base
+    """``value - base`` (random init's figure), None for random init's runs or when either is missing."""
+    return None if init_group(init) == BASELINE or value is None or base is None else value - base
 
 
 def table_value(table: dict, init: str, metric: str, column: str) -> float | None:
@@ -23,71 +31,57 @@ def table_value(table: dict, init: str, metric: str, column: str) -> float | Non
     return None if row is None else row["values"].get(column)
 
 
+def _mean_over_splits(values: list[float | None]) -> float | None:
+    """The mean of one value per split, None if one is missing."""
+    return None if not values or any(v is None for v in values) else sum(values) / len(values)
+
+
 def mean_ap(table: dict, init: str, task: str = "bbox", splits: tuple[str, ...] = PAPER_SPLITS) -> float | None:
     """AP@[.5:.95] of ``init`` averaged over ``splits`` (None if one is missing)."""
-    values = [table_value(table, init, "AP", f"{task}/{s}") for s in splits]
-    return None if any(v is None for v in values) else sum(values) / len(values)
+    return _mean_over_splits([table_value(table, init, "AP", f"{task}/{s}") for s in splits])
 
 
 def summary(table: dict, inits: list[str], splits: tuple[str, ...] = PAPER_SPLITS) -> dict:
-    """Mean AP over ``splits`` per init and task, and the difference to random init."""
+    """Mean AP over ``splits`` per init and task, and the difference to random init's (its runs' mean)."""
+    random = table["per_init"].get(BASELINE, {})
     out = {}
     for init in inits:
         entry = {}
         for task in ("bbox", "segm"):
-            value, base = mean_ap(table, init, task, splits), mean_ap(table, "random", task, splits)
+            value = mean_ap(table, init, task, splits)
+            base = _mean_over_splits([random.get(f"{task}/{s}", {}).get("AP", {}).get("mean") for s in splits])
             entry[task] = value
             entry[f"{task}_vs_random"] = _vs_random(value, base, init)
         out[init] = entry
     return out
 
 
-def _mean_spread(values: list[float]) -> tuple[float | None, float | None]:
-    """Mean and spread (max - min; None with fewer than two) of the values present."""
-    mean = sum(values) / len(values) if values else None
-    return mean, (max(values) - min(values) if len(values) > 1 else None)
-
-
-def split_summary(
-    table: dict, init_of: dict[str, str], splits: list[str], metrics: tuple[str, ...] = ("AP50", "AP")
-) -> dict:
-    """Per run (``init_of`` maps each to its init), split and bbox metric: the value, its difference to
-    the mean of the random-init runs, and the random runs' spread (max - min over seeds; None with one
-    seed): the noise to read it against."""
-    out: dict = {run: {} for run in init_of}
-    for split in splits:
-        for metric in metrics:
+def split_summary(table: dict, splits: list[str], metrics: tuple[str, ...] = ("AP50", "AP")) -> dict:
+    """Per run of Table 1, split and bbox metric: the value, its difference to the mean of the random-init
+    runs, and the random runs' spread (max - min over seeds; None with one seed): the noise to read it
+    against."""
+    random = table["per_init"].get(BASELINE, {})
+    out: dict = {run: {} for run in table["runs"]}
+    for row in table["rows"]:
+        if row["metric"] not in metrics:
+            continue
+        for split in splits:
             column = f"bbox/{split}"
-            base = [table_value(table, r, metric, column) for r, i in init_of.items() if i == "random"]
-            mean, spread = _mean_spread([v for v in base if v is not None])
-            for run, init in init_of.items():
-                value = table_value(table, run, metric, column)
-                delta = _vs_random(value, mean, init)
-                out[run].setdefault(split, {})[metric] = {"value": value, "vs_random": delta, "spread": spread}
+            out[row["init"]].setdefault(split, {})[row["metric"]] = {
+                "value": row["values"].get(column),
+                "vs_random": row["delta_vs_random"].get(column),
+                "spread": random.get(column, {}).get(row["metric"], {}).get("spread"),
+            }
     return out
 
 
-def init_summary(per_split: dict, init_of: dict[str, str]) -> dict:
-    """Per init over its seeds (``finetune.seeds``), split and metric: the number of runs, their mean,
-    spread (max - min; None with one run) and the mean's difference to random init's mean."""
-    out: dict = {}
-    for init in dict.fromkeys(init_of.values()):
-        runs = [per_split[r] for r, i in init_of.items() if i == init]
-        for split, metrics in runs[0].items():
-            for metric in metrics:
-                values = [r[split][metric]["value"] for r in runs if r[split][metric]["value"] is not None]
-                mean, spread = _mean_spread(values)
-                out.setdefault(init, {}).setdefault(split, {})[metric] = {
-                    "runs": len(values),
-                    "mean": mean,
-                    "spread": spread,
-                }
-    for init, splits in out.items():
-        for split, metrics in splits.items():
-            for metric, entry in metrics.items():
-                base = out.get("random", {}).get(split, {}).get(metric, {}).get("mean")
-                entry["vs_random"] = _vs_random(entry["mean"], base, init)
-    return out
+def seed_summary(table: dict, splits: list[str], metrics: tuple[str, ...] = ("AP50", "AP")) -> dict:
+    """Per init over its seeds (``finetune.seeds``), split and bbox metric: Table 1's ``per_init`` entry
+    (runs, mean, spread and the mean's difference to random init's mean)."""
+    return {
+        init: {s: {m: by_column[f"bbox/{s}"][m] for m in metrics} for s in splits}
+        for init, by_column in table["per_init"].items()
+    }
 
 
 def class_summary(run_splits: dict[str, dict], init_of: dict[str, str], splits: list[str]) -> dict:
@@ -107,9 +101,9 @@ def class_summary(run_splits: dict[str, dict], init_of: dict[str, str], splits: 
     for name in dict.fromkeys(c for classes in per_run.values() for c in classes):
         for init in dict.fromkeys(init_of.values()):
             values = [per_run[r][name] for r, i in init_of.items() if i == init and name in per_run.get(r, {})]
-            mean, spread = _mean_spread(values)
+            mean, spread = mean_spread(values)
             out.setdefault(name, {})[init] = {"runs": len(values), "mean": mean, "spread": spread}
-        base = out[name].get("random", {}).get("mean")
+        base = out[name].get(BASELINE, {}).get("mean")
         for init, entry in out[name].items():
             entry["vs_random"] = _vs_random(entry["mean"], base, init)
     return out
@@ -152,7 +146,7 @@ def probe_summary(probe: dict) -> dict:
             None if None in class_means else sum(m * r["test_boxes"] for m, r in zip(class_means, tests)) / boxes
         )
         out[init] = entry
-    base = out.get("random", {})
+    base = out.get(BASELINE, {})
     for init, entry in out.items():
         for key in ("mean", "class_mean"):
             entry[f"{key}_vs_random"] = _vs_random(entry[key], base.get(key), init)
@@ -278,8 +272,8 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
     table = write_report([layout.finetune_dir(r) for r in runs], figures)
     splits = [c.split("/")[1] for c in table["columns"] if c.startswith("bbox/")]
     result = summary(table, runs, tuple(splits))
-    per_split = split_summary(table, init_of, splits)
-    per_init = init_summary(per_split, init_of)
+    per_split = split_summary(table, splits)
+    per_init = seed_summary(table, splits)
     per_class = class_summary({r: read_run(layout.finetune_dir(r)).splits for r in runs}, init_of, splits)
     series = None
     if cfg.finetune.budgets:
@@ -329,7 +323,7 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
     lines += ["", "How far each detector is from a plateau:", ""]
     lines += [f"- {name}: {note}" for name, note in plateau.items()]
     lines += ["", "## Box AP50 and AP per split", ""]
-    if "random" in init_of.values():
+    if BASELINE in init_of.values():
         lines += [
             "Differences are to the mean of the random-init runs; the random seeds' spread (max - min) is "
             "the noise to read them against.",
