@@ -128,3 +128,11 @@ def test_one_run_per_init_has_no_table_of_means(tmp_path: Path) -> None:
     runs = [_ap50_run(tmp_path / "a", "random", 0.5), _ap50_run(tmp_path / "b", "segloc", 0.6)]
     table = write_report(runs, tmp_path / "out")
     assert "Each init over its runs" not in to_markdown(table)
+
+
+def test_a_run_can_be_named_on_the_command_line(tmp_path: Path) -> None:
+    run = _ap50_run(tmp_path / "chr-seed1", "ssl", 0.57)
+    assert read_run(f"chr={run}").name == "chr" and read_run(f"chr={run}").source == run / "metrics.json"
+    assert read_run(run).name == "ssl"
+    with pytest.raises(SeglocError, match="no metrics found"):
+        read_run(f"chr={tmp_path / 'missing'}")

@@ -74,7 +74,11 @@ def evaluate_cmd(
 
 
 def report_cmd(
-    runs: list[Path] = typer.Argument(..., help="Run folders (or metrics.json files): random, supervised, segloc..."),
+    runs: list[Path] = typer.Argument(
+        ...,
+        help="Run folders (or metrics.json files): random, supervised, segloc...; NAME=RUN reports RUN as init "
+        "NAME (e.g. a variant); runs of one init are also averaged.",
+    ),
     out: Path = typer.Option(Path("report"), "--out", help="Folder for table1.md, table1.json, table1_ap.png."),
 ) -> None:
     """Table 1 of the paper from several runs side by side, with differences to random init."""

@@ -41,7 +41,12 @@ class RunMetrics:
 
 
 def read_run(path: Path | str) -> RunMetrics:
-    """Metrics of a run folder (``eval/metrics.json``), an eval folder, or a metrics json itself."""
+    """Metrics of a run folder (``eval/metrics.json``), an eval folder, or a metrics json itself;
+    ``NAME=PATH`` reports the run as init NAME instead of the init its metrics name."""
+    name, sep, rest = str(path).partition("=")
+    if sep and name and "/" not in name and not Path(path).exists():
+        run = read_run(rest)
+        return RunMetrics(name, run.source, run.splits)
     path = Path(path)
     candidates = [path] if path.is_file() else [path / "eval" / "metrics.json", path / "metrics.json"]
     found = next((c for c in candidates if c.is_file()), None)
