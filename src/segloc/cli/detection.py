@@ -81,7 +81,7 @@ def report_cmd(
     ),
     out: Path = typer.Option(Path("report"), "--out", help="Folder for table1.md, table1.json, table1_ap.png."),
 ) -> None:
-    """Table 1 of the paper from several runs side by side, with differences to random init."""
+    """Table 1 of the paper from several runs, each init's seeds averaged, with differences to random init."""
     from segloc.evaluation.report import write_report
 
     write_report(runs, out)
