@@ -6,7 +6,7 @@ import pytest
 import torch
 from pretrain_fakes import FakePairs, tiny_config
 
-from segloc.pretrain.builder import build_model
+from segloc.pretrain.builder import build_model, embedding_std
 from segloc.synthesis.dataset import collate_pairs
 
 torch.set_num_threads(2)
@@ -33,12 +33,19 @@ def test_only_the_query_encoder_gets_gradients(batch: dict) -> None:
     model = model_for()
     loss, stats = loss_of(model, batch)
     loss.backward()
-    assert set(stats) == {f"{s}_{lv}" for s in ("loss", "acc") for lv in ("p2", "p3", "p4", "p5")}
+    assert set(stats) == {f"{s}_{lv}" for s in ("loss", "acc", "std") for lv in ("p2", "p3", "p4", "p5")}
     assert all(p.grad is None and not p.requires_grad for p in model.encoder_k.parameters())
     grads = [p.grad for p in model.encoder_q.parameters()]
     assert all(g is not None for g in grads)
     assert sum(bool(g.abs().sum() > 0) for g in grads) > 0.9 * len(grads)
     assert not any(b.requires_grad for b in model.queues.buffers())
+
+
+def test_embedding_std_tells_spread_from_collapsed_embeddings() -> None:
+    spread = torch.nn.functional.normalize(torch.randn(512, 128, generator=torch.Generator().manual_seed(0)), dim=1)
+    collapsed = torch.nn.functional.normalize(spread[:1] + 1e-3 * spread, dim=1)
+    assert 0.9 < float(embedding_std(spread)) < 1.1
+    assert float(embedding_std(collapsed)) < 0.01
 
 
 def test_key_encoder_is_the_momentum_average(batch: dict) -> None:

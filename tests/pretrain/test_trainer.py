@@ -114,6 +114,7 @@ def test_baselines_train_and_log(method: str, tmp_path: Path) -> None:
     assert {f"loss_{lv}" for lv in levels} <= set(row)
     assert row["loss"] == pytest.approx(sum(row[f"loss_{lv}"] for lv in levels), rel=1e-5)
     assert row["queue_fill"] == pytest.approx(2 * 8 / 16) and row["samples_per_s"] > 0
+    assert row["std"] == pytest.approx(sum(row[f"std_{lv}"] for lv in levels) / len(levels), rel=1e-5)
     model = load_checkpoint(result.checkpoint)["model"]
     assert model["queues.keys"].shape[:2] == (len(levels), 1)
 

@@ -296,7 +296,7 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
         for r in runs
         if (layout.finetune_dir(r) / "metrics.csv").is_file()
     }
-    pre_png = _plot_curves(pre, ["loss", "acc"], "pretraining", figures / "pretrain_curves.png")
+    pre_png = _plot_curves(pre, ["loss", "acc", "std"], "pretraining", figures / "pretrain_curves.png")
     fine_png = _plot_curves(fine, ["loss"], "fine-tuning", figures / "finetune_curves.png")
     detections = sorted(str(p.relative_to(run)) for p in layout.detections_dir.glob("*.png"))
     probe_file = layout.probe_file

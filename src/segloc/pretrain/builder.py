@@ -24,6 +24,15 @@ from segloc.pretrain.queues import ClassQueues, LevelQueues
 from segloc.pretrain.shuffle import gather_padded, key_order, rank_and_world
 
 
+def embedding_std(embeddings: Tensor) -> Tensor:
+    """Collapse monitor: per-dimension std of unit embeddings over the batch, times sqrt(dim).
+
+    About 1 for embeddings spread over the sphere, 0 when every input maps to one vector (a
+    collapsed head, whose InfoNCE loss sits at log(1 + negatives) whatever its accuracy says).
+    """
+    return embeddings.float().std(0).mean() * embeddings.shape[1] ** 0.5
+
+
 class RoIEncoder(nn.Module):
     """Backbone + InsLoc head: the box of each image -> one unit embedding per pyramid level."""
 
@@ -124,7 +133,8 @@ class ContrastiveModel(nn.Module):
     ) -> tuple[Tensor, dict[str, Tensor]]:
         """Loss of the queries ``(images, boxes)`` of class ``labels`` against their ``keys``.
 
-        Returns the loss summed over levels and detached per-level losses and accuracies.
+        Returns the loss summed over levels and detached per-level losses, accuracies and
+        embedding spreads (:func:`embedding_std`).
         """
         queries = self.encoder_q(images, boxes)
         queue = self.queues.queue_index(labels)  # SegLoc: the query's class queue; else queue 0
@@ -135,6 +145,7 @@ class ContrastiveModel(nn.Module):
             loss, accuracy = info_nce(logits)
             total = total + loss
             stats[f"loss_{level}"], stats[f"acc_{level}"] = loss.detach(), accuracy
+            stats[f"std_{level}"] = embedding_std(query.detach())
         return total, stats
 
     @torch.no_grad()

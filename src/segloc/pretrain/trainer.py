@@ -175,17 +175,22 @@ class PretrainTask(Task):
         )
 
     def log_row(self, row: dict[str, float], engine: Engine) -> None:
-        levels = [n for n in row if n.startswith("acc_")]
-        row.update(acc=sum(row[n] for n in levels) / len(levels), queue_fill=self.model.queues.fill())
+        levels = [n[4:] for n in row if n.startswith("acc_")]
+        row.update(
+            acc=sum(row[f"acc_{n}"] for n in levels) / len(levels),
+            std=sum(row[f"std_{n}"] for n in levels) / len(levels),
+            queue_fill=self.model.queues.fill(),
+        )
 
     def on_end(self, engine: Engine, complete: bool) -> None:
         if engine.history:
             last = engine.history[-1]
             log.info(
-                "step %d: loss %.4f, contrastive accuracy %.3f; checkpoint %s",
+                "step %d: loss %.4f, contrastive accuracy %.3f, embedding std %.3f; checkpoint %s",
                 engine.step,
                 last["loss"],
                 last["acc"],
+                last["std"],
                 engine.checkpoint,
             )
 
