@@ -100,3 +100,36 @@ def test_realism_evidence_separates_two_kinds_of_scans_and_draws_their_decisive_
     assert all(p["evidence"] > 0 for p in report["most_generated_patches"])
     sheet = cv2.imread(report["sheet"])
     assert sheet.shape == (2 * 96 + 6, 12 * 96, 3)
+
+
+def test_embedding_collapse_tells_a_collapsed_head_from_an_untrained_one(tiny_real, tmp_path):
+    import torch
+
+    from segloc.pretrain.builder import build_model
+    from segloc.pretrain.config import PretrainConfig
+
+    config = PretrainConfig.model_validate(
+        {
+            "method": "segloc",
+            "backbone": {"arch": "resnet18"},
+            "head": {"dim": 16, "num_convs": 0, "fc_dim": 32},
+            "contrast": {"queue_size": 16},
+            "data": {"source": "shards", "shards": "unused"},
+        }
+    )
+    model = build_model(config, [1, 2, 3]).state_dict()
+    collapsed = dict(model)
+    collapsed["encoder_q.head.proj.weight"] = torch.zeros_like(model["encoder_q.head.proj.weight"])
+    collapsed["encoder_q.head.proj.bias"] = torch.ones_like(model["encoder_q.head.proj.bias"])
+    paths = []
+    for name, state in (("untrained", model), ("collapsed", collapsed)):
+        paths.append(tmp_path / f"{name}.pt")
+        torch.save({"config": config.model_dump(mode="json"), "model": state, "step": 0}, paths[-1])
+    data = tiny_real / "sixray-det"
+    args = ["--labelled", str(data / "annotations" / "val.json"), "--images", str(data / "val")]
+    args += ["--backgrounds", str(tiny_real / "backgrounds"), "--pairs", "8", "--width", "128"]
+    report = run_benchmark("embedding_collapse.py", [*map(str, paths), *args], tmp_path)
+    untrained, collapsed_report = (report["models"][str(p)] for p in paths)
+    assert untrained["untrained"]["effective_rank"] > 2 and untrained["untrained"]["embedding_std"] > 0.1
+    assert collapsed_report["trained"]["embedding_std"] < 0.01 and collapsed_report["trained"]["effective_rank"] < 1.5
+    assert collapsed_report["trained"]["positive_distance"] < 1e-4
