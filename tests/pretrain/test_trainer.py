@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -12,12 +14,13 @@ from safetensors.torch import load_file
 
 from segloc.config import load_config
 from segloc.engine import load_checkpoint
+from segloc.engine.distributed import DistInfo
 from segloc.models import build_backbone, load_backbone_weights
 from segloc.pretrain.config import PretrainConfig
 from segloc.pretrain.data import StepBatchSampler
 from segloc.pretrain.export import export_backbone
 from segloc.pretrain.queues import class_queue_violations
-from segloc.pretrain.trainer import TrainingDiverged, pretrain
+from segloc.pretrain.trainer import PretrainTask, TrainingDiverged, pretrain
 
 torch.set_num_threads(2)
 CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "pretrain"
@@ -125,3 +128,14 @@ def test_shipped_configs_validate(path: Path) -> None:
     assert config.train.batch_size % config.train.accum_steps == 0
     if "paper" in path.stem:
         assert config.backbone.arch == "resnet101" and config.backbone.attention and config.train.batch_size == 64
+
+
+def test_a_collapsed_head_is_reported_once(caplog) -> None:
+    task = PretrainTask(tiny_config("segloc"), DistInfo(), FakePairs(), [1, 2, 3])
+    engine = SimpleNamespace(step=7)
+    with caplog.at_level(logging.WARNING, logger="segloc"):
+        task.log_row({"acc_p2": 0.5, "std_p2": 0.3}, engine)
+        assert "collapsed" not in caplog.text
+        for std in (0.01, 0.002):
+            task.log_row({"acc_p2": 0.5, "std_p2": std}, engine)
+    assert caplog.text.count("collapsed") == 1 and "step 7" in caplog.text

@@ -23,6 +23,8 @@ from segloc.pretrain.loss import contrastive_logits, info_nce
 from segloc.pretrain.queues import ClassQueues, LevelQueues
 from segloc.pretrain.shuffle import gather_padded, key_order, rank_and_world
 
+COLLAPSED_STD = 0.05  # embedding_std below this: the head maps (nearly) every input to one vector
+
 
 def embedding_std(embeddings: Tensor) -> Tensor:
     """Collapse monitor: per-dimension std of unit embeddings over the batch, times sqrt(dim).

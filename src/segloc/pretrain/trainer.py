@@ -31,7 +31,7 @@ from segloc.engine.distributed import DistInfo
 from segloc.engine.loop import Engine, Task, TrainingDiverged, launch
 from segloc.errors import ConfigError, log
 from segloc.models import convert_to_syncbn
-from segloc.pretrain.builder import ContrastiveModel, build_model
+from segloc.pretrain.builder import COLLAPSED_STD, ContrastiveModel, build_model
 from segloc.pretrain.config import PretrainConfig
 from segloc.pretrain.data import StepBatchSampler, build_pairs, make_loader
 from segloc.pretrain.shuffle import trim_padding
@@ -133,6 +133,7 @@ class PretrainTask(Task):
                 raise ConfigError("contrast.key_bn: sync needs GPUs (SyncBatchNorm); use shuffle on CPU")
             model.encoder_q, model.encoder_k = convert_to_syncbn(model.encoder_q), convert_to_syncbn(model.encoder_k)
         self.model = model
+        self.collapse_reported = False
 
     def parameters(self) -> list[torch.nn.Parameter]:
         return [p for p in self.model.encoder_q.parameters() if p.requires_grad]
@@ -181,6 +182,16 @@ class PretrainTask(Task):
             std=sum(row[f"std_{n}"] for n in levels) / len(levels),
             queue_fill=self.model.queues.fill(),
         )
+        if row["std"] < COLLAPSED_STD and not self.collapse_reported:
+            self.collapse_reported = True
+            log.warning(
+                "step %d: the embedding head has collapsed (std %.4f < %.2f): it maps every box to nearly one "
+                "vector, so the contrastive accuracy no longer measures learning; lower optim.lr or set "
+                "optim.grad_clip (docs/real-scans.md)",
+                engine.step,
+                row["std"],
+                COLLAPSED_STD,
+            )
 
     def on_end(self, engine: Engine, complete: bool) -> None:
         if engine.history:
