@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from segloc.engine.checkpoint import load_checkpoint
+from segloc.engine.machine import machine_info
 from segloc.pretrain.builder import ContrastiveModel, build_model, embedding_std
 from segloc.pretrain.config import PretrainConfig
 from segloc.synthesis.builder import build_sampler
@@ -96,23 +97,26 @@ def main() -> None:
         refine_boxes=True,
     )
     batch = collate_pairs([pair_item(sampler(i)) for i in range(args.pairs)])
-    results = {}
+    results, baselines = {}, {}
     for path in args.checkpoints:
         state = load_checkpoint(path)
         config = PretrainConfig.model_validate(state["config"])
         queued = state["model"].get("queues.classes")  # SegLoc: the class ids its queues were built for
         classes = queued.tolist() if queued is not None else sorted(int(c) for c in manifest["categories"])
         torch.manual_seed(args.seed)
-        untrained = build_model(config, classes)
-        trained = build_model(config, classes)
-        trained.load_state_dict(state["model"])
+        model = build_model(config, classes)
+        key = json.dumps([config.model_dump(mode="json", include={"method", "backbone", "head"}), classes])
+        if key not in baselines:  # checkpoints of one architecture share their untrained baseline
+            baselines[key] = measure(model, batch)
+        model.load_state_dict(state["model"])
         results[str(path)] = {
             "method": config.method,
             "step": int(state["step"]),
-            "untrained": measure(untrained, batch),
-            "trained": measure(trained, batch),
+            "untrained": baselines[key],
+            "trained": measure(model, batch),
         }
-    print(json.dumps({"pairs": args.pairs, "labelled": str(args.labelled), "models": results}, indent=1))
+    report = {"pairs": args.pairs, "labelled": str(args.labelled), "models": results, "machine": machine_info()}
+    print(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":

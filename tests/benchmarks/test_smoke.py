@@ -133,3 +133,4 @@ def test_embedding_collapse_tells_a_collapsed_head_from_an_untrained_one(tiny_re
     assert untrained["untrained"]["effective_rank"] > 2 and untrained["untrained"]["embedding_std"] > 0.1
     assert collapsed_report["trained"]["embedding_std"] < 0.01 and collapsed_report["trained"]["effective_rank"] < 1.5
     assert collapsed_report["trained"]["positive_distance"] < 1e-4
+    assert collapsed_report["untrained"] == untrained["untrained"] and report["machine"]["cpu_count"] >= 1
