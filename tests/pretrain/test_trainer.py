@@ -139,3 +139,23 @@ def test_a_collapsed_head_is_reported_once(caplog) -> None:
         for std in (0.01, 0.002):
             task.log_row({"acc_p2": 0.5, "std_p2": std}, engine)
     assert caplog.text.count("collapsed") == 1 and "step 7" in caplog.text
+
+
+@pytest.mark.parametrize("factor", [0.0, 0.1])
+def test_head_lr_factor_groups_the_embedding_head_apart(factor: float) -> None:
+    task = PretrainTask(tiny_config("segloc", f"optim.head_lr_factor={factor}"), DistInfo(), FakePairs(), CLASSES)
+    head = {id(p) for p in task.model.encoder_q.head.parameters()}
+    groups = task.param_groups()
+    assert [f for _, f in groups] == ([1.0] if factor == 0 else [1.0, factor])
+    assert not any(id(p) in head for p in groups[0][0])
+    grouped = [id(p) for params, _ in groups for p in params]
+    assert sorted(grouped) == sorted(id(p) for p in task.parameters() if factor > 0 or id(p) not in head)
+
+
+def test_a_frozen_head_stays_equal_to_its_momentum_copy(tmp_path: Path) -> None:
+    result = run(tmp_path, "optim.head_lr_factor=0", "train.steps=2")
+    state = load_checkpoint(result.checkpoint)["model"]
+    heads = [k for k in state if k.startswith("encoder_q.head.") and "running" not in k and "num_batches" not in k]
+    assert heads and all(torch.equal(state[k], state[k.replace("encoder_q", "encoder_k", 1)]) for k in heads)
+    trunk = "encoder_q.backbone.body.layer1.0.conv1.weight"
+    assert not torch.equal(state[trunk], state[trunk.replace("encoder_q", "encoder_k", 1)])

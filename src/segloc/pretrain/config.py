@@ -113,6 +113,13 @@ class PretrainOptim(OptimConfig):
     lr: float = Field(0.03, gt=0.0)
     lr_batch: int | None = Field(256, gt=0)
     schedule: Literal["cosine", "multistep"] = "cosine"
+    head_lr_factor: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="the embedding head's lr as a share of the backbone's (0: the head stays at its random "
+        "init); below 1 the backbone can take large steps without the head collapsing to one vector",
+    )
 
 
 class PretrainTrain(TrainConfig):

@@ -138,6 +138,16 @@ class PretrainTask(Task):
     def parameters(self) -> list[torch.nn.Parameter]:
         return [p for p in self.model.encoder_q.parameters() if p.requires_grad]
 
+    def param_groups(self) -> list[tuple[list[torch.nn.Parameter], float]]:
+        """The backbone at the schedule's lr, the embedding head at ``optim.head_lr_factor`` of it."""
+        factor = self.config.optim.head_lr_factor
+        if factor == 1.0:
+            return [(self.parameters(), 1.0)]
+        head = {id(p) for p in self.model.encoder_q.head.parameters()}
+        trained = self.parameters()
+        groups = [([p for p in trained if id(p) not in head], 1.0)]
+        return groups + [([p for p in trained if id(p) in head], factor)] if factor > 0 else groups
+
     def batches(self, engine: Engine) -> Iterable[dict]:
         sampler = StepBatchSampler(
             len(self.dataset),
@@ -186,8 +196,8 @@ class PretrainTask(Task):
             self.collapse_reported = True
             log.warning(
                 "step %d: the embedding head has collapsed (std %.4f < %.2f): it maps every box to nearly one "
-                "vector, so the contrastive accuracy no longer measures learning; lower optim.lr or set "
-                "optim.grad_clip (docs/real-scans.md)",
+                "vector, so the contrastive accuracy no longer measures learning; lower optim.head_lr_factor "
+                "(the head's share of the lr) or optim.lr (docs/real-scans.md)",
                 engine.step,
                 row["std"],
                 COLLAPSED_STD,
