@@ -128,12 +128,7 @@ class FinetuneTask(Task):
 
     def param_groups(self) -> list[tuple[list[torch.nn.Parameter], float]]:
         """The heads at the schedule's lr, the backbone at ``optim.backbone_lr_factor`` of it (one group at 1)."""
-        trained = self.parameters()
-        if self.cfg.optim.backbone_lr_factor == 1.0:
-            return [(trained, 1.0)]
-        backbone = {id(p) for p in self.model.backbone.parameters()}
-        heads = [p for p in trained if id(p) not in backbone]
-        return [(heads, 1.0), ([p for p in trained if id(p) in backbone], self.cfg.optim.backbone_lr_factor)]
+        return self.scaled_groups(self.model.backbone, self.cfg.optim.backbone_lr_factor)
 
     def detector_state(self) -> dict:
         """A usable detector file's contents (weights, categories, mask flag, config, init name)."""

@@ -89,6 +89,16 @@ class Task:
         """The trained parameters in groups, each with its lr factor (the first group's lr is the one logged)."""
         return [(self.parameters(), 1.0)]
 
+    def scaled_groups(self, part: torch.nn.Module, factor: float) -> list[tuple[list[torch.nn.Parameter], float]]:
+        """:meth:`param_groups` with ``part``'s trained parameters at ``factor`` of the lr, the rest at 1
+        (empty groups left out)."""
+        trained = self.parameters()
+        if factor == 1.0:
+            return [(trained, 1.0)]
+        scaled = {id(p) for p in part.parameters()}
+        groups = [([p for p in trained if id(p) not in scaled], 1.0), ([p for p in trained if id(p) in scaled], factor)]
+        return [(params, f) for params, f in groups if params]
+
     def batches(self, engine: Engine) -> Iterable[Any]:
         """This rank's batches of steps ``engine.step + 1`` to ``engine.end``, one per optimizer step."""
         raise NotImplementedError

@@ -132,6 +132,8 @@ class PretrainTask(Task):
             if info.device.type != "cuda":
                 raise ConfigError("contrast.key_bn: sync needs GPUs (SyncBatchNorm); use shuffle on CPU")
             model.encoder_q, model.encoder_k = convert_to_syncbn(model.encoder_q), convert_to_syncbn(model.encoder_k)
+        if config.optim.head_lr_factor == 0:  # the head stays at its init: no weight gradients for it
+            model.encoder_q.head.requires_grad_(False)
         self.model = model
         self.collapse_reported = False
 
@@ -140,13 +142,7 @@ class PretrainTask(Task):
 
     def param_groups(self) -> list[tuple[list[torch.nn.Parameter], float]]:
         """The backbone at the schedule's lr, the embedding head at ``optim.head_lr_factor`` of it."""
-        factor = self.config.optim.head_lr_factor
-        if factor == 1.0:
-            return [(self.parameters(), 1.0)]
-        head = {id(p) for p in self.model.encoder_q.head.parameters()}
-        trained = self.parameters()
-        groups = [([p for p in trained if id(p) not in head], 1.0)]
-        return groups + [([p for p in trained if id(p) in head], factor)] if factor > 0 else groups
+        return self.scaled_groups(self.model.encoder_q.head, self.config.optim.head_lr_factor)
 
     def batches(self, engine: Engine) -> Iterable[dict]:
         sampler = StepBatchSampler(
