@@ -1,0 +1,119 @@
+"""One-off check outside the product: the first steps of a pretraining config, by hand, with one head change.
+
+Trains the query encoder with SGD (momentum 0.9, Nesterov, weight decay 1e-4) at LR per step (batch 16,
+linear warm-up over 10 steps), keys from the momentum encoder in two shuffled groups, and prints the loss,
+the contrastive top-1 and the collapse monitor (``std`` of level p2) every 5 steps. VARIANT is a
+'-'-joined set of:
+
+- ``xavier``: InsLoc's reference head init (fc layers Xavier-uniform, zero biases; projection N(0, 0.01));
+- ``fcbn``: BatchNorm1d after each of the two fully-connected layers;
+- ``outbn``: BatchNorm1d (no affine) on the 128-d projection, before the L2 normalisation;
+- ``same``: the key is made from the query's own view (a trivially solvable pretext);
+- ``noprefill``: random queues (InsLoc's), not the 25 batches of keys it otherwise enqueues first;
+- ``which``: after 4 steps, put each module's initial weights back in turn and print the positive
+  cosine (level p2) on a fresh batch: which module's change lost the positives;
+- anything else (e.g. ``base``): the config's head.
+
+    python head_screen.py RUN/pretrain/segloc/config.yaml VARIANT LR STEPS [BATCH]
+
+BATCH (default 16) pairs per step; the pairs are the config's, in order (the queues' first keys come from
+pairs 640-1039, so a larger batch needs ``noprefill``).
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import time
+
+import torch
+from torch import nn
+
+from segloc.config import load_config
+from segloc.pretrain.builder import build_model
+from segloc.pretrain.config import PretrainConfig
+from segloc.pretrain.data import build_pairs
+from segloc.synthesis.dataset import collate_pairs, white_value
+
+
+def batch(ds, index: int, size: int = 16) -> dict:
+    """The ``index``-th batch of ``size`` pairs."""
+    return collate_pairs([ds[i] for i in range(size * index, size * index + size)])
+
+
+def positive_cosine(model, views: dict, keys: dict) -> float:
+    """Mean cosine of queries and their keys on level p2."""
+    with torch.no_grad():
+        return float((model.encoder_q(views["image"], views["box"])["p2"] * keys["p2"]).sum(1).mean())
+
+
+def main() -> None:
+    config_path, variant, base, steps = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+    size = int(sys.argv[5]) if len(sys.argv) > 5 else 16
+    torch.set_num_threads(1)
+    config = load_config(config_path, PretrainConfig, ["data.workers=0"])
+    ds, classes = build_pairs(config.data, 5)
+    torch.manual_seed(0)
+    model = build_model(config, classes, white_value()).train()
+    head = model.encoder_q.head
+    if "xavier" in variant:
+        for layer in head.fcs:
+            if isinstance(layer, nn.Linear):
+                nn.init.xavier_uniform_(layer.weight)
+                nn.init.zeros_(layer.bias)
+        nn.init.normal_(head.proj.weight, 0, 0.01)
+        nn.init.zeros_(head.proj.bias)
+    if "fcbn" in variant:
+        fc1, fc2 = head.fcs[0], head.fcs[2]
+        head.fcs = nn.Sequential(
+            fc1, nn.BatchNorm1d(fc1.out_features), nn.ReLU(), fc2, nn.BatchNorm1d(fc2.out_features), nn.ReLU()
+        )
+    if "outbn" in variant:
+        head.proj = nn.Sequential(head.proj, nn.BatchNorm1d(head.proj.out_features, affine=False))
+    model.encoder_k = copy.deepcopy(model.encoder_q).requires_grad_(False)
+    if "noprefill" not in variant:
+        with torch.no_grad():
+            for s in range(40, 65):
+                views = batch(ds, s)["view2"]
+                keys = model.encode_keys(views["image"], views["box"], 2, torch.Generator().manual_seed(s))
+                model.enqueue(keys, views["label"])
+    initial = copy.deepcopy(model.encoder_q.state_dict())
+    params = [p for p in model.encoder_q.parameters() if p.requires_grad]
+    opt = torch.optim.SGD(params, lr=base, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    print(variant, "lr per step", base, "batch", size, flush=True)
+    start = time.time()
+    for step in range(1, (4 if "which" in variant else steps) + 1):
+        for group in opt.param_groups:
+            group["lr"] = base * min(1.0, 0.001 + step / 10)
+        pairs = batch(ds, step, size)
+        views, key_views = pairs["view1"], pairs["view1" if "same" in variant else "view2"]
+        model.momentum_update()
+        keys = model.encode_keys(key_views["image"], key_views["box"], 2, torch.Generator().manual_seed(step))
+        loss, stats = model(views["image"], views["box"], views["label"], keys)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        model.enqueue(keys, views["label"])
+        if step % 5 == 0 or step == 1 or "which" in variant:
+            print(
+                f"step {step:3d} loss {loss.item():.2f} acc {stats['acc_p2'].item():.2f} "
+                f"std {stats['std_p2'].item():.4f} ({time.time() - start:.0f}s)",
+                flush=True,
+            )
+    if "which" in variant:
+        views = batch(ds, 9)["view1"]
+        with torch.no_grad():
+            keys = model.encode_keys(views["image"], views["box"], 2, torch.Generator().manual_seed(9))
+        trained = copy.deepcopy(model.encoder_q.state_dict())
+        print(f"trained: positive cosine {positive_cosine(model, views, keys):.3f}")
+        for module in sorted({".".join(name.split(".")[:3]) for name in trained}):
+            model.encoder_q.load_state_dict(
+                {n: initial[n] if n == module or n.startswith(module + ".") else t for n, t in trained.items()}
+            )
+            print(f"initial {module}: positive cosine {positive_cosine(model, views, keys):.3f}")
+        model.encoder_q.load_state_dict(initial)
+        print(f"all initial: positive cosine {positive_cosine(model, views, keys):.3f}")
+
+
+if __name__ == "__main__":
+    main()
