@@ -118,7 +118,7 @@ class PretrainOptim(OptimConfig):
         ge=0.0,
         le=1.0,
         description="the embedding head's lr as a share of the backbone's (0: the head stays at its random "
-        "init); below 1 the backbone can take large steps without the head collapsing to one vector",
+        "init); for studying the head's collapse, which a lower share delays (docs/real-scans.md)",
     )
 
 

@@ -192,8 +192,8 @@ class PretrainTask(Task):
             self.collapse_reported = True
             log.warning(
                 "step %d: the embedding head has collapsed (std %.4f < %.2f): it maps every box to nearly one "
-                "vector, so the contrastive accuracy no longer measures learning; lower optim.head_lr_factor "
-                "(the head's share of the lr) or optim.lr (docs/real-scans.md)",
+                "vector, so the contrastive accuracy no longer measures learning; a lower optim.lr or "
+                "optim.head_lr_factor delays it (what was measured: docs/real-scans.md)",
                 engine.step,
                 row["std"],
                 COLLAPSED_STD,
