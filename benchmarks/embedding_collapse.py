@@ -10,7 +10,7 @@ collapsed), the effective rank of the centred embeddings, the mean cosine distan
 the other-class views. Prints one JSON object.
 
     python benchmarks/embedding_collapse.py CKPT [CKPT ...] --labelled VAL.json --images VAL_DIR \
-        --backgrounds BG_DIR [--regions regions.json] [--pairs 96]
+        --backgrounds BG_DIR [--regions regions.json] [--pairs 96] [--composition 0.25 0.65]
 """
 
 from __future__ import annotations
@@ -84,6 +84,9 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=96)
     parser.add_argument("--width", type=int, default=256, help="background width of the pairs")
     parser.add_argument("--seed", type=int, default=777)
+    parser.add_argument(
+        "--composition", type=float, nargs=2, default=(0.25, 0.65), help="paste opacity range of the pairs"
+    )
     args = parser.parse_args()
     sampler, manifest = build_sampler(
         "segloc",
@@ -93,7 +96,7 @@ def main() -> None:
         args.seed,
         args.regions,
         args.background_glob,
-        SegLocConfig(target_width=args.width),
+        SegLocConfig(target_width=args.width, composition=tuple(args.composition)),
         refine_boxes=True,
     )
     batch = collate_pairs([pair_item(sampler(i)) for i in range(args.pairs)])
