@@ -14,10 +14,10 @@ the contrastive top-1 and the collapse monitor (``std`` of level p2) every 5 ste
   cosine (level p2) on a fresh batch: which module's change lost the positives;
 - anything else (e.g. ``base``): the config's head.
 
-    python head_screen.py RUN/pretrain/segloc/config.yaml VARIANT LR STEPS [BATCH]
+    python head_screen.py RUN/pretrain/segloc/config.yaml VARIANT LR STEPS [BATCH] [KEY=VALUE ...]
 
 BATCH (default 16) pairs per step; the pairs are the config's, in order (the queues' first keys come from
-pairs 640-1039, so a larger batch needs ``noprefill``).
+pairs 640-1039, so a larger batch needs ``noprefill``). KEY=VALUE overrides a config key, as ``--set``.
 """
 
 from __future__ import annotations
@@ -49,9 +49,10 @@ def positive_cosine(model, views: dict, keys: dict) -> float:
 
 def main() -> None:
     config_path, variant, base, steps = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
-    size = int(sys.argv[5]) if len(sys.argv) > 5 else 16
+    extra = sys.argv[5:]
+    size = int(extra.pop(0)) if extra and "=" not in extra[0] else 16
     torch.set_num_threads(1)
-    config = load_config(config_path, PretrainConfig, ["data.workers=0"])
+    config = load_config(config_path, PretrainConfig, ["data.workers=0", *extra])
     ds, classes = build_pairs(config.data, 5)
     torch.manual_seed(0)
     model = build_model(config, classes, white_value()).train()
