@@ -7,6 +7,8 @@ the contrastive top-1 and the collapse monitor (``std`` of level p2) every 5 ste
 
 - ``xavier``: InsLoc's reference head init (fc layers Xavier-uniform, zero biases; projection N(0, 0.01));
 - ``fcbn``: BatchNorm1d after each of the two fully-connected layers;
+- ``center``: no ReLU after the head's last convolution (fc1's input then centred per channel);
+- ``noconv1``: the trunk's first convolution frozen;
 - ``outbn``: BatchNorm1d (no affine) on the 128-d projection, before the L2 normalisation;
 - ``same``: the key is made from the query's own view (a trivially solvable pretext);
 - ``noprefill``: random queues (InsLoc's), not the 25 batches of keys it otherwise enqueues first;
@@ -69,6 +71,8 @@ def main() -> None:
         head.fcs = nn.Sequential(
             fc1, nn.BatchNorm1d(fc1.out_features), nn.ReLU(), fc2, nn.BatchNorm1d(fc2.out_features), nn.ReLU()
         )
+    if "center" in variant:
+        head.convs[-1].act = nn.Identity()
     if "outbn" in variant:
         head.proj = nn.Sequential(head.proj, nn.BatchNorm1d(head.proj.out_features, affine=False))
     model.encoder_k = copy.deepcopy(model.encoder_q).requires_grad_(False)
@@ -78,6 +82,8 @@ def main() -> None:
                 views = batch(ds, s)["view2"]
                 keys = model.encode_keys(views["image"], views["box"], 2, torch.Generator().manual_seed(s))
                 model.enqueue(keys, views["label"])
+    if "noconv1" in variant:
+        model.encoder_q.backbone.body.conv1.requires_grad_(False)
     initial = copy.deepcopy(model.encoder_q.state_dict())
     params = [p for p in model.encoder_q.parameters() if p.requires_grad]
     opt = torch.optim.SGD(params, lr=base, momentum=0.9, nesterov=True, weight_decay=1e-4)
