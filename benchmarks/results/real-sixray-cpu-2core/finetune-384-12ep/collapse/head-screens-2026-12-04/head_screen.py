@@ -19,12 +19,15 @@ the contrastive top-1 and the collapse monitor (``std`` of level p2) every 5 ste
     python head_screen.py RUN/pretrain/segloc/config.yaml VARIANT LR STEPS [BATCH] [KEY=VALUE ...]
 
 BATCH (default 16) pairs per step; the pairs are the config's, in order (the queues' first keys come from
-pairs 640-1039, so a larger batch needs ``noprefill``). KEY=VALUE overrides a config key, as ``--set``.
+pairs 640-1039, so a larger batch needs ``noprefill``). KEY=VALUE overrides a config key, as ``--set``;
+``save=PATH`` writes the query encoder's backbone there at the end (``segloc probe`` reads it). The
+environment variable ``THREADS`` sets torch's threads (default 1).
 """
 
 from __future__ import annotations
 
 import copy
+import os
 import sys
 import time
 
@@ -32,6 +35,7 @@ import torch
 from torch import nn
 
 from segloc.config import load_config
+from segloc.models import save_backbone
 from segloc.pretrain.builder import build_model
 from segloc.pretrain.config import PretrainConfig
 from segloc.pretrain.data import build_pairs
@@ -53,7 +57,9 @@ def main() -> None:
     config_path, variant, base, steps = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
     extra = sys.argv[5:]
     size = int(extra.pop(0)) if extra and "=" not in extra[0] else 16
-    torch.set_num_threads(1)
+    save = next((item.split("=", 1)[1] for item in extra if item.startswith("save=")), None)
+    extra = [item for item in extra if not item.startswith("save=")]
+    torch.set_num_threads(int(os.environ.get("THREADS", "1")))
     config = load_config(config_path, PretrainConfig, ["data.workers=0", *extra])
     ds, classes = build_pairs(config.data, 5)
     torch.manual_seed(0)
@@ -107,6 +113,9 @@ def main() -> None:
                 f"std {stats['std_p2'].item():.4f} ({time.time() - start:.0f}s)",
                 flush=True,
             )
+    if save:
+        save_backbone(model.encoder_q.backbone, save)
+        print("saved", save, flush=True)
     if "which" in variant:
         views = batch(ds, 9)["view1"]
         with torch.no_grad():
