@@ -53,17 +53,8 @@ def positive_cosine(model, views: dict, keys: dict) -> float:
         return float((model.encoder_q(views["image"], views["box"])["p2"] * keys["p2"]).sum(1).mean())
 
 
-def main() -> None:
-    config_path, variant, base, steps = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
-    extra = sys.argv[5:]
-    size = int(extra.pop(0)) if extra and "=" not in extra[0] else 16
-    save = next((item.split("=", 1)[1] for item in extra if item.startswith("save=")), None)
-    extra = [item for item in extra if not item.startswith("save=")]
-    torch.set_num_threads(int(os.environ.get("THREADS", "1")))
-    config = load_config(config_path, PretrainConfig, ["data.workers=0", *extra])
-    ds, classes = build_pairs(config.data, 5)
-    torch.manual_seed(0)
-    model = build_model(config, classes, white_value()).train()
+def apply_variant(model, variant: str) -> None:
+    """Change the query encoder's head as VARIANT says, then copy it into the key encoder."""
     head = model.encoder_q.head
     if "xavier" in variant:
         for layer in head.fcs:
@@ -82,12 +73,31 @@ def main() -> None:
     if "outbn" in variant:
         head.proj = nn.Sequential(head.proj, nn.BatchNorm1d(head.proj.out_features, affine=False))
     model.encoder_k = copy.deepcopy(model.encoder_q).requires_grad_(False)
+
+
+def prefill(model, ds) -> None:
+    """Fill the queues with the keys of batches 40-64 (pairs 640-1039), as the pretraining's initialisation."""
+    with torch.no_grad():
+        for s in range(40, 65):
+            views = batch(ds, s)["view2"]
+            keys = model.encode_keys(views["image"], views["box"], 2, torch.Generator().manual_seed(s))
+            model.enqueue(keys, views["label"])
+
+
+def main() -> None:
+    config_path, variant, base, steps = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+    extra = sys.argv[5:]
+    size = int(extra.pop(0)) if extra and "=" not in extra[0] else 16
+    save = next((item.split("=", 1)[1] for item in extra if item.startswith("save=")), None)
+    extra = [item for item in extra if not item.startswith("save=")]
+    torch.set_num_threads(int(os.environ.get("THREADS", "1")))
+    config = load_config(config_path, PretrainConfig, ["data.workers=0", *extra])
+    ds, classes = build_pairs(config.data, 5)
+    torch.manual_seed(0)
+    model = build_model(config, classes, white_value()).train()
+    apply_variant(model, variant)
     if "noprefill" not in variant:
-        with torch.no_grad():
-            for s in range(40, 65):
-                views = batch(ds, s)["view2"]
-                keys = model.encode_keys(views["image"], views["box"], 2, torch.Generator().manual_seed(s))
-                model.enqueue(keys, views["label"])
+        prefill(model, ds)
     if "noconv1" in variant:
         model.encoder_q.backbone.body.conv1.requires_grad_(False)
     initial = copy.deepcopy(model.encoder_q.state_dict())

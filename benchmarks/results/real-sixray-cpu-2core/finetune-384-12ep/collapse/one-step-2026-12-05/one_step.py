@@ -24,10 +24,9 @@ import sys
 from pathlib import Path
 
 import torch
-from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "head-screens-2026-12-04"))
-from head_screen import batch  # noqa: E402
+from head_screen import apply_variant, batch, prefill  # noqa: E402
 
 from segloc.config import load_config  # noqa: E402
 from segloc.pretrain.builder import build_model  # noqa: E402
@@ -45,21 +44,9 @@ def main() -> None:
     ds, classes = build_pairs(config.data, 5)
     torch.manual_seed(0)
     model = build_model(config, classes, white_value()).train()
+    apply_variant(model, variant)
+    prefill(model, ds)
     head = model.encoder_q.head
-    if "center" in variant:
-        head.convs[-1].act = nn.Identity()
-    if "fcbn" in variant:
-        fc1, fc2 = head.fcs[0], head.fcs[2]
-        bn1, bn2 = nn.BatchNorm1d(fc1.out_features), nn.BatchNorm1d(fc2.out_features)
-        head.fcs = nn.Sequential(fc1, bn1, nn.ReLU(), fc2, bn2, nn.ReLU())
-    if "outbn" in variant:
-        head.proj = nn.Sequential(head.proj, nn.BatchNorm1d(head.proj.out_features, affine=False))
-    model.encoder_k = copy.deepcopy(model.encoder_q).requires_grad_(False)
-    with torch.no_grad():
-        for s in range(40, 65):
-            views = batch(ds, s)["view2"]
-            keys = model.encode_keys(views["image"], views["box"], 2, torch.Generator().manual_seed(s))
-            model.enqueue(keys, views["label"])
     pairs = batch(ds, 1)
     views, key_views = pairs["view1"], pairs["view1" if "same" in variant else "view2"]
     with torch.no_grad():
