@@ -53,6 +53,16 @@ def positive_cosine(model, views: dict, keys: dict) -> float:
         return float((model.encoder_q(views["image"], views["box"])["p2"] * keys["p2"]).sum(1).mean())
 
 
+def modules(names) -> list[str]:
+    """The modules (first three name parts, e.g. ``backbone.body.layer1``) that parameters ``names`` belong to."""
+    return sorted({".".join(name.split(".")[:3]) for name in names})
+
+
+def inside(name: str, module: str | None) -> bool:
+    """Whether parameter ``name`` belongs to ``module`` (every parameter when None)."""
+    return module is None or name == module or name.startswith(module + ".")
+
+
 def apply_variant(model, variant: str) -> None:
     """Change the query encoder's head as VARIANT says, then copy it into the key encoder."""
     head = model.encoder_q.head
@@ -132,10 +142,8 @@ def main() -> None:
             keys = model.encode_keys(views["image"], views["box"], 2, torch.Generator().manual_seed(9))
         trained = copy.deepcopy(model.encoder_q.state_dict())
         print(f"trained: positive cosine {positive_cosine(model, views, keys):.3f}")
-        for module in sorted({".".join(name.split(".")[:3]) for name in trained}):
-            model.encoder_q.load_state_dict(
-                {n: initial[n] if n == module or n.startswith(module + ".") else t for n, t in trained.items()}
-            )
+        for module in modules(trained):
+            model.encoder_q.load_state_dict({n: initial[n] if inside(n, module) else t for n, t in trained.items()})
             print(f"initial {module}: positive cosine {positive_cosine(model, views, keys):.3f}")
         model.encoder_q.load_state_dict(initial)
         print(f"all initial: positive cosine {positive_cosine(model, views, keys):.3f}")

@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "head-screens-2026-12-04"))
-from head_screen import apply_variant, batch, prefill  # noqa: E402
+from head_screen import apply_variant, batch, inside, modules, prefill  # noqa: E402
 
 from segloc.config import load_config  # noqa: E402
 from segloc.pretrain.builder import build_model  # noqa: E402
@@ -70,10 +70,6 @@ def main() -> None:
         flush=True,
     )
 
-    def inside(name: str, module: str | None) -> bool:
-        """Whether parameter ``name`` belongs to ``module`` (every parameter when None)."""
-        return module is None or name == module or name.startswith(module + ".")
-
     def step_loss(lr: float, module: str | None = None) -> tuple[float, float]:
         """The batch's loss and ``std`` after one step of ``-lr * grad`` on ``module``'s parameters."""
         model.encoder_q.load_state_dict(initial)
@@ -89,7 +85,7 @@ def main() -> None:
         print(f"  lr {lr:8.5f}: loss {loss:8.3f} (change {loss - loss0.item():+.3f}) std {std:.3f}", flush=True)
     if "which" in variant:
         lr = 3e-4
-        for module in sorted({".".join(n.split(".")[:3]) for n, _ in named}):
+        for module in modules(n for n, _ in named):
             squared = sum(float(gr.pow(2).sum()) for (n, _), gr in zip(named, grads) if inside(n, module))
             loss, _ = step_loss(lr, module)
             change = loss - loss0.item()
