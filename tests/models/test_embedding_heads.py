@@ -1,4 +1,4 @@
-"""RoI and global embedding heads: unit-norm outputs, RoIAlign equals torchvision's, level batching."""
+"""RoI and global embedding heads: unit-norm outputs, RoIAlign equals torchvision's, level batching, spread head."""
 
 from __future__ import annotations
 
@@ -52,6 +52,38 @@ def test_head_layout_matches_insloc() -> None:
     assert len(head.convs) == 4 and all(block.conv.kernel_size == (3, 3) for block in head.convs)
     assert [m.out_features for m in head.fcs if hasattr(m, "out_features")] == [1024, 1024]
     assert head.fcs[0].in_features == 256 * 7 * 7 and head.proj.out_features == 128
+
+
+def mean_cosine(embeddings: torch.Tensor) -> float:
+    """Mean cosine between different rows of unit vectors."""
+    n = len(embeddings)
+    return float(((embeddings @ embeddings.T).sum() - n) / (n * n - n))
+
+
+def test_centred_batch_normalised_head_spreads_embeddings_the_insloc_head_bunches(
+    feats: dict[str, torch.Tensor],
+) -> None:
+    boxes = [torch.tensor([[8.0 * i, 5.0 * i, 40.0 + 8 * i, 50.0 + 4 * i] for i in range(8)])] * 2
+    torch.manual_seed(0)
+    insloc = RoIEmbeddingHead().train()
+    torch.manual_seed(0)
+    spread = RoIEmbeddingHead(centred=True, fc_norm=True, out_norm=True).train()
+    with torch.no_grad():
+        bunched, centred = insloc(feats, boxes)["p3"], spread(feats, boxes)["p3"]
+    assert mean_cosine(bunched) > 0.5
+    assert mean_cosine(centred) < 0.5 * mean_cosine(bunched)
+    torch.testing.assert_close(centred.norm(dim=1), torch.ones(16))
+
+
+def test_spread_head_layout_and_insloc_state_dict_unchanged() -> None:
+    insloc, spread = RoIEmbeddingHead(), RoIEmbeddingHead(centred=True, fc_norm=True, out_norm=True)
+    assert all(isinstance(block.act, torch.nn.ReLU) for block in insloc.convs)
+    assert isinstance(spread.convs[-1].act, torch.nn.Identity)
+    assert all(isinstance(block.act, torch.nn.ReLU) for block in spread.convs[:-1])
+    assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in spread.fcs) == 2
+    assert isinstance(spread.out_norm, torch.nn.BatchNorm1d) and not spread.out_norm.affine
+    keys = set(insloc.state_dict())
+    assert {"fcs.0.weight", "fcs.2.weight", "proj.weight"} <= keys and not any("out_norm" in k for k in keys)
 
 
 def test_global_head_dims_from_arch_and_unit_norm() -> None:

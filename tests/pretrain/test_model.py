@@ -1,10 +1,11 @@
-"""The contrastive model: gradients, momentum update, class-queue negatives, shuffle-BN, accumulation."""
+"""The contrastive model: gradients, momentum update, class-queue negatives, shuffle-BN, accumulation, spread head."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 from pretrain_fakes import FakePairs, tiny_config
+from pydantic import ValidationError
 
 from segloc.pretrain.builder import build_model, embedding_std
 from segloc.synthesis.dataset import collate_pairs
@@ -106,3 +107,14 @@ def test_accumulation_equals_full_batch_without_batch_statistics(batch: dict) ->
     assert total == pytest.approx(loss.item(), rel=1e-5)
     for (name, a), b in zip(full.encoder_q.named_parameters(), accum.encoder_q.parameters()):
         assert torch.allclose(a.grad, b.grad, rtol=1e-3, atol=1e-6), name
+
+
+def test_spread_head_options_train_the_roi_head_and_are_refused_for_moco(batch: dict) -> None:
+    spread = ("head.centred=true", "head.fc_norm=true", "head.out_norm=true")
+    model = model_for("segloc", *spread)
+    loss, stats = loss_of(model, batch)
+    loss.backward()
+    assert all(p.grad is not None for p in model.encoder_q.head.parameters())
+    assert all(float(stats[f"std_{lv}"]) > 0.5 for lv in ("p2", "p3", "p4", "p5"))
+    with pytest.raises(ValidationError, match=r"head\.fc_norm"):
+        tiny_config("moco", "head.fc_norm=true")

@@ -20,6 +20,10 @@ class RoIEmbeddingHead(nn.Module):
     ReLU) -> fc 1024 -> ReLU -> fc 1024 -> ReLU -> fc 128 -> L2 normalise. With ``batch_levels``
     all levels go through the head in one call (faster; BatchNorm then sees all levels' RoIs
     together); without it each level is its own call, as in the InsLoc reference.
+
+    Three changes keep the embeddings from collapsing onto one direction (docs/real-scans.md):
+    ``centred`` drops the last conv's ReLU, ``fc_norm`` puts BatchNorm after each fc, ``out_norm``
+    puts a BatchNorm without affine on the projection, before the L2 normalisation.
     """
 
     def __init__(
@@ -34,6 +38,9 @@ class RoIEmbeddingHead(nn.Module):
         norm: str = "bn",
         sampling_ratio: int = 2,
         batch_levels: bool = True,
+        centred: bool = False,
+        fc_norm: bool = False,
+        out_norm: bool = False,
     ) -> None:
         super().__init__()
         self.levels = check_levels(levels)
@@ -42,18 +49,24 @@ class RoIEmbeddingHead(nn.Module):
         self.batch_levels = batch_levels
         self.convs = nn.Sequential(
             *(
-                ConvNorm(in_channels if i == 0 else conv_channels, conv_channels, 3, norm, relu=True)
+                ConvNorm(
+                    in_channels if i == 0 else conv_channels,
+                    conv_channels,
+                    3,
+                    norm,
+                    relu=not (centred and i == num_convs - 1),
+                )
                 for i in range(num_convs)
             )
         )
         width = conv_channels if num_convs else in_channels
-        self.fcs = nn.Sequential(
-            nn.Linear(width * roi_size * roi_size, fc_dim),
-            nn.ReLU(inplace=True),
-            nn.Linear(fc_dim, fc_dim),
-            nn.ReLU(inplace=True),
-        )
+        batch_norm = nn.SyncBatchNorm if norm == "syncbn" else nn.BatchNorm1d
+        fc_layers: list[nn.Module] = []
+        for fc_in in (width * roi_size * roi_size, fc_dim):
+            fc_layers += [nn.Linear(fc_in, fc_dim), *([batch_norm(fc_dim)] if fc_norm else []), nn.ReLU(inplace=True)]
+        self.fcs = nn.Sequential(*fc_layers)
         self.proj = nn.Linear(fc_dim, out_dim)
+        self.out_norm = batch_norm(out_dim, affine=False) if out_norm else nn.Identity()
 
     def pool(self, features: Mapping[str, Tensor], boxes: Sequence[Tensor]) -> dict[str, Tensor]:
         """RoIAlign of the boxes (image coordinates, one [N_i, 4] tensor per image) on each level."""
@@ -72,7 +85,7 @@ class RoIEmbeddingHead(nn.Module):
 
     def embed(self, rois: Tensor) -> Tensor:
         """Shared head on pooled RoIs [M, C, 7, 7] -> unit-norm embeddings [M, out_dim]."""
-        return F.normalize(self.proj(self.fcs(self.convs(rois).flatten(1))), dim=1)
+        return F.normalize(self.out_norm(self.proj(self.fcs(self.convs(rois).flatten(1)))), dim=1)
 
     def forward(self, features: Mapping[str, Tensor], boxes: Sequence[Tensor]) -> dict[str, Tensor]:
         """Embeddings per level: ``{level: [sum N_i, out_dim]}``, rows in box order."""

@@ -195,6 +195,9 @@ def build_model(
                 out_dim=head.dim,
                 norm=head.norm,
                 batch_levels=head.batch_levels,
+                centred=head.centred,
+                fc_norm=head.fc_norm,
+                out_norm=head.out_norm,
             ),
         )
     if config.method == "segloc":

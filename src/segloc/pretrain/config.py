@@ -34,6 +34,8 @@ class HeadConfig(Config):
 
     ``levels``: pyramid levels the RoI head pools and embeds, one loss and queue each (default:
     all of the backbone's; e.g. P2-P5 as InsLoc while the backbone also makes P6 for SDANet).
+    ``centred``, ``fc_norm``, ``out_norm``: the RoI head's changes against the collapse of its
+    embeddings (models/heads.py); all three false is InsLoc's head.
     """
 
     levels: list[str] | None = None
@@ -43,6 +45,9 @@ class HeadConfig(Config):
     fc_dim: int = Field(1024, gt=0)
     norm: Literal["bn", "syncbn", "gn"] = "bn"
     batch_levels: bool = True
+    centred: bool = Field(False, description="RoI head: no ReLU after the last conv (fc1's input then centred)")
+    fc_norm: bool = Field(False, description="RoI head: BatchNorm after each fully-connected layer")
+    out_norm: bool = Field(False, description="RoI head: BatchNorm (no affine) on the projection, before L2")
 
 
 class ContrastConfig(Config):
@@ -158,4 +163,7 @@ class PretrainConfig(Config):
             )
         if self.method == "segloc" and self.data.source == "synthesis" and self.data.pairs != "segloc":
             raise ValueError("method 'segloc' needs class-labelled pairs: set data.pairs to 'segloc'")
+        roi_only = [key for key in ("centred", "fc_norm", "out_norm") if getattr(self.head, key)]
+        if self.method == "moco" and roi_only:
+            raise ValueError(f"head.{roi_only[0]} changes the RoI head; method 'moco' has the global MLP head")
         return self
