@@ -6,10 +6,10 @@ the contrastive top-1 and the collapse monitor (``std`` of level p2) every 5 ste
 '-'-joined set of:
 
 - ``xavier``: InsLoc's reference head init (fc layers Xavier-uniform, zero biases; projection N(0, 0.01));
-- ``fcbn``: BatchNorm1d after each of the two fully-connected layers;
-- ``center``: no ReLU after the head's last convolution (fc1's input then centred per channel);
+- ``fcbn``: BatchNorm1d after each of the two fully-connected layers (``head.fc_norm``);
+- ``center``: no ReLU after the head's last convolution, fc1's input then centred per channel (``head.centred``);
 - ``noconv1``: the trunk's first convolution frozen;
-- ``outbn``: BatchNorm1d (no affine) on the 128-d projection, before the L2 normalisation;
+- ``outbn``: BatchNorm1d (no affine) on the 128-d projection, before the L2 normalisation (``head.out_norm``);
 - ``same``: the key is made from the query's own view (a trivially solvable pretext);
 - ``noprefill``: random queues (InsLoc's), not the 25 batches of keys it otherwise enqueues first;
 - ``which``: after 4 steps, put each module's initial weights back in turn and print the positive
@@ -63,8 +63,14 @@ def inside(name: str, module: str | None) -> bool:
     return module is None or name == module or name.startswith(module + ".")
 
 
+def head_overrides(variant: str) -> list[str]:
+    """The product's head options (``head.*`` config keys) that VARIANT's ``center``, ``fcbn``, ``outbn`` name."""
+    options = {"center": "head.centred", "fcbn": "head.fc_norm", "outbn": "head.out_norm"}
+    return [f"{key}=true" for part, key in options.items() if part in variant.split("-")]
+
+
 def apply_variant(model, variant: str) -> None:
-    """Change the query encoder's head as VARIANT says, then copy it into the key encoder."""
+    """Give the query encoder's head InsLoc's reference init when VARIANT says ``xavier``, then copy it into the key encoder."""
     head = model.encoder_q.head
     if "xavier" in variant:
         for layer in head.fcs:
@@ -73,15 +79,6 @@ def apply_variant(model, variant: str) -> None:
                 nn.init.zeros_(layer.bias)
         nn.init.normal_(head.proj.weight, 0, 0.01)
         nn.init.zeros_(head.proj.bias)
-    if "fcbn" in variant:
-        fc1, fc2 = head.fcs[0], head.fcs[2]
-        head.fcs = nn.Sequential(
-            fc1, nn.BatchNorm1d(fc1.out_features), nn.ReLU(), fc2, nn.BatchNorm1d(fc2.out_features), nn.ReLU()
-        )
-    if "center" in variant:
-        head.convs[-1].act = nn.Identity()
-    if "outbn" in variant:
-        head.proj = nn.Sequential(head.proj, nn.BatchNorm1d(head.proj.out_features, affine=False))
     model.encoder_k = copy.deepcopy(model.encoder_q).requires_grad_(False)
 
 
@@ -101,7 +98,7 @@ def main() -> None:
     save = next((item.split("=", 1)[1] for item in extra if item.startswith("save=")), None)
     extra = [item for item in extra if not item.startswith("save=")]
     torch.set_num_threads(int(os.environ.get("THREADS", "1")))
-    config = load_config(config_path, PretrainConfig, ["data.workers=0", *extra])
+    config = load_config(config_path, PretrainConfig, ["data.workers=0", *head_overrides(variant), *extra])
     ds, classes = build_pairs(config.data, 5)
     torch.manual_seed(0)
     model = build_model(config, classes, white_value()).train()

@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "head-screens-2026-12-04"))
-from head_screen import apply_variant, batch, inside, modules, prefill  # noqa: E402
+from head_screen import apply_variant, batch, head_overrides, inside, modules, prefill  # noqa: E402
 
 from segloc.config import load_config  # noqa: E402
 from segloc.pretrain.builder import build_model  # noqa: E402
@@ -40,7 +40,7 @@ LRS = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.075)
 def main() -> None:
     config_path, variant = sys.argv[1], sys.argv[2]
     torch.set_num_threads(int(sys.argv[3]) if len(sys.argv) > 3 else 2)
-    config = load_config(config_path, PretrainConfig, ["data.workers=0"])
+    config = load_config(config_path, PretrainConfig, ["data.workers=0", *head_overrides(variant)])
     ds, classes = build_pairs(config.data, 5)
     torch.manual_seed(0)
     model = build_model(config, classes, white_value()).train()
