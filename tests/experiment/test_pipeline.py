@@ -14,6 +14,7 @@ from segloc.errors import ConfigError, SeglocError
 from segloc.experiment import ExperimentConfig, find_config, run_experiment
 from segloc.experiment.pipeline import Experiment
 from segloc.experiment.report import plateau_notes
+from segloc.pretrain.config import PretrainConfig
 
 
 def _config(generated_tiny, tmp_path, tiny, methods=("segloc", "insloc")) -> ExperimentConfig:
@@ -69,8 +70,16 @@ def test_demo_pipeline_end_to_end(generated_tiny, tmp_path, tiny_overrides):
         report["total_seconds"]
         > report["stages"]["pretrain/segloc"]["seconds"] + report["stages"]["finetune/random"]["seconds"]
     )
+    assert 0 < report["elapsed_seconds"]
+    assert set(report["pretext"]) == {"segloc", "insloc"}
+    for method, entry in report["pretext"].items():
+        pre = load_config(run / "pretrain" / method / "config.yaml", PretrainConfig)
+        levels = len(pre.head.levels or pre.backbone.fpn_levels)
+        assert math.isclose(entry["chance"], levels * math.log(1 + pre.contrast.queue_size))
+        assert entry["steps"] == pre.train.steps and 0.0 <= entry["acc"] <= 1.0 and entry["std"] >= 0.0
     text = (run / "report.md").read_text()
-    assert "| segloc |" in text and "## Table 1" in text and "## kNN probe" in text and "Total wall time" in text
+    assert "| segloc |" in text and "## Table 1" in text and "## kNN probe" in text
+    assert "Sum of the stages' wall times" in text and "| method | steps | loss | chance |" in text
     assert "## Box AP50 per class" in text and report["per_class"]
     assert all(set(entry) == {"random", "segloc", "insloc"} for entry in report["per_class"].values())
     assert (run / "pretrain" / "segloc" / "backbone.safetensors").is_file()

@@ -1,11 +1,14 @@
 """The experiment report's summaries: probe (box-weighted means, class means) and box AP50 per class,
-each with its difference to random init."""
+each with its difference to random init; the pretext's loss against chance and the collapse monitor."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from segloc.experiment.report import class_summary, probe_summary
+from segloc.experiment.report import class_summary, pretext_summary, probe_summary
+from segloc.pretrain.config import PretrainConfig
 
 
 def _split(top1: float, class_mean: float | None, boxes: int) -> dict:
@@ -57,3 +60,28 @@ def test_class_summary_averages_splits_then_runs_and_compares_to_random() -> Non
 def test_class_summary_without_random_init_gives_no_difference() -> None:
     out = class_summary({"segloc": _splits(val={"Gun": 0.5})}, {"segloc": "segloc"}, ["val"])
     assert out == {"Gun": {"segloc": {"runs": 1, "mean": 0.5, "spread": None, "vs_random": None}}}
+
+
+def _pretrain_config(method: str, queue_size: int) -> PretrainConfig:
+    data = {"source": "shards", "shards": "pairs", "pairs": "segloc" if method == "segloc" else "insloc"}
+    return PretrainConfig.model_validate({"method": method, "contrast": {"queue_size": queue_size}, "data": data})
+
+
+def test_pretext_summary_reads_the_last_fifth_against_chance_and_flags_a_collapse() -> None:
+    steps = range(10, 101, 10)
+    curves = {
+        "segloc": {
+            "loss": [(s, 30.0 if s < 80 else 11.1) for s in steps],
+            "acc": [(s, 0.5) for s in steps],
+            "std": [(s, 0.8) for s in steps],
+        },
+        "moco": {"loss": [(s, 7.0) for s in steps], "std": [(s, 0.8 if s < 80 else 0.01) for s in steps]},
+    }
+    configs = {"segloc": _pretrain_config("segloc", 256), "moco": _pretrain_config("moco", 1023)}
+    out = pretext_summary(curves, configs)
+    segloc, moco = out["segloc"], out["moco"]
+    assert segloc["steps"] == 100 and math.isclose(segloc["chance"], 4 * math.log(257))
+    assert math.isclose(segloc["loss"], 11.1) and math.isclose(segloc["below_chance"], 0.5, abs_tol=0.001)
+    assert segloc["acc"] == pytest.approx(0.5) and not segloc["collapsed"]
+    assert math.isclose(moco["chance"], math.log(1024)) and moco["collapsed"] and moco["acc"] is None
+    assert moco["below_chance"] == pytest.approx(1 - 7.0 / math.log(1024))

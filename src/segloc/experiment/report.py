@@ -4,8 +4,10 @@ budget, curves, galleries, timings. It only reads the files the other stages wro
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
+from segloc.config import load_config
 from segloc.engine.logger import read_metrics
 from segloc.evaluation.report import (
     BASELINE,
@@ -18,6 +20,8 @@ from segloc.evaluation.report import (
 )
 from segloc.experiment.budget import budget_series, loss_trend, plot_budget_series
 from segloc.experiment.layout import RunLayout
+from segloc.pretrain.builder import COLLAPSED_STD, chance_loss
+from segloc.pretrain.config import PretrainConfig
 
 
 def _vs_random(value: float | None, base: float | None, init: str) -> float | None:
@@ -151,6 +155,64 @@ def probe_summary(probe: dict) -> dict:
         for key in ("mean", "class_mean"):
             entry[f"{key}_vs_random"] = _vs_random(entry[key], base.get(key), init)
     return out
+
+
+def _elapsed(stages: dict) -> float | None:
+    """Seconds from the earliest stage start (its finish minus its duration) to the latest finish."""
+    spans = []
+    for s in stages.values():
+        if s.get("finished") and s.get("seconds") is not None:
+            end = datetime.strptime(s["finished"], "%Y-%m-%d %H:%M:%S").timestamp()
+            spans.append((end - s["seconds"], end))
+    return max(e for _, e in spans) - min(b for b, _ in spans) if spans else None
+
+
+def _tail_mean(series: list[tuple[int, float]], start: float) -> float | None:
+    """Mean of the values logged at steps >= ``start`` (None when there are none)."""
+    values = [v for step, v in series if step >= start]
+    return sum(values) / len(values) if values else None
+
+
+def pretext_summary(curves: dict[str, dict], configs: dict[str, PretrainConfig]) -> dict:
+    """Per method, loss, contrastive top-1 and ``std`` averaged over the last fifth of the logged steps,
+    beside the loss at chance: whether the pretext was learned with the head still spread."""
+    out = {}
+    for method, series in curves.items():
+        if not series.get("loss"):
+            continue
+        steps = series["loss"][-1][0]
+        loss, chance = _tail_mean(series["loss"], 0.8 * steps), chance_loss(configs[method])
+        std = _tail_mean(series.get("std", []), 0.8 * steps)
+        out[method] = {
+            "steps": steps,
+            "loss": loss,
+            "chance": chance,
+            "below_chance": (chance - loss) / chance,
+            "acc": _tail_mean(series.get("acc", []), 0.8 * steps),
+            "std": std,
+            "collapsed": std is not None and std < COLLAPSED_STD,
+        }
+    return out
+
+
+def _pretext_lines(pretext: dict) -> list[str]:
+    """The pretraining table of the report."""
+    lines = [
+        "Means over the last fifth of each run's logged steps. Chance: the loss of a model that cannot tell "
+        "its positive key from the queue's negatives, ln(1 + queue size) per level. A pretext is learned when "
+        f"the loss falls well below chance with `std` held away from 0; below {COLLAPSED_STD} the head has "
+        "collapsed and neither loss nor accuracy measures learning any more (docs/real-scans.md).",
+        "",
+        "| method | steps | loss | chance | below chance | contrastive top-1 | std |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for method, e in pretext.items():
+        std = _fmt(e["std"]) + (" (collapsed)" if e["collapsed"] else "")
+        lines.append(
+            f"| {method} | {e['steps']} | {e['loss']:.2f} | {e['chance']:.2f} | {100 * e['below_chance']:.1f} % "
+            f"| {_fmt(e['acc'])} | {std} |"
+        )
+    return lines + [""]
 
 
 def _fmt(value: float | None, sign: bool = False) -> str:
@@ -296,6 +358,9 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
         for r in runs
         if (layout.finetune_dir(r) / "metrics.csv").is_file()
     }
+    pretext = pretext_summary(
+        pre, {m: load_config(layout.pretrain_dir(m) / "config.yaml", PretrainConfig) for m in pre}
+    )
     pre_png = _plot_curves(pre, ["loss", "acc", "std"], "pretraining", figures / "pretrain_curves.png")
     fine_png = _plot_curves(fine, ["loss"], "fine-tuning", figures / "finetune_curves.png")
     detections = sorted(str(p.relative_to(run)) for p in layout.detections_dir.glob("*.png"))
@@ -397,19 +462,23 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
             for init, e in probe.items()
         ]
         lines.append("")
-    if pre_png:
-        lines += ["## Pretraining", "", "![pretraining curves](figures/pretrain_curves.png)", ""]
+    if pretext or pre_png:
+        lines += ["## Pretraining", ""] + (_pretext_lines(pretext) if pretext else [])
+        lines += ["![pretraining curves](figures/pretrain_curves.png)", ""] if pre_png else []
     if fine_png:
         lines += ["## Fine-tuning", "", "![fine-tuning curves](figures/finetune_curves.png)", ""]
     galleries = sorted(figures.glob("pairs_*.png"))
     if galleries:
         lines += ["## Synthesised pairs", ""] + [f"![{p.stem}](figures/{p.name})" for p in galleries] + [""]
     if detections:
-        lines += ["## Detections on test scans", ""] + [f"![detection]({p})" for p in detections] + [""]
+        scans = "val scans" if real else "test scans"
+        lines += [f"## Detections on {scans}", ""] + [f"![detection]({p})" for p in detections] + [""]
     lines += ["## Stages", "", "| stage | wall time (s) | finished |", "|---|---|---|"]
     lines += [f"| {name} | {s.get('seconds', '-')} | {s.get('finished', '-')} |" for name, s in stages.items()]
     total = sum(s.get("seconds", 0) for s in stages.values())  # "pretrain" etc. only close their sub-stages
-    lines += ["", f"Total wall time of the stages: {total:.0f} s.", ""]
+    elapsed = _elapsed(stages)
+    lines += ["", f"Sum of the stages' wall times: {total:.0f} s (stages run side by side each count)."]
+    lines += [f"From the first stage's start to the last one's end: {elapsed:.0f} s.", ""] if elapsed else [""]
 
     layout.report_md.write_text("\n".join(lines), encoding="utf-8")
     layout.report_json.write_text(
@@ -422,11 +491,13 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
                 "per_init": per_init,
                 "per_class": per_class,
                 "probe": probe,
+                "pretext": pretext,
                 "plateau": plateau,
                 "budgets": series,
                 "table1": table,
                 "stages": {k: {"seconds": v.get("seconds"), "finished": v.get("finished")} for k, v in stages.items()},
                 "total_seconds": total,
+                "elapsed_seconds": elapsed,
                 "figures": sorted(str(p.relative_to(run)) for p in figures.rglob("*.png")),
             },
             indent=1,

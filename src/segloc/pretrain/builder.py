@@ -12,6 +12,7 @@ MoCo v2, InsLoc and SegLoc differ only in what is plugged in:
 from __future__ import annotations
 
 import copy
+import math
 
 import torch
 from torch import Tensor, nn
@@ -24,6 +25,13 @@ from segloc.pretrain.queues import ClassQueues, LevelQueues
 from segloc.pretrain.shuffle import gather_padded, key_order, rank_and_world
 
 COLLAPSED_STD = 0.05  # embedding_std below this: the head maps (nearly) every input to one vector
+
+
+def chance_loss(config: PretrainConfig) -> float:
+    """The logged loss (summed over levels) of a model that cannot tell its positive key from the
+    queue's ``queue_size`` negatives: ln(1 + queue_size) per level; a learned pretext falls well below it."""
+    levels = 1 if config.method == "moco" else len(config.head.levels or config.backbone.fpn_levels)
+    return levels * math.log(1 + config.contrast.queue_size)
 
 
 def embedding_std(embeddings: Tensor) -> Tensor:
