@@ -31,7 +31,7 @@ from segloc.engine.distributed import DistInfo
 from segloc.engine.loop import Engine, Task, TrainingDiverged, launch
 from segloc.errors import ConfigError, log
 from segloc.models import convert_to_syncbn
-from segloc.pretrain.builder import COLLAPSED_STD, ContrastiveModel, build_model
+from segloc.pretrain.builder import COLLAPSED_STD, ContrastiveModel, build_model, chance_loss
 from segloc.pretrain.config import PretrainConfig
 from segloc.pretrain.data import StepBatchSampler, build_pairs, make_loader
 from segloc.pretrain.shuffle import trim_padding
@@ -203,9 +203,10 @@ class PretrainTask(Task):
         if engine.history:
             last = engine.history[-1]
             log.info(
-                "step %d: loss %.4f, contrastive accuracy %.3f, embedding std %.3f; checkpoint %s",
+                "step %d: loss %.4f (chance %.2f), contrastive accuracy %.3f, embedding std %.3f; checkpoint %s",
                 engine.step,
                 last["loss"],
+                chance_loss(self.config),
                 last["acc"],
                 last["std"],
                 engine.checkpoint,
