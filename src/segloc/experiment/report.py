@@ -20,6 +20,7 @@ from segloc.evaluation.report import (
 )
 from segloc.experiment.budget import budget_series, loss_trend, plot_budget_series
 from segloc.experiment.layout import RunLayout
+from segloc.experiment.stages import FINISHED_FORMAT
 from segloc.pretrain.builder import COLLAPSED_STD, chance_loss
 from segloc.pretrain.config import PretrainConfig
 
@@ -162,7 +163,7 @@ def _elapsed(stages: dict) -> float | None:
     spans = []
     for s in stages.values():
         if s.get("finished") and s.get("seconds") is not None:
-            end = datetime.strptime(s["finished"], "%Y-%m-%d %H:%M:%S").timestamp()
+            end = datetime.strptime(s["finished"], FINISHED_FORMAT).timestamp()
             spans.append((end - s["seconds"], end))
     return max(e for _, e in spans) - min(b for b, _ in spans) if spans else None
 
@@ -181,14 +182,15 @@ def pretext_summary(curves: dict[str, dict], configs: dict[str, PretrainConfig])
         if not series.get("loss"):
             continue
         steps = series["loss"][-1][0]
-        loss, chance = _tail_mean(series["loss"], 0.8 * steps), chance_loss(configs[method])
-        std = _tail_mean(series.get("std", []), 0.8 * steps)
+        start = 0.8 * steps
+        loss, chance = _tail_mean(series["loss"], start), chance_loss(configs[method])
+        std = _tail_mean(series.get("std", []), start)
         out[method] = {
             "steps": steps,
             "loss": loss,
             "chance": chance,
             "below_chance": (chance - loss) / chance,
-            "acc": _tail_mean(series.get("acc", []), 0.8 * steps),
+            "acc": _tail_mean(series.get("acc", []), start),
             "std": std,
             "collapsed": std is not None and std < COLLAPSED_STD,
         }

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from segloc.engine.machine import machine_info
 
+FINISHED_FORMAT = "%Y-%m-%d %H:%M:%S"  # local time at which a stage was marked done
+
 
 class StageRecord:
     """Done-markers, wall times and outputs of the stages of one run folder."""
@@ -49,7 +51,7 @@ class StageRecord:
         self.data[name] = {
             "done": True,
             "seconds": round(seconds, 2),
-            "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "finished": time.strftime(FINISHED_FORMAT),
             "machine": machine_info(),
             "outputs": {k: str(v) if isinstance(v, Path) else v for k, v in outputs.items()},
         }
