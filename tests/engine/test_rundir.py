@@ -105,3 +105,13 @@ def test_resume_with_another_config_names_the_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"train\.steps \(10 -> 20\)") as err:
         check_resumed_config(run, {"train": {"steps": 20, "lr": 0.1}, "method": "segloc"})
     assert "lr" not in str(err.value)
+
+
+def test_resume_may_change_threads_workers_and_logging(tmp_path: Path) -> None:
+    run = _started_run(tmp_path / "run")
+    saved = {"train": {"steps": 10, "threads": 1, "log_every": 20}, "data": {"workers": 2, "root": "a"}}
+    (run / "config.yaml").write_text(yaml.safe_dump(saved))
+    changed = {"train": {"steps": 10, "threads": 2, "log_every": 5}, "data": {"workers": 0, "root": "a"}}
+    check_resumed_config(run, changed)
+    with pytest.raises(ConfigError, match=r"data\.root \('a' -> 'b'\)"):
+        check_resumed_config(run, {"train": {"steps": 10, "threads": 2}, "data": {"workers": 0, "root": "b"}})

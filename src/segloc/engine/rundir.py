@@ -30,6 +30,15 @@ from segloc.errors import ConfigError, SeglocError, log
 MARKER = ".segloc-run"
 LOCK = ".segloc-lock"
 CHECKPOINT_DIR = "checkpoints"
+RUNTIME_KEYS = (
+    ("train", "threads"),
+    ("train", "progress"),
+    ("train", "tensorboard"),
+    ("train", "log_every"),
+    ("train", "checkpoint_every"),
+    ("train", "keep_checkpoints"),
+    ("data", "workers"),
+)  # how a run goes on (CPU threads, loader workers, logging), not what it computes: a resume may change them
 
 
 def is_run_dir(path: Path) -> bool:
@@ -141,8 +150,18 @@ def open_run_dir(path: Path | str, resume: bool = False, overwrite: bool = False
         yield path
 
 
+def _computed(config: dict) -> dict:
+    """``config`` without its :data:`RUNTIME_KEYS`."""
+    out = {key: dict(value) if isinstance(value, dict) else value for key, value in config.items()}
+    for section, key in RUNTIME_KEYS:
+        if isinstance(out.get(section), dict):
+            out[section].pop(key, None)
+    return out
+
+
 def check_resumed_config(path: Path | str, config: dict) -> None:
-    """Refuse to resume run folder ``path`` with a config other than the one it started with."""
+    """Refuse to resume run folder ``path`` with a config that computes something else than the one it
+    started with; the :data:`RUNTIME_KEYS` (threads, workers, logging) may change."""
     saved = Path(path) / "config.yaml"
     if not saved.is_file() or not has_checkpoint(Path(path)):
         return
@@ -150,10 +169,10 @@ def check_resumed_config(path: Path | str, config: dict) -> None:
         before = yaml.safe_load(saved.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{saved}: not valid YAML: {exc}") from exc
-    diff = changed_keys(before if isinstance(before, dict) else {}, config)
+    diff = changed_keys(_computed(before if isinstance(before, dict) else {}), _computed(config))
     if diff:
         shown = ", ".join(diff[:8]) + (f" (+{len(diff) - 8} more)" if len(diff) > 8 else "")
         raise ConfigError(
             f"{saved}: --resume with a different configuration ({shown}); resume with the "
-            "saved config (no --config / --set) or start a new run"
+            "saved config (--set may change only threads, workers and logging) or start a new run"
         )
