@@ -30,6 +30,7 @@ from segloc.errors import ConfigError, SeglocError, log
 MARKER = ".segloc-run"
 LOCK = ".segloc-lock"
 CHECKPOINT_DIR = "checkpoints"
+# How a run goes on (CPU threads, loader workers, logging), not what it computes: a resume may change them.
 RUNTIME_KEYS = (
     ("train", "threads"),
     ("train", "progress"),
@@ -38,7 +39,7 @@ RUNTIME_KEYS = (
     ("train", "checkpoint_every"),
     ("train", "keep_checkpoints"),
     ("data", "workers"),
-)  # how a run goes on (CPU threads, loader workers, logging), not what it computes: a resume may change them
+)
 
 
 def is_run_dir(path: Path) -> bool:
