@@ -6,8 +6,8 @@ made from a labelled split (``--labelled``/``--images``, e.g. real val boxes, ne
 benign backgrounds, with the query encoder in training mode (batch statistics, as in pretraining).
 Reports per model: the embedding std (``segloc.pretrain.builder.embedding_std``: ~1 spread, 0
 collapsed), the effective rank of the centred embeddings, the mean cosine distance of positive pairs
-(two items of one class on two bags) and of random other-class pairs, and the positive's top-1 among
-the other-class views. Prints one JSON object.
+(two items of one class on two bags) and of random other-class pairs, and the positive's top-1 and
+rank (share beaten, 0.5 at chance) among the other-class views. Prints one JSON object.
 
     python benchmarks/embedding_collapse.py CKPT [CKPT ...] --labelled VAL.json --images VAL_DIR \
         --backgrounds BG_DIR [--regions regions.json] [--pairs 96] [--composition 0.25 0.65]
@@ -25,6 +25,7 @@ from segloc.engine.checkpoint import load_checkpoint
 from segloc.engine.machine import machine_info
 from segloc.pretrain.builder import ContrastiveModel, build_model, embedding_std
 from segloc.pretrain.config import PretrainConfig
+from segloc.pretrain.loss import positive_rank
 from segloc.synthesis.builder import build_sampler
 from segloc.synthesis.dataset import collate_pairs, pair_item
 from segloc.synthesis.pairs import SegLocConfig
@@ -63,6 +64,9 @@ def measure(model: ContrastiveModel, batch: dict) -> dict[str, float]:
     other = labels[:, None] != labels[None, :]
     positive = cosine.diag()
     top1 = (positive[:, None] > cosine.masked_fill(~other, -2.0)).all(1).float().mean()
+    rank = torch.stack(
+        [positive_rank(torch.cat([positive[i : i + 1], cosine[i][other[i]]])[None]) for i in range(len(labels))]
+    )
     flat = first.mean(1)
     return {
         "embedding_std": round(float(embedding_std(torch.nn.functional.normalize(flat, dim=1))), 4),
@@ -70,6 +74,7 @@ def measure(model: ContrastiveModel, batch: dict) -> dict[str, float]:
         "positive_distance": float(f"{1 - positive.mean().item():.3g}"),
         "other_class_distance": float(f"{1 - cosine[other].mean().item():.3g}"),
         "positive_top1": round(float(top1), 3),
+        "positive_rank": round(float(rank.mean()), 3),
     }
 
 

@@ -133,4 +133,7 @@ def test_embedding_collapse_tells_a_collapsed_head_from_an_untrained_one(tiny_re
     assert untrained["untrained"]["effective_rank"] > 2 and untrained["untrained"]["embedding_std"] > 0.1
     assert collapsed_report["trained"]["embedding_std"] < 0.01 and collapsed_report["trained"]["effective_rank"] < 1.5
     assert collapsed_report["trained"]["positive_distance"] < 1e-4
+    assert all(
+        0.0 <= r[m]["positive_rank"] <= 1.0 for r in (untrained, collapsed_report) for m in ("untrained", "trained")
+    )
     assert collapsed_report["untrained"] == untrained["untrained"] and report["machine"]["cpu_count"] >= 1

@@ -73,6 +73,7 @@ def test_pretext_summary_reads_the_last_fifth_against_chance_and_flags_a_collaps
         "segloc": {
             "loss": [(s, 30.0 if s < 80 else 11.1) for s in steps],
             "acc": [(s, 0.5) for s in steps],
+            "rank": [(s, 0.5 if s < 80 else 0.9) for s in steps],
             "std": [(s, 0.8) for s in steps],
         },
         "moco": {"loss": [(s, 7.0) for s in steps], "std": [(s, 0.8 if s < 80 else 0.01) for s in steps]},
@@ -82,6 +83,7 @@ def test_pretext_summary_reads_the_last_fifth_against_chance_and_flags_a_collaps
     segloc, moco = out["segloc"], out["moco"]
     assert segloc["steps"] == 100 and math.isclose(segloc["chance"], 4 * math.log(257))
     assert math.isclose(segloc["loss"], 11.1) and math.isclose(segloc["below_chance"], 0.5, abs_tol=0.001)
-    assert segloc["acc"] == pytest.approx(0.5) and not segloc["collapsed"]
+    assert segloc["acc"] == pytest.approx(0.5) and segloc["rank"] == pytest.approx(0.9) and not segloc["collapsed"]
     assert math.isclose(moco["chance"], math.log(1024)) and moco["collapsed"] and moco["acc"] is None
+    assert moco["rank"] is None
     assert moco["below_chance"] == pytest.approx(1 - 7.0 / math.log(1024))

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from segloc.pretrain.loss import contrastive_logits, info_nce
+from segloc.pretrain.loss import contrastive_logits, info_nce, positive_rank
 
 
 def test_loss_matches_hand_computation() -> None:
@@ -27,6 +27,21 @@ def test_loss_matches_hand_computation() -> None:
     by_hand = [-(row[0] - math.log(sum(math.exp(v) for v in row))) for row in expected]
     assert math.isclose(loss.item(), sum(by_hand) / 2, rel_tol=1e-6)
     assert acc.item() == 0.5  # query 0's best logit is a negative
+    assert math.isclose(positive_rank(torch.tensor(expected)).item(), (0.5 + 1.0) / 2)  # beats 1 of 2, 2 of 2
+
+
+def test_positive_rank_is_half_at_chance_whatever_the_spread() -> None:
+    """Collapsed (all logits equal) and spread-but-unlearned (positive drawn like a negative) both read 0.5,
+    though their losses differ; a positive that stands out reads near 1."""
+    collapsed = torch.full((8, 257), 3.0)
+    torch.manual_seed(0)
+    spread = torch.randn(4096, 257) * 2.0
+    learned = spread.clone()
+    learned[:, 0] += 6.0
+    assert positive_rank(collapsed).item() == 0.5
+    assert abs(positive_rank(spread).item() - 0.5) < 0.02
+    assert info_nce(spread)[0].item() > info_nce(collapsed)[0].item() + 1.0  # the loss ranks them the other way
+    assert positive_rank(learned).item() > 0.95
 
 
 def _six_queries_three_queues() -> tuple[torch.Tensor, ...]:

@@ -34,7 +34,7 @@ def test_only_the_query_encoder_gets_gradients(batch: dict) -> None:
     model = model_for()
     loss, stats = loss_of(model, batch)
     loss.backward()
-    assert set(stats) == {f"{s}_{lv}" for s in ("loss", "acc", "std") for lv in ("p2", "p3", "p4", "p5")}
+    assert set(stats) == {f"{s}_{lv}" for s in ("loss", "acc", "rank", "std") for lv in ("p2", "p3", "p4", "p5")}
     assert all(p.grad is None and not p.requires_grad for p in model.encoder_k.parameters())
     grads = [p.grad for p in model.encoder_q.parameters()]
     assert all(g is not None for g in grads)

@@ -134,10 +134,10 @@ def test_a_collapsed_head_is_reported_once(caplog) -> None:
     task = PretrainTask(tiny_config("segloc"), DistInfo(), FakePairs(), [1, 2, 3])
     engine = SimpleNamespace(step=7)
     with caplog.at_level(logging.WARNING, logger="segloc"):
-        task.log_row({"acc_p2": 0.5, "std_p2": 0.3}, engine)
+        task.log_row({"acc_p2": 0.5, "rank_p2": 0.5, "std_p2": 0.3}, engine)
         assert "collapsed" not in caplog.text
         for std in (0.01, 0.002):
-            task.log_row({"acc_p2": 0.5, "std_p2": std}, engine)
+            task.log_row({"acc_p2": 0.5, "rank_p2": 0.5, "std_p2": std}, engine)
     assert caplog.text.count("collapsed") == 1 and "step 7" in caplog.text
 
 

@@ -175,8 +175,8 @@ def _tail_mean(series: list[tuple[int, float]], start: float) -> float | None:
 
 
 def pretext_summary(curves: dict[str, dict], configs: dict[str, PretrainConfig]) -> dict:
-    """Per method, loss, contrastive top-1 and ``std`` averaged over the last fifth of the logged steps,
-    beside the loss at chance: whether the pretext was learned with the head still spread."""
+    """Per method, loss, contrastive top-1, positive rank and ``std`` averaged over the last fifth of the
+    logged steps, beside the loss at chance: whether the pretext was learned with the head still spread."""
     out = {}
     for method, series in curves.items():
         if not series.get("loss"):
@@ -191,6 +191,7 @@ def pretext_summary(curves: dict[str, dict], configs: dict[str, PretrainConfig])
             "chance": chance,
             "below_chance": (chance - loss) / chance,
             "acc": _tail_mean(series.get("acc", []), start),
+            "rank": _tail_mean(series.get("rank", []), start),
             "std": std,
             "collapsed": std is not None and std < COLLAPSED_STD,
         }
@@ -200,19 +201,21 @@ def pretext_summary(curves: dict[str, dict], configs: dict[str, PretrainConfig])
 def _pretext_lines(pretext: dict) -> list[str]:
     """The pretraining table of the report."""
     lines = [
-        "Means over the last fifth of each run's logged steps. Chance: the loss of a model that cannot tell "
-        "its positive key from the queue's negatives, ln(1 + queue size) per level. A pretext is learned when "
-        f"the loss falls well below chance with `std` held away from 0; below {COLLAPSED_STD} the head has "
-        "collapsed and neither loss nor accuracy measures learning any more (docs/real-scans.md).",
+        "Means over the last fifth of each run's logged steps. Chance: the loss when the positive key and "
+        "the queue's negatives all score alike, ln(1 + queue size) per level; a collapsed head reaches it and "
+        "a spread head that has learned nothing sits above it. Positive rank: the share of its negatives each "
+        "positive beats, 0.5 at chance whatever the spread. A pretext is learned when the rank rises well above "
+        f"0.5 with `std` held away from 0; below {COLLAPSED_STD} the head has collapsed and nothing here "
+        "measures learning any more (docs/real-scans.md).",
         "",
-        "| method | steps | loss | chance | below chance | contrastive top-1 | std |",
-        "|---|---|---|---|---|---|---|",
+        "| method | steps | loss | chance | below chance | contrastive top-1 | positive rank | std |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for method, e in pretext.items():
         std = _fmt(e["std"]) + (" (collapsed)" if e["collapsed"] else "")
         lines.append(
             f"| {method} | {e['steps']} | {e['loss']:.2f} | {e['chance']:.2f} | {100 * e['below_chance']:.1f} % "
-            f"| {_fmt(e['acc'])} | {std} |"
+            f"| {_fmt(e['acc'])} | {_fmt(e.get('rank'))} | {std} |"
         )
     return lines + [""]
 
@@ -363,7 +366,7 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
     pretext = pretext_summary(
         pre, {m: load_config(layout.pretrain_dir(m) / "config.yaml", PretrainConfig) for m in pre}
     )
-    pre_png = _plot_curves(pre, ["loss", "acc", "std"], "pretraining", figures / "pretrain_curves.png")
+    pre_png = _plot_curves(pre, ["loss", "acc", "rank", "std"], "pretraining", figures / "pretrain_curves.png")
     fine_png = _plot_curves(fine, ["loss"], "fine-tuning", figures / "finetune_curves.png")
     detections = sorted(str(p.relative_to(run)) for p in layout.detections_dir.glob("*.png"))
     probe_file = layout.probe_file

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from segloc.engine import all_gather_cat
 from segloc.models import BackboneWithFPN, GlobalEmbeddingHead, RoIEmbeddingHead, build_backbone
 from segloc.pretrain.config import PretrainConfig
-from segloc.pretrain.loss import contrastive_logits, info_nce
+from segloc.pretrain.loss import contrastive_logits, info_nce, positive_rank
 from segloc.pretrain.queues import ClassQueues, LevelQueues
 from segloc.pretrain.shuffle import gather_padded, key_order, rank_and_world
 
@@ -28,8 +28,9 @@ COLLAPSED_STD = 0.05  # embedding_std below this: the head maps (nearly) every i
 
 
 def chance_loss(config: PretrainConfig) -> float:
-    """The logged loss (summed over levels) of a model that cannot tell its positive key from the
-    queue's ``queue_size`` negatives: ln(1 + queue_size) per level; a learned pretext falls well below it."""
+    """The logged loss (summed over levels) of a model whose positive and negatives all score alike:
+    ln(1 + queue_size) per level. A collapsed head reaches it and a spread head that has learned nothing
+    sits above it, so the logged ``rank`` (0.5 at chance) is what tells whether the pretext is learned."""
     levels = 1 if config.method == "moco" else len(config.head.levels or config.backbone.fpn_levels)
     return levels * math.log(1 + config.contrast.queue_size)
 
@@ -143,8 +144,8 @@ class ContrastiveModel(nn.Module):
     ) -> tuple[Tensor, dict[str, Tensor]]:
         """Loss of the queries ``(images, boxes)`` of class ``labels`` against their ``keys``.
 
-        Returns the loss summed over levels and detached per-level losses, accuracies and
-        embedding spreads (:func:`embedding_std`).
+        Returns the loss summed over levels and detached per-level losses, accuracies, positive
+        ranks (:func:`~segloc.pretrain.loss.positive_rank`) and embedding spreads (:func:`embedding_std`).
         """
         queries = self.encoder_q(images, boxes)
         queue = self.queues.queue_index(labels)  # SegLoc: the query's class queue; else queue 0
@@ -155,6 +156,7 @@ class ContrastiveModel(nn.Module):
             loss, accuracy = info_nce(logits)
             total = total + loss
             stats[f"loss_{level}"], stats[f"acc_{level}"] = loss.detach(), accuracy
+            stats[f"rank_{level}"] = positive_rank(logits)
             stats[f"std_{level}"] = embedding_std(query.detach())
         return total, stats
 

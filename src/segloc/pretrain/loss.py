@@ -32,3 +32,16 @@ def info_nce(logits: Tensor) -> tuple[Tensor, Tensor]:
     loss = F.cross_entropy(logits, target)
     accuracy = (logits.argmax(dim=1) == 0).float().mean()
     return loss, accuracy.detach()
+
+
+def positive_rank(logits: Tensor) -> Tensor:
+    """Mean share of each query's negatives that score below its positive (ties count half).
+
+    0.5 when the positive is no more alike than a negative, whatever the embeddings' spread, 1 when
+    every positive beats every negative. The loss cannot tell these apart: a spread head that has
+    learned nothing sits above ln(1 + negatives) and a collapsed one reaches it.
+    """
+    logits = logits.detach()
+    positive, negative = logits[:, :1], logits[:, 1:]
+    below = (negative < positive).float() + 0.5 * (negative == positive).float()
+    return below.mean()

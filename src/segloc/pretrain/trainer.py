@@ -185,6 +185,7 @@ class PretrainTask(Task):
         levels = [n[4:] for n in row if n.startswith("acc_")]
         row.update(
             acc=sum(row[f"acc_{n}"] for n in levels) / len(levels),
+            rank=sum(row[f"rank_{n}"] for n in levels) / len(levels),
             std=sum(row[f"std_{n}"] for n in levels) / len(levels),
             queue_fill=self.model.queues.fill(),
         )
@@ -203,11 +204,13 @@ class PretrainTask(Task):
         if engine.history:
             last = engine.history[-1]
             log.info(
-                "step %d: loss %.4f (chance %.2f), contrastive accuracy %.3f, embedding std %.3f; checkpoint %s",
+                "step %d: loss %.4f (chance %.2f), contrastive accuracy %.3f, positive rank %.3f (chance 0.5), "
+                "embedding std %.3f; checkpoint %s",
                 engine.step,
                 last["loss"],
                 chance_loss(self.config),
                 last["acc"],
+                last["rank"],
                 last["std"],
                 engine.checkpoint,
             )
