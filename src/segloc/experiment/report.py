@@ -215,7 +215,7 @@ def _pretext_lines(pretext: dict) -> list[str]:
         std = _fmt(e["std"]) + (" (collapsed)" if e["collapsed"] else "")
         lines.append(
             f"| {method} | {e['steps']} | {e['loss']:.2f} | {e['chance']:.2f} | {100 * e['below_chance']:.1f} % "
-            f"| {_fmt(e['acc'])} | {_fmt(e.get('rank'))} | {std} |"
+            f"| {_fmt(e['acc'])} | {_fmt(e['rank'])} | {std} |"
         )
     return lines + [""]
 

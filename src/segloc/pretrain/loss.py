@@ -38,7 +38,7 @@ def positive_rank(logits: Tensor) -> Tensor:
     """Mean share of each query's negatives that score below its positive (ties count half).
 
     0.5 when the positive is no more alike than a negative, whatever the embeddings' spread, 1 when
-    every positive beats every negative. The loss cannot tell these apart: a spread head that has
+    every positive beats every negative. The loss mixes learning with spread: a spread head that has
     learned nothing sits above ln(1 + negatives) and a collapsed one reaches it.
     """
     logits = logits.detach()
