@@ -42,6 +42,8 @@ def test_positive_rank_is_half_at_chance_whatever_the_spread() -> None:
     assert abs(positive_rank(spread).item() - 0.5) < 0.02
     assert info_nce(spread)[0].item() > info_nce(collapsed)[0].item() + 1.0  # the loss ranks them the other way
     assert positive_rank(learned).item() > 0.95
+    masked = torch.tensor([[1.0, 2.0, 0.0, 5.0]])  # positive 1.0; negatives 2.0 and 0.0 count, 5.0 does not
+    assert positive_rank(masked, negatives=torch.tensor([[True, True, False]])).item() == 0.5
 
 
 def _six_queries_three_queues() -> tuple[torch.Tensor, ...]:

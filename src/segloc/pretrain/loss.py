@@ -34,14 +34,17 @@ def info_nce(logits: Tensor) -> tuple[Tensor, Tensor]:
     return loss, accuracy.detach()
 
 
-def positive_rank(logits: Tensor) -> Tensor:
+def positive_rank(logits: Tensor, negatives: Tensor | None = None) -> Tensor:
     """Mean share of each query's negatives that score below its positive (ties count half).
 
     0.5 when the positive is no more alike than a negative, whatever the embeddings' spread, 1 when
     every positive beats every negative. The loss mixes learning with spread: a spread head that has
-    learned nothing sits above ln(1 + negatives) and a collapsed one reaches it.
+    learned nothing sits above ln(1 + negatives) and a collapsed one reaches it. ``negatives``: an
+    optional ``[N, K]`` mask of the columns after the positive that count as each query's negatives.
     """
     logits = logits.detach()
     positive, negative = logits[:, :1], logits[:, 1:]
     below = (negative < positive).float() + 0.5 * (negative == positive).float()
-    return below.mean()
+    if negatives is None:
+        return below.mean()
+    return ((below * negatives).sum(1) / negatives.sum(1)).mean()
