@@ -206,7 +206,9 @@ def _pretext_lines(pretext: dict) -> list[str]:
         "a spread head that has learned nothing sits above it. Positive rank: the share of its negatives each "
         "positive beats, 0.5 at chance whatever the spread. A pretext is learned when the rank rises well above "
         f"0.5 with `std` held away from 0; below {COLLAPSED_STD} the head has collapsed and nothing here "
-        "measures learning any more (docs/real-scans.md).",
+        "measures learning any more. The rank reads learning only with a slow key encoder (momentum 0.999): "
+        "with a fast one the current keys drift from the queued ones and beat them without learning; "
+        "`benchmarks/embedding_collapse.py` ranks against views of one encoder instead (docs/real-scans.md).",
         "",
         "| method | steps | loss | chance | below chance | contrastive top-1 | positive rank | std |",
         "|---|---|---|---|---|---|---|---|",

@@ -30,7 +30,8 @@ COLLAPSED_STD = 0.05  # embedding_std below this: the head maps (nearly) every i
 def chance_loss(config: PretrainConfig) -> float:
     """The logged loss (summed over levels) of a model whose positive and negatives all score alike:
     ln(1 + queue_size) per level. A collapsed head reaches it and a spread head that has learned nothing
-    sits above it, so the logged ``rank`` (0.5 at chance) is what tells whether the pretext is learned."""
+    sits above it, so the logged ``rank`` (0.5 at chance) is what tells whether the pretext is learned, with
+    MoCo's slow key encoder: a fast one lets the current keys beat the stale queue without learning."""
     levels = 1 if config.method == "moco" else len(config.head.levels or config.backbone.fpn_levels)
     return levels * math.log(1 + config.contrast.queue_size)
 
