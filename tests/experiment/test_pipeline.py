@@ -17,7 +17,7 @@ from segloc.experiment.report import plateau_notes
 from segloc.pretrain.config import PretrainConfig
 
 
-def _config(generated_tiny, tmp_path, tiny, methods=("segloc", "insloc")) -> ExperimentConfig:
+def _config(generated_tiny, tmp_path, tiny, methods=("segloc", "insloc"), extra=()) -> ExperimentConfig:
     root = generated_tiny[0]
     overrides = [
         f"data.pidray={root / 'pidray'}",
@@ -33,6 +33,7 @@ def _config(generated_tiny, tmp_path, tiny, methods=("segloc", "insloc")) -> Exp
         "probe.width=96",
         "probe.max_images=8",
         f"out={tmp_path / 'run'}",
+        *extra,
     ]
     return load_config(find_config("demo"), ExperimentConfig, overrides)
 
@@ -107,9 +108,25 @@ def test_config_errors(generated_tiny, tmp_path, tiny_overrides):
         load_config(find_config("demo"), ExperimentConfig, ["finetune.inits=[random]", "finetune.seeds={random: [0]}"])
     with pytest.raises(ConfigError, match="not found"):
         find_config("no-such-experiment")
+    with pytest.raises(ConfigError, match="pretrain.start_from: segloc starts from insloc"):
+        _config(generated_tiny, tmp_path, tiny_overrides, extra=["pretrain.start_from={segloc: insloc}"])
+    with pytest.raises(ConfigError, match="pretrain.start_from: segloc starts from moco"):
+        _config(generated_tiny, tmp_path, tiny_overrides, extra=["pretrain.start_from={segloc: moco}"])
     cfg = _config(generated_tiny, tmp_path, tiny_overrides)
     with pytest.raises(ConfigError, match="unknown stage"):
         run_experiment(cfg, from_stage="nonsense")
+
+
+def test_start_from_gives_a_method_the_backbone_an_earlier_method_exports(generated_tiny, tmp_path, tiny_overrides):
+    """SegLoc after InsLoc: SegLoc's pretraining config starts from the backbone file InsLoc's stage exports,
+    InsLoc's from none."""
+    cfg = _config(
+        generated_tiny, tmp_path, tiny_overrides, ("insloc", "segloc"), ["pretrain.start_from={segloc: insloc}"]
+    )
+    experiment = Experiment(cfg, cfg.out)
+    assert experiment._pretrain_config("insloc").backbone.weights is None
+    exported = experiment.layout.pretrain_dir("insloc") / "backbone.safetensors"
+    assert experiment._pretrain_config("segloc").backbone.weights == exported
 
 
 def test_budget_series(generated_tiny, tmp_path, tiny_overrides):

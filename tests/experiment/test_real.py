@@ -22,7 +22,8 @@ def _config(real: Path, out: Path, tiny: dict[str, list[str]]) -> ExperimentConf
     overrides = [
         f"data.real={real}",
         "data.cache_side=200",
-        "pretrain.methods=[segloc, insloc]",
+        "pretrain.methods=[insloc, segloc]",
+        "pretrain.start_from={segloc: insloc}",
         f"pretrain.overrides={tiny['pretrain'] + ['data.canvas=96', 'data.crop_side=[48, 95]']}",
         f"chr.overrides={tiny['chr']}",
         "finetune.inits=[random, segloc, insloc, chr]",
@@ -71,6 +72,8 @@ def test_real_protocol_end_to_end_and_test_split_only_evaluated(tiny_real, tmp_p
     text = (run / "report.md").read_text()
     assert "## Box AP50 and AP per split" in text and "| chr |" in text and "Random-init seed spread" in text
     assert "Each init over its seeds" in text and "| segloc | 2 |" in text
+    assert "segloc started from insloc's pretrained backbone" in text
+    assert report["pretrain_start_from"] == {"segloc": "insloc"}
 
     # The test split is read by the evaluation alone: not cached, not in the probe, CHR, pretraining or training.
     test_names = {
@@ -93,6 +96,8 @@ def test_real_protocol_end_to_end_and_test_split_only_evaluated(tiny_real, tmp_p
     for method in ("segloc", "insloc"):
         saved = yaml.safe_load((run / "pretrain" / method / "config.yaml").read_text())
         assert saved["data"]["labelled"] == train_json and saved["data"]["refine_boxes"] is True
+        started = str(run / "pretrain" / "insloc" / "backbone.safetensors") if method == "segloc" else None
+        assert saved["backbone"]["weights"] == started
     cached = {p.name for p in (run / "data" / "real").rglob("*.jpg")} | {
         p.name for p in (run / "data" / "real").rglob("*.png")
     }

@@ -55,12 +55,24 @@ class PretrainSpec(Config):
     methods: list[Method] = Field(default_factory=lambda: list(PRETRAIN_METHODS))
     configs: dict[str, Path] = Field(default_factory=dict, description="method -> configs/pretrain/*.yaml")
     overrides: list[str] = Field(default_factory=list, description="--set overrides applied to every method")
+    start_from: dict[Method, Method] = Field(
+        default_factory=dict,
+        description="method -> an earlier method of pretrain.methods whose exported backbone it starts from "
+        "(e.g. {segloc: insloc}: SegLoc's class pretext needs a trunk that already groups the items)",
+    )
 
     @model_validator(mode="after")
     def _configs_given(self) -> PretrainSpec:
         missing = [m for m in self.methods if m not in self.configs]
         if missing:
             raise ValueError(f"pretrain.configs lacks a config file for {missing}")
+        for method, source in self.start_from.items():
+            order = self.methods
+            if method not in order or source not in order or order.index(source) >= order.index(method):
+                raise ValueError(
+                    f"pretrain.start_from: {method} starts from {source}, so both must be in "
+                    f"pretrain.methods with {source} first (methods: {order})"
+                )
         return self
 
 

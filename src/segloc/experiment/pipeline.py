@@ -182,7 +182,14 @@ class Experiment:
             "data.source=synthesis",
             f"train.seed={self.cfg.seed}",
         ]
-        return load_config(find_config(spec.configs[method], "pretrain"), PretrainConfig, [*data, *spec.overrides])
+        start = (
+            [f"backbone.weights={self.layout.init_weights(spec.start_from[method])}"]
+            if method in spec.start_from
+            else []
+        )
+        return load_config(
+            find_config(spec.configs[method], "pretrain"), PretrainConfig, [*data, *start, *spec.overrides]
+        )
 
     def pretrain(self) -> None:
         """Pretrain each method and export its backbone for the detector."""

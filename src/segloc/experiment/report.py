@@ -368,6 +368,7 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
     pretext = pretext_summary(
         pre, {m: load_config(layout.pretrain_dir(m) / "config.yaml", PretrainConfig) for m in pre}
     )
+    starts = {m: s for m, s in cfg.pretrain.start_from.items() if m in pre}
     pre_png = _plot_curves(pre, ["loss", "acc", "rank", "std"], "pretraining", figures / "pretrain_curves.png")
     fine_png = _plot_curves(fine, ["loss"], "fine-tuning", figures / "finetune_curves.png")
     detections = sorted(str(p.relative_to(run)) for p in layout.detections_dir.glob("*.png"))
@@ -471,6 +472,10 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
         lines.append("")
     if pretext or pre_png:
         lines += ["## Pretraining", ""] + (_pretext_lines(pretext) if pretext else [])
+        lines += [
+            f"{m} started from {source}'s pretrained backbone (`pretrain.start_from`)." for m, source in starts.items()
+        ]
+        lines += [""] if starts else []
         lines += ["![pretraining curves](figures/pretrain_curves.png)", ""] if pre_png else []
     if fine_png:
         lines += ["## Fine-tuning", "", "![fine-tuning curves](figures/finetune_curves.png)", ""]
@@ -499,6 +504,7 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
                 "per_class": per_class,
                 "probe": probe,
                 "pretext": pretext,
+                "pretrain_start_from": starts,
                 "plateau": plateau,
                 "budgets": series,
                 "table1": table,
