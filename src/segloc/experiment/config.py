@@ -66,8 +66,8 @@ class PretrainSpec(Config):
         missing = [m for m in self.methods if m not in self.configs]
         if missing:
             raise ValueError(f"pretrain.configs lacks a config file for {missing}")
+        order = self.methods
         for method, source in self.start_from.items():
-            order = self.methods
             if method not in order or source not in order or order.index(source) >= order.index(method):
                 raise ValueError(
                     f"pretrain.start_from: {method} starts from {source}, so both must be in "
