@@ -8,6 +8,7 @@ import pytest
 from segloc.classification.config import ChrConfig
 from segloc.config import CONFIG_ROOTS, find_config, load_config
 from segloc.detection.config import FinetuneConfig
+from segloc.errors import ConfigError
 from segloc.experiment import ExperimentConfig
 from segloc.pretrain.config import PretrainConfig
 
@@ -36,7 +37,7 @@ def test_experiment_config_and_its_stage_configs_validate(name: str):
     cfg = _experiment(name)
     for method in cfg.pretrain.methods:
         pretrain = load_config(
-            find_config(cfg.pretrain.configs[method], "pretrain"), PretrainConfig, cfg.pretrain.overrides
+            find_config(cfg.pretrain.configs[method], "pretrain"), PretrainConfig, cfg.pretrain.overrides_for(method)
         )
         assert pretrain.method == method
     assert _finetune(cfg).train.epochs > 0 and _finetune(cfg, pretrained=True).train.epochs > 0
@@ -52,3 +53,32 @@ def test_real_sixray_gpu_fine_tunes_with_the_recipe_that_works_on_real_scans():
     assert (finetune.model.image_size, finetune.train.epochs, finetune.train.batch_size) == (384, 12, 4)
     assert finetune.optim.milestones == [10]
     assert find_config(cfg.finetune.config, "finetune").name == "cpu-demo.yaml"
+
+
+def test_real_sixray_gpu_pretrains_with_the_heads_and_paste_measured_to_learn_on_real_scans():
+    """SegLoc and InsLoc get the spread head and SegLoc alone the opaque paste (pretrain.method_overrides),
+    the settings of docs/real-scans.md "Three times the length, pasted opaque"; MoCo's global head takes none."""
+    cfg = _experiment("real-sixray-gpu")
+    configs = {
+        method: load_config(
+            find_config(cfg.pretrain.configs[method], "pretrain"), PretrainConfig, cfg.pretrain.overrides_for(method)
+        )
+        for method in cfg.pretrain.methods
+    }
+    for method in ("segloc", "insloc"):
+        head = configs[method].head
+        assert head.centred and head.fc_norm and head.out_norm
+    assert configs["segloc"].data.composition[0] >= 0.95
+    assert configs["insloc"].data.composition == configs["moco"].data.composition
+    assert not configs["moco"].head.centred
+    assert configs["moco"].optim.lr > configs["segloc"].optim.lr
+
+
+def test_method_overrides_name_a_method():
+    """A key of pretrain.method_overrides that is no method is an error naming it."""
+    with pytest.raises(ConfigError, match="method_overrides.swav"):
+        load_config(
+            find_config("real-sixray"),
+            ExperimentConfig,
+            ["data.real=/data/real-sixray", "pretrain.method_overrides={swav: [train.steps=7]}"],
+        )

@@ -129,6 +129,16 @@ def test_start_from_gives_a_method_the_backbone_an_earlier_method_exports(genera
     assert experiment._pretrain_config("segloc").backbone.weights == exported
 
 
+def test_method_overrides_reach_their_method_alone(generated_tiny, tmp_path, tiny_overrides):
+    """pretrain.method_overrides: SegLoc's own override follows the shared ones; InsLoc's config keeps the shared."""
+    extra = ['pretrain.method_overrides={segloc: ["data.composition=[0.95, 1.0]", train.steps=3]}']
+    cfg = _config(generated_tiny, tmp_path, tiny_overrides, ("segloc", "insloc"), extra)
+    experiment = Experiment(cfg, cfg.out)
+    segloc, insloc = experiment._pretrain_config("segloc"), experiment._pretrain_config("insloc")
+    assert segloc.data.composition == (0.95, 1.0) and segloc.train.steps == 3
+    assert insloc.data.composition != (0.95, 1.0) and insloc.train.steps != 3
+
+
 def test_budget_series(generated_tiny, tmp_path, tiny_overrides):
     """Two budgets x two random seeds, fine-tuned two at a time in worker processes, through evaluation
     and report: separate schedules, every run recorded, a well-formed curve (json + figure) and a

@@ -55,11 +55,20 @@ class PretrainSpec(Config):
     methods: list[Method] = Field(default_factory=lambda: list(PRETRAIN_METHODS))
     configs: dict[str, Path] = Field(default_factory=dict, description="method -> configs/pretrain/*.yaml")
     overrides: list[str] = Field(default_factory=list, description="--set overrides applied to every method")
+    method_overrides: dict[Method, list[str]] = Field(
+        default_factory=dict,
+        description="method -> further --set overrides for that method alone, after pretrain.overrides "
+        '(e.g. {segloc: ["data.composition=[0.95, 1.0]"]})',
+    )
     start_from: dict[Method, Method] = Field(
         default_factory=dict,
         description="method -> an earlier method of pretrain.methods whose exported backbone it starts from "
         "(e.g. {segloc: insloc}: SegLoc's class pretext needs a trunk that already groups the items)",
     )
+
+    def overrides_for(self, method: str) -> list[str]:
+        """The --set overrides of ``method``'s pretraining config: the shared ones, then its own."""
+        return [*self.overrides, *self.method_overrides.get(method, [])]
 
     @model_validator(mode="after")
     def _configs_given(self) -> PretrainSpec:

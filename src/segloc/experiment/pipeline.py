@@ -188,7 +188,7 @@ class Experiment:
             else []
         )
         return load_config(
-            find_config(spec.configs[method], "pretrain"), PretrainConfig, [*data, *start, *spec.overrides]
+            find_config(spec.configs[method], "pretrain"), PretrainConfig, [*data, *start, *spec.overrides_for(method)]
         )
 
     def pretrain(self) -> None:
