@@ -27,6 +27,13 @@ def _finetune(cfg: ExperimentConfig, pretrained: bool = False) -> FinetuneConfig
     return load_config(find_config(cfg.finetune.config, "finetune"), FinetuneConfig, overrides)
 
 
+def _pretrain(cfg: ExperimentConfig, method: str) -> PretrainConfig:
+    """The pretraining config an experiment builds for ``method``: its shared overrides, then its own."""
+    return load_config(
+        find_config(cfg.pretrain.configs[method], "pretrain"), PretrainConfig, cfg.pretrain.overrides_for(method)
+    )
+
+
 def test_the_shipped_experiment_configs_are_found():
     """Guards the parametrised test below against an empty glob."""
     assert {"demo", "cpu-small", "real-sixray", "real-sixray-gpu"} <= set(EXPERIMENTS)
@@ -36,10 +43,7 @@ def test_the_shipped_experiment_configs_are_found():
 def test_experiment_config_and_its_stage_configs_validate(name: str):
     cfg = _experiment(name)
     for method in cfg.pretrain.methods:
-        pretrain = load_config(
-            find_config(cfg.pretrain.configs[method], "pretrain"), PretrainConfig, cfg.pretrain.overrides_for(method)
-        )
-        assert pretrain.method == method
+        assert _pretrain(cfg, method).method == method
     assert _finetune(cfg).train.epochs > 0 and _finetune(cfg, pretrained=True).train.epochs > 0
     if cfg.chr.enabled:
         assert isinstance(load_config(find_config(cfg.chr.config, "chr"), ChrConfig, cfg.chr.overrides), ChrConfig)
@@ -59,12 +63,7 @@ def test_real_sixray_gpu_pretrains_with_the_heads_and_paste_measured_to_learn_on
     """SegLoc and InsLoc get the spread head and SegLoc alone the opaque paste (pretrain.method_overrides),
     the settings of docs/real-scans.md "Three times the length, pasted opaque"; MoCo's global head takes none."""
     cfg = _experiment("real-sixray-gpu")
-    configs = {
-        method: load_config(
-            find_config(cfg.pretrain.configs[method], "pretrain"), PretrainConfig, cfg.pretrain.overrides_for(method)
-        )
-        for method in cfg.pretrain.methods
-    }
+    configs = {method: _pretrain(cfg, method) for method in cfg.pretrain.methods}
     for method in ("segloc", "insloc"):
         head = configs[method].head
         assert head.centred and head.fc_norm and head.out_norm
