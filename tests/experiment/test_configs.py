@@ -3,7 +3,10 @@ typo in an override key of a config no test runs (the GPU ones) fails here, not 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from segloc.classification.config import ChrConfig
 from segloc.config import CONFIG_ROOTS, find_config, load_config
@@ -12,6 +15,7 @@ from segloc.errors import ConfigError
 from segloc.experiment import ExperimentConfig
 from segloc.pretrain.config import PretrainConfig
 
+MEASURED = Path(__file__).parents[2] / "benchmarks/results/real-sixray-cpu-2core/finetune-384-12ep"
 EXPERIMENTS = sorted({p.stem for root in CONFIG_ROOTS for p in (root / "experiment").glob("*.yaml")})
 
 
@@ -71,6 +75,41 @@ def test_real_sixray_gpu_pretrains_with_the_heads_and_paste_measured_to_learn_on
     assert configs["insloc"].data.composition == configs["moco"].data.composition
     assert not configs["moco"].head.centred
     assert configs["moco"].optim.lr > configs["segloc"].optim.lr
+
+
+def _settings(config: dict, ignore: set[str]) -> dict:
+    """A config's settings as dotted keys, without those a run sets by itself (paths, seed, threads) and
+    everything under them."""
+    flat = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{k}": v for k, v in _settings(value, set()).items()})
+        else:
+            flat[key] = value
+    return {k: v for k, v in flat.items() if not any(k == i or k.startswith(f"{i}.") for i in ignore)}
+
+
+@pytest.mark.parametrize(
+    ("method", "measured"),
+    [("segloc", "pretrain-segloc-opaque-p4-1200steps"), ("insloc", "pretrain-insloc-centred-bn-head-p4-1200steps")],
+)
+def test_real_sixray_long_pretrains_as_the_measured_runs(method: str, measured: str):
+    """real-sixray-long's pretraining configs are those of the runs its header quotes, setting for setting."""
+    ignore = {"data.pidray", "data.labelled", "data.images", "data.backgrounds", "data.background_glob", "data.regions",
+              "data.source", "data.refine_boxes", "train.seed", "train.threads", "train.checkpoint_every",
+              "train.keep_checkpoints"}  # fmt: skip
+    built = _pretrain(_experiment("real-sixray-long"), method).model_dump(mode="json")
+    measured_config = yaml.safe_load((MEASURED / measured / "config.yaml").read_text())
+    assert _settings(built, ignore) == _settings(measured_config, ignore)
+
+
+def test_real_sixray_long_fine_tunes_as_the_measured_runs():
+    """Its pretrained detectors fine-tune with the config of the measured SegLoc and InsLoc runs."""
+    ignore = {"init", "init_name", "data.root", "data.train", "data.test", "data.workers", "train.seed",
+              "train.threads"}  # fmt: skip
+    built = _finetune(_experiment("real-sixray-long"), pretrained=True).model_dump(mode="json")
+    measured = yaml.safe_load((MEASURED / "segloc-opaque-1200steps-p4f4" / "config.yaml").read_text())
+    assert _settings(built, ignore) == _settings(measured, ignore)
 
 
 def test_method_overrides_name_a_method():
