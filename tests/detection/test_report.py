@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from segloc.errors import SeglocError
-from segloc.evaluation.report import METRIC_LABELS, build_table, read_run, to_markdown, write_report
+from segloc.evaluation.report import METRIC_LABELS, build_table, parse_pair, read_run, to_markdown, write_report
 
 SPLITS = ("hidden", "easy", "hard")
 
@@ -136,3 +136,30 @@ def test_a_run_can_be_named_on_the_command_line(tmp_path: Path) -> None:
     assert read_run(run).name == "ssl"
     with pytest.raises(SeglocError, match="no metrics found"):
         read_run(f"chr={tmp_path / 'missing'}")
+
+
+def test_paired_inits_are_differenced_run_by_run_with_a_standard_error(tmp_path: Path) -> None:
+    runs = [
+        *(f"segloc={_ap50_run(tmp_path / f's{i}', 'x', v)}" for i, v in enumerate((0.60, 0.58, 0.65))),
+        *(f"insloc={_ap50_run(tmp_path / f'i{i}', 'y', v)}" for i, v in enumerate((0.59, 0.60, 0.61))),
+    ]
+    table = write_report(runs, tmp_path / "out", [("segloc", "insloc")])
+    entry = table["paired"]["segloc - insloc"]["bbox/val"]["AP50"]
+    assert entry["differences"] == pytest.approx([0.01, -0.02, 0.04])
+    assert entry["mean"] == pytest.approx(0.01) and entry["stderr"] == pytest.approx(0.03 / 3**0.5)
+    assert table["paired"]["segloc - insloc"]["bbox/val"]["AP"] == {"differences": [], "mean": None, "stderr": None}
+    md = (tmp_path / "out" / "table1.md").read_text()
+    assert "segloc - insloc, run by run" in md
+    assert "| AP @ [IoU = 0.50 maxDets = 100] | +0.010 +- 0.017 (3) |" in md
+
+
+def test_pairs_need_both_inits_with_as_many_runs(tmp_path: Path) -> None:
+    runs = [read_run(f"segloc={_ap50_run(tmp_path / f's{i}', 'x', 0.6)}") for i in range(2)]
+    runs.append(read_run(f"insloc={_ap50_run(tmp_path / 'i0', 'y', 0.6)}"))
+    with pytest.raises(SeglocError, match="2 runs of segloc against 1 of insloc"):
+        build_table(runs, [("segloc", "insloc")])
+    with pytest.raises(SeglocError, match="no run of init 'moco'"):
+        build_table(runs, [("moco", "insloc")])
+    with pytest.raises(SeglocError, match="expected FIRST:SECOND"):
+        parse_pair("segloc")
+    assert parse_pair("segloc:insloc") == ("segloc", "insloc")

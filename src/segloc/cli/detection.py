@@ -80,11 +80,17 @@ def report_cmd(
         "NAME (e.g. a variant); runs of one init are also averaged.",
     ),
     out: Path = typer.Option(Path("report"), "--out", help="Folder for table1.md, table1.json, table1_ap.png."),
+    paired: list[str] = typer.Option(
+        [],
+        "--paired",
+        help="FIRST:SECOND (repeatable): FIRST minus SECOND run by run, the k-th run of each in the order given "
+        "(give both inits' runs in the same seed order), with the mean's standard error.",
+    ),
 ) -> None:
     """Table 1 of the paper from several runs, each init's seeds averaged, with differences to random init."""
-    from segloc.evaluation.report import write_report
+    from segloc.evaluation.report import parse_pair, write_report
 
-    write_report(runs, out)
+    write_report(runs, out, [parse_pair(p) for p in paired])
     typer.echo((out / "table1.md").read_text(encoding="utf-8"))
     typer.echo(f"written to {out}/table1.md, table1.json, table1_ap.png")
 

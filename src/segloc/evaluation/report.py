@@ -4,13 +4,16 @@ Reads each run's ``eval/metrics.json`` (written by fine-tuning or ``segloc evalu
 runs side by side (named by their init: random, supervised, insloc, segloc...), adds the
 difference to random init (the mean of its runs, when there are several seeds), and writes Markdown,
 JSON and a bar chart. When an init has several runs, a second table gives each init's mean over them
-with their spread, the noise to read a difference against; AP per class follows.
+with their spread, the noise to read a difference against; given pairs of inits whose runs share seeds,
+a third gives their run-by-run differences with the mean's standard error. AP per class follows.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,6 +97,41 @@ def init_summary(runs: list[RunMetrics], columns: list[tuple[str, str]]) -> dict
     return out
 
 
+def parse_pair(text: str) -> tuple[str, str]:
+    """``"segloc:insloc"`` -> ``("segloc", "insloc")``: the inits whose runs are compared run by run."""
+    first, sep, second = text.partition(":")
+    if not (sep and first and second):
+        raise SeglocError(f"paired inits {text!r}: expected FIRST:SECOND, e.g. segloc:insloc")
+    return first, second
+
+
+def paired_differences(runs: list[RunMetrics], columns: list[tuple[str, str]], first: str, second: str) -> dict:
+    """Per column and metric, ``first - second`` run by run (the k-th run of each init in the order given,
+    so runs with the same pretraining and fine-tuning seeds are paired), their mean and its standard error
+    (None with fewer than two pairs): a paired difference removes the noise the two inits share."""
+    members = {init: [r for r in runs if init_group(r.name) == init] for init in (first, second)}
+    for init, found in members.items():
+        if not found:
+            raise SeglocError(f"paired inits {first}:{second}: no run of init {init!r} among the runs given")
+    if len(members[first]) != len(members[second]):
+        raise SeglocError(
+            f"paired inits {first}:{second}: {len(members[first])} runs of {first} against "
+            f"{len(members[second])} of {second}; give both the same seeds in the same order"
+        )
+    out: dict = {}
+    for task, split in columns:
+        for metric in METRIC_LABELS:
+            diffs = []
+            for a, b in zip(members[first], members[second]):
+                va, vb = (r.splits.get(split, {}).get(task, {}).get(metric) for r in (a, b))
+                if va is not None and vb is not None:
+                    diffs.append(va - vb)
+            stderr = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else None
+            entry = {"differences": diffs, "mean": statistics.fmean(diffs) if diffs else None, "stderr": stderr}
+            out.setdefault(f"{task}/{split}", {})[metric] = entry
+    return out
+
+
 def _unique_names(runs: list[RunMetrics]) -> list[str]:
     names = [r.name for r in runs]
     return [
@@ -112,9 +150,10 @@ def _columns(runs: list[RunMetrics]) -> list[tuple[str, str]]:
     return [(t, s) for t in tasks for s in splits]
 
 
-def build_table(runs: list[RunMetrics]) -> dict:
+def build_table(runs: list[RunMetrics], pairs: Sequence[tuple[str, str]] = ()) -> dict:
     """Table 1 as data: columns (task, split), rows (run, metric) with values and differences to random
-    init's mean, and ``per_init``: each init's mean over its runs (``init_summary``)."""
+    init's mean, ``per_init``: each init's mean over its runs (``init_summary``), and ``paired``: for each
+    pair of inits, their run-by-run differences (``paired_differences``)."""
     if not runs:
         raise SeglocError("no runs to report")
     columns = _columns(runs)
@@ -137,6 +176,7 @@ def build_table(runs: list[RunMetrics]) -> dict:
         "runs": {n: str(r.source) for r, n in zip(runs, names)},
         "rows": rows,
         "per_init": per_init,
+        "paired": {f"{a} - {b}": paired_differences(runs, columns, a, b) for a, b in pairs},
         "per_class": per_class_ap(runs, names, columns),
     }
 
@@ -178,9 +218,32 @@ def _per_init_lines(table: dict) -> list[str]:
     return lines
 
 
+def _paired_lines(table: dict) -> list[str]:
+    """Each pair's run-by-run differences: mean +- its standard error (number of pairs)."""
+    cols = table["columns"]
+    lines = []
+    for pair, by_column in table["paired"].items():
+        lines += [
+            "",
+            f"{pair}, run by run (the k-th run of each, in the order given): mean difference +- its standard "
+            "error (pairs); within two standard errors of 0 is not a measured difference.",
+            "",
+            "| Metric | " + " | ".join(f"{TASKS[c.split('/')[0]]} {c.split('/')[1]}" for c in cols) + " |",
+            "|" + "---|" * (len(cols) + 1),
+        ]
+        for metric, label in METRIC_LABELS.items():
+            cells = []
+            for c in cols:
+                e = by_column[c][metric]
+                stderr = "" if e["stderr"] is None else f" +- {e['stderr']:.3f}"
+                cells.append("-" if e["mean"] is None else f"{e['mean']:+.3f}{stderr} ({len(e['differences'])})")
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def to_markdown(table: dict) -> str:
     """Markdown in the layout of the paper's Table 1 (differences to random init's mean in parentheses),
-    then each init's mean over its runs when one has several."""
+    then each init's mean over its runs when one has several, then the paired differences asked for."""
     cols = table["columns"]
     head1 = "| Init | Metric | " + " | ".join(f"{TASKS[c.split('/')[0]]} {c.split('/')[1]}" for c in cols) + " |"
     lines = [head1, "|" + "---|" * (len(cols) + 2)]
@@ -193,6 +256,7 @@ def to_markdown(table: dict) -> str:
         lines.append(f"| {row['init']} | {METRIC_LABELS[row['metric']]} | " + " | ".join(cells) + " |")
     if len(table["per_init"]) < len(table["runs"]):
         lines += _per_init_lines(table)
+    lines += _paired_lines(table)
     inits = list(table["runs"])
     for column, classes in table.get("per_class", {}).items():
         task, split = column.split("/")
@@ -246,11 +310,12 @@ def bar_chart(table: dict, path: Path) -> Path:
     return path
 
 
-def write_report(run_paths: list[Path | str], out: Path | str) -> dict:
-    """Write ``table1.md``, ``table1.json`` and ``table1_ap.png`` into ``out``; return the table."""
+def write_report(run_paths: list[Path | str], out: Path | str, pairs: Sequence[tuple[str, str]] = ()) -> dict:
+    """Write ``table1.md``, ``table1.json`` and ``table1_ap.png`` into ``out``; return the table. ``pairs``:
+    (first, second) inits whose runs are compared run by run."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    table = build_table([read_run(p) for p in run_paths])
+    table = build_table([read_run(p) for p in run_paths], pairs)
     (out / "table1.md").write_text(to_markdown(table), encoding="utf-8")
     (out / "table1.json").write_text(json.dumps(table, indent=1), encoding="utf-8")
     bar_chart(table, out / "table1_ap.png")
