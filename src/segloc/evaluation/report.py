@@ -194,6 +194,11 @@ def per_class_ap(runs: list[RunMetrics], names: list[str], columns: list[tuple[s
     return out
 
 
+def _column_titles(cols: list[str]) -> str:
+    """Header cells of the ``task/split`` columns: ``Detection val | Segmentation val``."""
+    return " | ".join(f"{TASKS[c.split('/')[0]]} {c.split('/')[1]}" for c in cols)
+
+
 def _per_init_lines(table: dict) -> list[str]:
     """Each init's mean over its runs, in Table 1's layout: mean [spread] (difference to random's mean)."""
     cols = table["columns"]
@@ -202,7 +207,7 @@ def _per_init_lines(table: dict) -> list[str]:
         "Each init over its runs (`X-seedN` runs count as init X): mean [spread, max - min] (difference "
         "to random init's mean); a difference within the spread of the runs is not a measured effect.",
         "",
-        "| Init | Runs | Metric | " + " | ".join(f"{TASKS[c.split('/')[0]]} {c.split('/')[1]}" for c in cols) + " |",
+        "| Init | Runs | Metric | " + _column_titles(cols) + " |",
         "|" + "---|" * (len(cols) + 3),
     ]
     for init, by_column in table["per_init"].items():
@@ -228,7 +233,7 @@ def _paired_lines(table: dict) -> list[str]:
             f"{pair}, run by run (the k-th run of each, in the order given): mean difference +- its standard "
             "error (pairs); within two standard errors of 0 is not a measured difference.",
             "",
-            "| Metric | " + " | ".join(f"{TASKS[c.split('/')[0]]} {c.split('/')[1]}" for c in cols) + " |",
+            "| Metric | " + _column_titles(cols) + " |",
             "|" + "---|" * (len(cols) + 1),
         ]
         for metric, label in METRIC_LABELS.items():
@@ -245,7 +250,7 @@ def to_markdown(table: dict) -> str:
     """Markdown in the layout of the paper's Table 1 (differences to random init's mean in parentheses),
     then each init's mean over its runs when one has several, then the paired differences asked for."""
     cols = table["columns"]
-    head1 = "| Init | Metric | " + " | ".join(f"{TASKS[c.split('/')[0]]} {c.split('/')[1]}" for c in cols) + " |"
+    head1 = "| Init | Metric | " + _column_titles(cols) + " |"
     lines = [head1, "|" + "---|" * (len(cols) + 2)]
     for row in table["rows"]:
         cells = []
