@@ -42,6 +42,10 @@ class RunMetrics:
     source: Path
     splits: dict[str, dict]
 
+    def value(self, task: str, split: str, metric: str) -> float | None:
+        """One metric of one task on one split; None where the run has none."""
+        return self.splits.get(split, {}).get(task, {}).get(metric)
+
 
 def read_run(path: Path | str) -> RunMetrics:
     """Metrics of a run folder (``eval/metrics.json``), an eval folder, or a metrics json itself;
@@ -70,6 +74,11 @@ def init_group(name: str) -> str:
     return SEED_SUFFIX.sub("", name)
 
 
+def runs_of(runs: list[RunMetrics], init: str) -> list[RunMetrics]:
+    """The runs that count for ``init``, in the order given."""
+    return [r for r in runs if init_group(r.name) == init]
+
+
 def mean_spread(values: list[float]) -> tuple[float | None, float | None]:
     """Mean and spread (max - min; None with fewer than two) of the values present."""
     mean = sum(values) / len(values) if values else None
@@ -81,10 +90,10 @@ def init_summary(runs: list[RunMetrics], columns: list[tuple[str, str]]) -> dict
     difference to random init's mean (None for random init, or without it)."""
     out: dict = {}
     for group in dict.fromkeys(init_group(r.name) for r in runs):
-        members = [r for r in runs if init_group(r.name) == group]
+        members = runs_of(runs, group)
         for task, split in columns:
             for metric in METRIC_LABELS:
-                cells = [r.splits.get(split, {}).get(task, {}).get(metric) for r in members]
+                cells = [r.value(task, split, metric) for r in members]
                 mean, spread = mean_spread([v for v in cells if v is not None])
                 entry = {"runs": sum(v is not None for v in cells), "mean": mean, "spread": spread}
                 out.setdefault(group, {}).setdefault(f"{task}/{split}", {})[metric] = entry
@@ -109,7 +118,7 @@ def paired_differences(runs: list[RunMetrics], columns: list[tuple[str, str]], f
     """Per column and metric, ``first - second`` run by run (the k-th run of each init in the order given,
     so runs with the same pretraining and fine-tuning seeds are paired), their mean and its standard error
     (None with fewer than two pairs): a paired difference removes the noise the two inits share."""
-    members = {init: [r for r in runs if init_group(r.name) == init] for init in (first, second)}
+    members = {init: runs_of(runs, init) for init in (first, second)}
     for init, found in members.items():
         if not found:
             raise SeglocError(f"paired inits {first}:{second}: no run of init {init!r} among the runs given")
@@ -123,7 +132,7 @@ def paired_differences(runs: list[RunMetrics], columns: list[tuple[str, str]], f
         for metric in METRIC_LABELS:
             diffs = []
             for a, b in zip(members[first], members[second]):
-                va, vb = (r.splits.get(split, {}).get(task, {}).get(metric) for r in (a, b))
+                va, vb = a.value(task, split, metric), b.value(task, split, metric)
                 if va is not None and vb is not None:
                     diffs.append(va - vb)
             stderr = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else None
@@ -165,7 +174,7 @@ def build_table(runs: list[RunMetrics], pairs: Sequence[tuple[str, str]] = ()) -
             values, deltas = {}, {}
             for task, split in columns:
                 column = f"{task}/{split}"
-                value = run.splits.get(split, {}).get(task, {}).get(metric)
+                value = run.value(task, split, metric)
                 values[column] = value
                 base = per_init.get(BASELINE, {}).get(column, {}).get(metric, {}).get("mean")
                 if init_group(run.name) != BASELINE and value is not None and base is not None:
