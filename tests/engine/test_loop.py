@@ -13,6 +13,7 @@ from segloc.engine import load_checkpoint
 from segloc.engine.config import OptimConfig, TrainConfig
 from segloc.engine.logger import read_metrics
 from segloc.engine.loop import Engine, Task, TrainingDiverged, checkpoint_name, launch, split_batch
+from segloc.engine.runfiles import trained_seconds
 from segloc.errors import ConfigError
 
 torch.set_num_threads(1)
@@ -77,7 +78,12 @@ def test_resume_continues_exactly_with_one_naming_and_pruning_rule(tmp_path: Pat
     assert checkpoint_name(5) == "step_00000005.pt" and first.step == 5
     with pytest.raises(ConfigError, match=r"train\.seed \(0 -> 1\)"):
         run(tmp_path / "resumed", "train.checkpoint_every=3", "train.seed=1", resume=True)
+    carried = trained_seconds(tmp_path / "resumed")  # what the step-5 checkpoint spent
+    assert 0.0 < carried <= first.train_seconds and trained_seconds(tmp_path / "empty") == 0.0
     second = run(tmp_path / "resumed", resume=True)  # checkpoint_every back to 1000: bookkeeping, not the run
+    assert second.seconds_before == carried and second.history[0]["train_seconds"] > carried
+    times = [v for _, v in read_metrics(tmp_path / "resumed" / "metrics.csv")["train_seconds"]]
+    assert times == sorted(times) and len(times) == 8  # one clock over both calls
     assert weights(second) == weights(straight)
     assert [h["loss"] for h in first.history + second.history] == [h["loss"] for h in straight.history]
     assert [s for s, _ in read_metrics(tmp_path / "resumed" / "metrics.csv")["loss"]] == list(range(1, 9))

@@ -5,9 +5,10 @@ A :class:`Task` supplies the model, its per-rank batches and a step function (fo
 gradient accumulation, clipping, the learning-rate schedule, logging, the progress bar, atomic
 checkpoints (``checkpoints/step_%08d.pt`` every ``train.checkpoint_every`` steps, at each epoch end
 and when a call ends; the newest ``train.keep_checkpoints`` kept), exact resume with every rank's
-RNG state, and the NaN stop that keeps the last good checkpoint. :func:`launch` adds the run-folder
-rules: the task is built (data checked) before the folder is touched, and ``resume`` with a config
-other than the run's own is refused, naming the keys that differ.
+RNG state and of the training time spent so far (``train_seconds``, logged with every row), and the
+NaN stop that keeps the last good checkpoint. :func:`launch` adds the run-folder rules: the task is
+built (data checked) before the folder is touched, and ``resume`` with a config other than the run's
+own is refused, naming the keys that differ.
 """
 
 from __future__ import annotations
@@ -164,6 +165,13 @@ class Engine:
         self.checkpoint: Path | None = None  # the last good checkpoint
         self.resumed_from: Path | None = None
         self.history: list[dict[str, float]] = []
+        self.seconds_before = 0.0  # training time of the calls before a resume, from the checkpoint
+        self.started = time.perf_counter()
+
+    @property
+    def train_seconds(self) -> float:
+        """Wall seconds this run has trained, over every call that led to the current step."""
+        return self.seconds_before + time.perf_counter() - self.started
 
     @classmethod
     def detached(cls, task: Task, config: Config, device: torch.device, run_dir: Path) -> Engine:
@@ -199,6 +207,7 @@ class Engine:
 
     def run(self, resume: bool, stop_at_step: int | None) -> None:
         """Resume (or start), train to the end or to ``stop_at_step``, checkpoint on the way."""
+        self.started = time.perf_counter()
         if resume:
             self._resume()
         self.end = self.total if stop_at_step is None else max(self.step, min(self.total, stop_at_step))
@@ -256,6 +265,7 @@ class Engine:
             values = values / self.info.world_size
         row = dict(zip(names, values.tolist()))
         row.update(lr=lr, sec_per_step=sec_per_step, samples_per_s=self.train_cfg.batch_size / max(sec_per_step, 1e-9))
+        row["train_seconds"] = self.train_seconds
         self.task.log_row(row, self)
         self.history.append({"step": self.step, **row})
         self.logger.log(self.step, **row)
@@ -281,6 +291,7 @@ class Engine:
             "scheduler": self.scheduler.state_dict(),
             "scaler": self.scaler.state_dict(),
             "rng": rng,
+            "train_seconds": self.train_seconds,
             **self.task.checkpoint_state(self),
         }
 
@@ -322,6 +333,7 @@ class Engine:
         self.scaler.load_state_dict(state["scaler"])
         set_rng_state(rng[self.info.rank])
         self.step = int(state["step"])
+        self.seconds_before = float(state.get("train_seconds", 0.0))
         self.task.load_checkpoint_state(state, self)
         self.checkpoint = self.resumed_from = path
         self.logger.truncate_after(self.step)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from segloc.engine.checkpoint import latest_checkpoint
+from segloc.engine.checkpoint import latest_checkpoint, load_checkpoint
 from segloc.engine.rundir import CHECKPOINT_DIR
 from segloc.errors import SeglocError
 
@@ -26,3 +26,15 @@ def run_model_file(path: Path | str) -> Path:
     if latest is None:
         raise SeglocError(f"{path}: run folder has neither {FINAL_MODEL} nor {CHECKPOINT_DIR}/step_*.pt")
     return latest
+
+
+def trained_seconds(run_dir: Path | str) -> float:
+    """Training seconds recorded in a run folder's newest checkpoint (0 without a readable one): the time a
+    resume carries over, so a stage interrupted and resumed is timed whole."""
+    latest = latest_checkpoint(Path(run_dir) / CHECKPOINT_DIR)
+    if latest is None:
+        return 0.0
+    try:
+        return float(load_checkpoint(latest).get("train_seconds", 0.0))
+    except SeglocError:
+        return 0.0  # the resume sets a broken checkpoint aside and says so

@@ -20,15 +20,17 @@ import torch
 from tqdm import tqdm
 
 from segloc.detection.config import FinetuneConfig
+from segloc.engine.runfiles import trained_seconds
 
 log = logging.getLogger("segloc")
 
 FinetuneJob = tuple[str, FinetuneConfig, Path]
+Timing = tuple[float, float]  # seconds in all, seconds of them carried over from an interrupted attempt
 
 
-def run_finetunes(jobs: list[FinetuneJob], parallel: int = 1) -> Iterator[tuple[str, Path, float]]:
+def run_finetunes(jobs: list[FinetuneJob], parallel: int = 1) -> Iterator[tuple[str, Path, Timing]]:
     """Fine-tune every job (name, config, run folder), ``parallel`` at a time; yield (name, run folder,
-    seconds) as each one finishes."""
+    timing) as each one finishes."""
     if parallel <= 1 or len(jobs) <= 1:
         for name, config, folder in jobs:
             yield name, *_timed_finetune(config, folder, progress=True)
@@ -47,10 +49,10 @@ def run_finetunes(jobs: list[FinetuneJob], parallel: int = 1) -> Iterator[tuple[
                     finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in finished:
                         name = pending.pop(future)
-                        folder, seconds = future.result()
-                        log.info("finetune %s: finished in %.1f min", name, seconds / 60)
+                        folder, timing = future.result()
+                        log.info("finetune %s: finished in %.1f min", name, timing[0] / 60)
                         bar.update(1)
-                        yield name, folder, seconds
+                        yield name, folder, timing
         finally:
             for future in pending:
                 future.cancel()
@@ -62,7 +64,7 @@ def _init_worker(threads: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
 
 
-def _finetune_in_worker(config: FinetuneConfig, folder: Path) -> tuple[Path, float]:
+def _finetune_in_worker(config: FinetuneConfig, folder: Path) -> tuple[Path, Timing]:
     """One fine-tuning run in a worker process, without a progress bar (the parent draws one)."""
     for handler in logging.getLogger().handlers:  # the runs' lines interleave on the console
         handler.setFormatter(logging.Formatter(f"%(levelname)s [{folder.name}] %(message)s"))
@@ -70,10 +72,12 @@ def _finetune_in_worker(config: FinetuneConfig, folder: Path) -> tuple[Path, flo
     return _timed_finetune(config, folder, progress=False)
 
 
-def _timed_finetune(config: FinetuneConfig, folder: Path, progress: bool) -> tuple[Path, float]:
-    """Fine-tune (resuming what the folder holds); the run folder and the seconds it took."""
+def _timed_finetune(config: FinetuneConfig, folder: Path, progress: bool) -> tuple[Path, Timing]:
+    """Fine-tune (resuming what the folder holds); the run folder and its timing, with the training time an
+    interrupted earlier attempt had checkpointed."""
     from segloc.detection.train import finetune
 
+    carried = trained_seconds(folder)
     start = time.perf_counter()
     out = finetune(config, folder, resume=True, progress=progress)
-    return out, time.perf_counter() - start
+    return out, (time.perf_counter() - start + carried, carried)

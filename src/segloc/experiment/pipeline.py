@@ -20,6 +20,7 @@ from pathlib import Path
 from segloc.config import find_config, load_config, save_config
 from segloc.data.coco import CocoDataset, load_coco
 from segloc.data.sixray_det import sixray_det_split
+from segloc.engine.runfiles import trained_seconds
 from segloc.errors import ConfigError, SeglocError
 from segloc.experiment.config import STAGES, ExperimentConfig
 from segloc.experiment.layout import FinetuneRun, RunLayout
@@ -203,7 +204,7 @@ class Experiment:
             config = self._pretrain_config(method)
             self._check_backbone(method, config)
             run_dir = self.layout.pretrain_dir(method)
-            with self.record.stage(key) as out:
+            with self.record.stage(key, carried=trained_seconds(run_dir)) as out:
                 result = pretrain(config, run_dir, resume=True)
                 if result.checkpoint is None:
                     raise SeglocError(f"{run_dir}: pretraining wrote no checkpoint")
@@ -264,7 +265,7 @@ class Experiment:
         from segloc.classification.train import train
 
         spec = self.cfg.chr
-        with self.record.stage("chr") as out:
+        with self.record.stage("chr", carried=trained_seconds(self.layout.chr_dir)) as out:
             root, subset = (self._chr_view(), "real") if self.real else (self.sixray, spec.subset)
             overrides = [f"data.root={root}", f"data.subset={subset}", f"train.seed={self.cfg.seed}", *spec.overrides]
             config = load_config(find_config(spec.config or "configs/chr/cpu-demo.yaml", "chr"), ChrConfig, overrides)
@@ -333,10 +334,10 @@ class Experiment:
         n_train = len(load_coco(*self.labelled, check_images="none").images)
         configs = {run.name: self._finetune_config(run) for run in runs if not self.record.done(f"finetune/{run.name}")}
         jobs = [(name, config, self.layout.finetune_dir(name)) for name, config in configs.items()]
-        for name, folder, seconds in run_finetunes(jobs, self.cfg.finetune.parallel):
+        for name, folder, (seconds, carried) in run_finetunes(jobs, self.cfg.finetune.parallel):
             config = configs[name]
             seen = round(config.train.epochs * min(n_train, config.data.max_train_images or n_train))
-            self.record.mark(f"finetune/{name}", seconds, {"run": folder, "images_seen": seen})
+            self.record.mark(f"finetune/{name}", seconds, {"run": folder, "images_seen": seen}, carried)
         with self.record.stage("finetune") as out:
             out["runs"] = [run.name for run in runs]
 

@@ -168,6 +168,12 @@ def _elapsed(stages: dict) -> float | None:
     return max(e for _, e in spans) - min(b for b, _ in spans) if spans else None
 
 
+def _stage_seconds(stage: dict) -> str:
+    """A stage's wall time for the stages table, with the part spent before a resume when there is one."""
+    carried = stage.get("carried_seconds")
+    return f"{stage.get('seconds', '-')} ({carried} before a resume)" if carried else str(stage.get("seconds", "-"))
+
+
 def _tail_mean(series: list[tuple[int, float]], start: float) -> float | None:
     """Mean of the values logged at steps >= ``start`` (None when there are none)."""
     values = [v for step, v in series if step >= start]
@@ -486,7 +492,7 @@ def write_experiment_report(layout: RunLayout, stages: dict) -> Path:
         scans = "val scans" if real else "test scans"
         lines += [f"## Detections on {scans}", ""] + [f"![detection]({p})" for p in detections] + [""]
     lines += ["## Stages", "", "| stage | wall time (s) | finished |", "|---|---|---|"]
-    lines += [f"| {name} | {s.get('seconds', '-')} | {s.get('finished', '-')} |" for name, s in stages.items()]
+    lines += [f"| {name} | {_stage_seconds(s)} | {s.get('finished', '-')} |" for name, s in stages.items()]
     total = sum(s.get("seconds", 0) for s in stages.values())  # "pretrain" etc. only close their sub-stages
     elapsed = _elapsed(stages)
     lines += ["", f"Sum of the stages' wall times: {total:.0f} s (stages run side by side each count)."]

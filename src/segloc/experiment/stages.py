@@ -39,18 +39,21 @@ class StageRecord:
         self._write()
 
     @contextmanager
-    def stage(self, name: str) -> Iterator[dict]:
-        """Time the body and mark ``name`` done with the outputs the body put in the yielded dict."""
+    def stage(self, name: str, carried: float = 0.0) -> Iterator[dict]:
+        """Time the body and mark ``name`` done with the outputs the body put in the yielded dict;
+        ``carried``: seconds an interrupted earlier attempt spent, which this one resumes."""
         outputs: dict = {}
         start = time.perf_counter()
         yield outputs
-        self.mark(name, time.perf_counter() - start, outputs)
+        self.mark(name, time.perf_counter() - start + carried, outputs, carried)
 
-    def mark(self, name: str, seconds: float, outputs: dict) -> None:
-        """Mark ``name`` done after ``seconds`` of work (timed elsewhere, e.g. in a worker process)."""
+    def mark(self, name: str, seconds: float, outputs: dict, carried: float = 0.0) -> None:
+        """Mark ``name`` done after ``seconds`` of work (timed elsewhere, e.g. in a worker process), of which
+        ``carried`` were spent by earlier, interrupted attempts."""
         self.data[name] = {
             "done": True,
             "seconds": round(seconds, 2),
+            **({"carried_seconds": round(carried, 2)} if carried else {}),
             "finished": time.strftime(FINISHED_FORMAT),
             "machine": machine_info(),
             "outputs": {k: str(v) if isinstance(v, Path) else v for k, v in outputs.items()},
