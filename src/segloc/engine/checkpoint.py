@@ -57,13 +57,14 @@ def atomic_save(obj: Any, path: Path | str) -> Path:
     return write_atomically(path, lambda f: torch.save(obj, f))
 
 
-def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> dict:
-    """Load a checkpoint with ``weights_only=True`` (tensors and plain Python values only)."""
+def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu", mmap: bool = False) -> dict:
+    """Load a checkpoint with ``weights_only=True`` (tensors and plain Python values only); ``mmap`` maps the
+    tensors instead of reading them, for a caller that needs only the plain values."""
     path = Path(path)
     if not path.is_file():
         raise SeglocError(f"{path}: checkpoint not found")
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        state = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except Exception as exc:  # torch raises several types for corrupt or unsafe files
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SeglocError(

@@ -35,6 +35,6 @@ def trained_seconds(run_dir: Path | str) -> float:
     if latest is None:
         return 0.0
     try:
-        return float(load_checkpoint(latest).get("train_seconds", 0.0))
+        return float(load_checkpoint(latest, mmap=True).get("train_seconds", 0.0))
     except SeglocError:
         return 0.0  # the resume sets a broken checkpoint aside and says so
