@@ -62,6 +62,15 @@ def test_duplicate_inits_are_told_apart_and_missing_cells_dashed(tmp_path: Path)
     assert "| random (run2) | AP @ [IoU = 0.50 maxDets = 100] | - |" in to_markdown(table)
 
 
+def test_runs_in_folders_of_one_name_keep_a_label_each(tmp_path: Path) -> None:
+    first = _run(tmp_path / "random", "random", 0.2)
+    again = _run(tmp_path / "whole" / "finetune" / "random", "random", 0.3)
+    other = _run(tmp_path / "segloc", "segloc", 0.4)
+    table = build_table([read_run(first), read_run(again), read_run(other)])
+    assert list(table["runs"]) == ["random (random)", "random (whole/finetune/random)", "segloc"]
+    assert {r["init"] for r in table["rows"]} == set(table["runs"])
+
+
 def test_run_without_metrics_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SeglocError, match="no metrics found.*segloc evaluate"):
         read_run(tmp_path)

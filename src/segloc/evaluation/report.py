@@ -11,6 +11,7 @@ a third gives their run-by-run differences with the mean's standard error. AP pe
 from __future__ import annotations
 
 import json
+import os
 import re
 import statistics
 from collections.abc import Sequence
@@ -141,14 +142,24 @@ def paired_differences(runs: list[RunMetrics], columns: list[tuple[str, str]], f
     return out
 
 
+def _run_folder(run: RunMetrics) -> Path:
+    """The run folder a metrics file belongs to: the parent of ``eval/``, else the file's folder."""
+    return run.source.parent.parent if run.source.parent.name == "eval" else run.source.parent
+
+
 def _unique_names(runs: list[RunMetrics]) -> list[str]:
-    names = [r.name for r in runs]
-    return [
-        f"{r.name} ({r.source.parent.parent.name if r.source.parent.name == 'eval' else r.source.parent.name})"
-        if names.count(r.name) > 1
-        else r.name
-        for r in runs
-    ]
+    """A label per run: its init, followed where inits repeat by its run folder's path below the folder
+    that holds all runs of that init (``random (random)``, ``random (whole/random)``)."""
+    folders = [_run_folder(r).resolve() for r in runs]
+    labels = []
+    for run, folder in zip(runs, folders):
+        same = [f for r, f in zip(runs, folders) if r.name == run.name]
+        if len(same) == 1:
+            labels.append(run.name)
+            continue
+        below = folder.relative_to(os.path.commonpath(same))
+        labels.append(f"{run.name} ({below.as_posix() if below.parts else folder.name})")
+    return labels
 
 
 def _columns(runs: list[RunMetrics]) -> list[tuple[str, str]]:
