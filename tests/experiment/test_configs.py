@@ -15,7 +15,7 @@ from segloc.errors import ConfigError
 from segloc.experiment import ExperimentConfig
 from segloc.pretrain.config import PretrainConfig
 
-MEASURED = Path(__file__).parents[2] / "benchmarks/results/real-sixray-cpu-2core/finetune-384-12ep"
+MEASURED = Path(__file__).parents[2] / "benchmarks/results/real-sixray-cpu-2core"
 EXPERIMENTS = sorted({p.stem for root in CONFIG_ROOTS for p in (root / "experiment").glob("*.yaml")})
 
 
@@ -63,10 +63,11 @@ def test_real_sixray_gpu_fine_tunes_with_the_recipe_that_works_on_real_scans():
     assert find_config(cfg.finetune.config, "finetune").name == "cpu-demo.yaml"
 
 
-def test_real_sixray_gpu_pretrains_with_the_heads_and_paste_measured_to_learn_on_real_scans():
+@pytest.mark.parametrize("name", ["real-sixray", "real-sixray-gpu"])
+def test_real_scan_configs_pretrain_with_the_heads_and_paste_measured_to_learn_on_real_scans(name: str):
     """SegLoc and InsLoc get the spread head and SegLoc alone the opaque paste (pretrain.method_overrides),
     the settings of docs/real-scans.md "Three times the length, pasted opaque"; MoCo's global head takes none."""
-    cfg = _experiment("real-sixray-gpu")
+    cfg = _experiment(name)
     configs = {method: _pretrain(cfg, method) for method in cfg.pretrain.methods}
     for method in ("segloc", "insloc"):
         head = configs[method].head
@@ -90,15 +91,21 @@ def _settings(config: dict, ignore: set[str]) -> dict:
 
 
 @pytest.mark.parametrize(
-    ("method", "measured"),
-    [("segloc", "pretrain-segloc-opaque-p4-1200steps"), ("insloc", "pretrain-insloc-centred-bn-head-p4-1200steps")],
+    ("name", "method", "measured"),
+    [
+        ("real-sixray-long", "segloc", "finetune-384-12ep/pretrain-segloc-opaque-p4-1200steps"),
+        ("real-sixray-long", "insloc", "finetune-384-12ep/pretrain-insloc-centred-bn-head-p4-1200steps"),
+        ("real-sixray", "segloc", "spread-head/pretrain/segloc"),
+        ("real-sixray", "insloc", "spread-head/pretrain/insloc"),
+        ("real-sixray", "moco", "spread-head/pretrain/moco"),
+    ],
 )
-def test_real_sixray_long_pretrains_as_the_measured_runs(method: str, measured: str):
-    """real-sixray-long's pretraining configs are those of the runs its header quotes, setting for setting."""
+def test_real_scan_configs_pretrain_as_the_measured_runs(name: str, method: str, measured: str):
+    """A real-scan config's pretraining configs are those of the runs its header quotes, setting for setting."""
     ignore = {"data.pidray", "data.labelled", "data.images", "data.backgrounds", "data.background_glob", "data.regions",
               "data.source", "data.refine_boxes", "train.seed", "train.threads", "train.checkpoint_every",
               "train.keep_checkpoints"}  # fmt: skip
-    built = _pretrain(_experiment("real-sixray-long"), method).model_dump(mode="json")
+    built = _pretrain(_experiment(name), method).model_dump(mode="json")
     measured_config = yaml.safe_load((MEASURED / measured / "config.yaml").read_text())
     assert _settings(built, ignore) == _settings(measured_config, ignore)
 
@@ -108,7 +115,7 @@ def test_real_sixray_long_fine_tunes_as_the_measured_runs():
     ignore = {"init", "init_name", "data.root", "data.train", "data.test", "data.workers", "train.seed",
               "train.threads"}  # fmt: skip
     built = _finetune(_experiment("real-sixray-long"), pretrained=True).model_dump(mode="json")
-    measured = yaml.safe_load((MEASURED / "segloc-opaque-1200steps-p4f4" / "config.yaml").read_text())
+    measured = yaml.safe_load((MEASURED / "finetune-384-12ep/segloc-opaque-1200steps-p4f4" / "config.yaml").read_text())
     assert _settings(built, ignore) == _settings(measured, ignore)
 
 
